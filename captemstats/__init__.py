@@ -1,0 +1,39 @@
+"""captemstats: reproduce and rerun the multicenter CAPTEM study of metastatic NETs.
+
+Heavy modules are imported lazily: ``import captemstats`` is cheap, and attributes such as
+:func:`read_registry` load their module on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from captemstats._version import __version__
+
+# public name -> module that defines it
+_LAZY: dict[str, str] = {
+    "read_registry": "captemstats.io",
+    "Registry": "captemstats.io",
+    "validate": "captemstats.validation",
+    "ValidationReport": "captemstats.validation",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from captemstats.io import Registry, read_registry
+    from captemstats.validation import ValidationReport, validate
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'captemstats' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,3 @@
+from captemstats.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""``captemstats validate``: placeholder registration module (replaced by the validation work)."""

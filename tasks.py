@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""The project's two entry points, needing only python3 on a fresh machine.
+
+    python3 tasks.py report   # set up .venv, render the manuscript (HTML, PDF, DOCX) to _output/
+    python3 tasks.py test     # set up .venv, run ruff, mypy --strict and pytest with coverage
+
+Set-up creates ``.venv`` and installs the project with its ``report``, ``test`` and ``dev``
+extras; it is skipped when ``pyproject.toml`` has not changed since the last install.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".captemstats-installed"
+
+
+def run(*cmd: str | Path) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    rc = subprocess.call([str(c) for c in cmd], cwd=ROOT)
+    if rc != 0:
+        sys.exit(rc)
+
+
+def setup() -> None:
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == digest:
+        return
+    if not (BIN / "python").exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", ".[report,test,dev]")
+    STAMP.write_text(digest)
+
+
+def test() -> None:
+    setup()
+    run(BIN / "ruff", "check", ".")
+    run(BIN / "ruff", "format", "--check", ".")
+    run(BIN / "mypy", "--strict", "captemstats")
+    run(BIN / "pytest", "--cov=captemstats", "--cov-report=term:skip-covered", *sys.argv[2:])
+
+
+def report() -> None:
+    setup()
+    run(BIN / "captemstats", "report", "--out", "_output", *sys.argv[2:])
+
+
+def main() -> None:
+    commands = {"setup": setup, "test": test, "report": report}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        print(__doc__)
+        sys.exit(2)
+    commands[sys.argv[1]]()
+
+
+if __name__ == "__main__":
+    main()
