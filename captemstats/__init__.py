@@ -13,15 +13,26 @@ from captemstats._version import __version__
 
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
+    "analyze": "captemstats.analysis",
+    "StudyAnalysis": "captemstats.analysis",
     "read_registry": "captemstats.io",
     "Registry": "captemstats.io",
     "validate": "captemstats.validation",
     "ValidationReport": "captemstats.validation",
 }
 
-__all__ = ["__version__", *_LAZY]
+__all__ = [
+    "Registry",
+    "StudyAnalysis",
+    "ValidationReport",
+    "__version__",
+    "analyze",
+    "read_registry",
+    "validate",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from captemstats.analysis import StudyAnalysis, analyze
     from captemstats.io import Registry, read_registry
     from captemstats.validation import ValidationReport, validate
 

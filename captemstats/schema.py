@@ -325,7 +325,9 @@ PATIENTS = TableSpec(
             nullable=True,
         ),
         ColumnSpec(
-            "tumour_type", "category", "Neuroendocrine tumour or carcinoma.",
+            "tumour_type",
+            "category",
+            "Neuroendocrine tumour or carcinoma.",
             categories=_codes(TumourType),
         ),
         _flag("regular_followup", "Followed up regularly (study eligibility).", required=False),

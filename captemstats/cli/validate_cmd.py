@@ -1,1 +1,64 @@
-"""``captemstats validate``: placeholder registration module (replaced by the validation work)."""
+"""``captemstats validate PATH``: read a registry, check every rule, list all problems.
+
+Exit codes: 0 valid (warnings allowed), 1 invalid (the full problem list is printed),
+2 unreadable input (a one-line message). Never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from captemstats.cli import app
+from captemstats.errors import CaptemError
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+@app.command()
+def validate(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="Registry folder (patients, lesions, adverse_events files) or .xlsx workbook."
+        ),
+    ],
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping", "-m", help="YAML column mapping (rename / recode a center's columns)."
+        ),
+    ] = None,
+    output: Annotated[
+        OutputFormat,
+        typer.Option("--format", "-f", help="text (a table) or json (for machines)."),
+    ] = OutputFormat.TEXT,
+    encoding: Annotated[
+        str | None,
+        typer.Option("--encoding", help="CSV encoding when not UTF-8, e.g. cp1254 or latin-1."),
+    ] = None,
+) -> None:
+    """Check a registry against the data model and report ALL problems in one pass."""
+    from captemstats.io import read_registry
+
+    err = Console(stderr=True, highlight=False)
+    try:
+        report = read_registry(path, mapping=mapping, encoding=encoding).validate()
+    except CaptemError as exc:
+        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    if output is OutputFormat.JSON:
+        typer.echo(report.to_json())
+    else:
+        # Wide enough that rule ids, lines and columns are never truncated when piped.
+        out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+        out.print(report)
+    raise typer.Exit(0 if report.ok else 1)

@@ -1,0 +1,173 @@
+"""``captemstats report``: validate a registry, then render the manuscript (HTML, PDF, DOCX).
+
+Steps: read and validate the registry (an invalid one is refused: the problem list is printed,
+exit code 1, nothing is written); render the Quarto article (``manuscript: article:`` in
+``_quarto.yml``, by default ``report/index.qmd``) with the ``registry`` (and ``mapping``)
+parameters, using ``quarto`` when it is on PATH and the built-in renderer otherwise; print the
+engine used and where the outputs are. Exit codes: 0 rendered, 1 invalid registry, 2 unreadable
+input or a failed render (one-line message, no traceback).
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from captemstats.cli import app
+from captemstats.errors import CaptemError
+
+if TYPE_CHECKING:
+    from captemstats.render.engine import RenderResult, UseQuarto
+
+DEFAULT_REGISTRY = Path("data/registry")
+DEFAULT_DOCUMENT = Path("report/index.qmd")
+
+
+class EngineChoice(StrEnum):
+    AUTO = "auto"
+    QUARTO = "quarto"
+    CAPTEMSTATS = "captemstats"
+
+
+_USE_QUARTO: dict[str, UseQuarto] = {"auto": "auto", "quarto": "always", "captemstats": "never"}
+
+
+@app.command()
+def report(
+    registry: Annotated[
+        Path,
+        typer.Option("--registry", "-r", help="Registry folder or .xlsx workbook to analyse."),
+    ] = DEFAULT_REGISTRY,
+    mapping: Annotated[
+        Path | None,
+        typer.Option("--mapping", "-m", help="YAML column mapping for a center's own columns."),
+    ] = None,
+    formats: Annotated[
+        str, typer.Option("--formats", "-f", help="Comma-separated: html, pdf, docx.")
+    ] = "html,pdf,docx",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("_output"),
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Re-execute every cell (ignore _freeze/).")
+    ] = False,
+    document: Annotated[
+        Path | None,
+        typer.Option(
+            "--document", help="The .qmd to render (default: the manuscript in _quarto.yml)."
+        ),
+    ] = None,
+    engine: Annotated[
+        EngineChoice,
+        typer.Option("--engine", help="auto: quarto when on PATH, else the built-in renderer."),
+    ] = EngineChoice.AUTO,
+) -> None:
+    """Validate the registry, then render the manuscript with every number computed from it."""
+    from captemstats.render.engine import normalise_formats
+
+    err = Console(stderr=True, highlight=False)
+    out_console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    try:
+        wanted = normalise_formats(formats.split(","))
+        qmd = _document(document)
+        _validate(registry, mapping, out_console, err)
+        result = _render(qmd, registry, mapping, wanted, out, not no_cache, engine, err)
+    except CaptemError as exc:
+        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    _summary(result, out_console)
+
+
+def _document(document: Path | None) -> Path:
+    """The article: ``--document``, else ``manuscript: article:`` of the nearest _quarto.yml."""
+    from captemstats.render.errors import RenderError
+    from captemstats.render.project import find_project, manuscript_article
+
+    if document is None:
+        project = find_project(Path.cwd())
+        document = manuscript_article(project) or project.root / DEFAULT_DOCUMENT
+    if not document.is_file():
+        raise RenderError(
+            f"manuscript not found: {document} (run from the project folder or pass --document)"
+        )
+    return document.resolve()
+
+
+def _validate(registry: Path, mapping: Path | None, out: Console, err: Console) -> None:
+    """Read and validate; on an invalid registry print the list and exit 1 (nothing written)."""
+    from captemstats.io import read_registry
+    from captemstats.validation import validate
+
+    if not registry.exists():
+        hint = (
+            " (the shipped synthetic registry has not been generated yet)"
+            if registry == DEFAULT_REGISTRY
+            else ""
+        )
+        raise CaptemError(f"registry not found: {registry}{hint}; pass --registry PATH")
+    with err.status(f"Validating {registry} ..."):
+        validation = validate(read_registry(registry, mapping=mapping))
+    if not validation.ok:
+        out.print(validation)
+        err.print(
+            "[bold red]The registry is invalid: nothing was rendered.[/] "
+            "Fix the problems listed above and run again."
+        )
+        raise typer.Exit(1)
+    err.print(f"[green]registry valid[/]: {registry}")
+
+
+def _render(
+    qmd: Path,
+    registry: Path,
+    mapping: Path | None,
+    formats: tuple[str, ...],
+    out: Path,
+    cache: bool,
+    engine: EngineChoice,
+    err: Console,
+) -> RenderResult:
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from captemstats.render.engine import render_document
+
+    params: dict[str, str] = {"registry": str(registry.resolve())}
+    if mapping is not None:
+        params["mapping"] = str(mapping.resolve())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task(f"Rendering {qmd.name}", total=None)
+
+        def update(message: str, done: int, total: int) -> None:
+            progress.update(task, description=message, completed=done, total=total)
+
+        return render_document(
+            qmd,
+            formats=formats,
+            params=params,
+            out_dir=out,
+            use_quarto=_USE_QUARTO[engine.value],
+            cache=cache,
+            progress=update,
+        )
+
+
+def _summary(result: RenderResult, out: Console) -> None:
+    how = "Quarto" if result.engine == "quarto" else "the built-in renderer (no quarto on PATH)"
+    cached = ", execution cache hit: no cell re-run" if result.cache_hit else ""
+    out.print(f"Rendered with {how}{cached}.")
+    for fmt, path in result.outputs.items():
+        seconds = result.timings.get(fmt)
+        timing = f" ({seconds:.1f} s)" if seconds is not None else ""
+        out.print(f"  {fmt.upper():5} {path}{timing}")
+    for warning in result.warnings:
+        out.print(f"[yellow]warning:[/] {warning}")

@@ -1,0 +1,108 @@
+"""Forest plot of Cox models: hazard ratios with 95% CIs on a log axis, models side by side."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from captemstats.figures._theme import DOUBLE_COLUMN, PALETTE, new_figure, publication_theme
+
+
+def forest_figure(
+    models: Mapping[str, Any],
+    *,
+    term_labels: Mapping[str, str] | None = None,
+    colors: Sequence[str] | None = None,
+    xlabel: str = "Hazard ratio (95% CI, log scale)",
+    annotate: bool = True,
+    alpha: float = 0.05,
+    title: str | None = None,
+    width: float = DOUBLE_COLUMN,
+    row_height: float = 0.26,
+) -> Any:
+    """One panel per model (e.g. ``{"Progression-free survival": pfs, "Overall survival": os}``).
+
+    Each row is a Cox term (label with its reference level, as in Table 3): the HR as a
+    square, its 95% CI as a whisker, a dashed line at HR = 1, and — when ``annotate`` — the
+    "HR (95% CI)" text (``formatting.format_hr``) and P (``formatting.format_p``) at the
+    right, significant P (< ``alpha``) in bold. Rows follow the first model's term order.
+    """
+    from captemstats.formatting import format_hr, format_p
+    from captemstats.tables.cox import cox_terms
+
+    if not models:
+        raise ValueError("forest_figure: no models given")
+    frames = {name: cox_terms(result) for name, result in models.items()}
+    order: list[str] = []
+    labels: dict[str, str] = {}
+    for frame in frames.values():
+        for term, label in zip(frame["term"], frame["label"], strict=True):
+            if term not in labels:
+                order.append(term)
+                labels[term] = (term_labels or {}).get(term, label)
+    n = len(order)
+    y = np.arange(n, dtype=float)[::-1]
+    pos = dict(zip(order, y, strict=True))
+    palette = list(colors) if colors is not None else list(PALETTE)
+    with publication_theme():
+        fig = new_figure(width, 0.9 + row_height * n, layout="constrained")
+        axes = fig.subplots(1, len(frames), sharey=True, squeeze=False)[0]
+        for k, (ax, (name, frame)) in enumerate(zip(axes, frames.items(), strict=True)):
+            ax.set_label(f"forest:{name}")
+            ys = frame["term"].map(pos).to_numpy(dtype=float)
+            hr = frame["hr"].to_numpy(dtype=float)
+            lo = frame["lower"].to_numpy(dtype=float)
+            hi = frame["upper"].to_numpy(dtype=float)
+            color = palette[k % len(palette)]
+            ax.hlines(ys, lo, hi, color=color, lw=1.1, gid="forest-ci")
+            ax.scatter(hr, ys, marker="s", s=18, color=color, zorder=3, gid="forest-hr")
+            ax.axvline(1.0, color="0.4", ls="--", lw=0.7)
+            ax.set_xscale("log")
+            finite = np.concatenate([lo[np.isfinite(lo)], hi[np.isfinite(hi)], [1.0]])
+            span = max(abs(np.log(finite.min())), abs(np.log(finite.max())), np.log(1.5))
+            ax.set_xlim(np.exp(-span * 1.15), np.exp(span * 1.15))
+            _log_ticks(ax)
+            ax.set_title(name, loc="left", fontsize=9)
+            ax.set_xlabel(xlabel)
+            ax.set_ylim(-0.7, n - 0.3)
+            if annotate:
+                for yy, h, lw, up, p in zip(ys, hr, lo, hi, frame["p_value"], strict=True):
+                    weight = "bold" if p < alpha else "normal"
+                    text = f"{format_hr(h, lw, up)}   P {_p_text(format_p(p))}"
+                    ax.annotate(
+                        text,
+                        xy=(1.0, yy),
+                        xycoords=("axes fraction", "data"),
+                        xytext=(4, 0),
+                        textcoords="offset points",
+                        va="center",
+                        fontsize=7,
+                        fontweight=weight,
+                        annotation_clip=False,
+                    )
+        axes[0].set_yticks(y)
+        axes[0].set_yticklabels([labels[t] for t in order])
+        axes[0].tick_params(axis="y", length=0)
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontsize=9)
+    return fig
+
+
+def _p_text(text: str) -> str:
+    text = str(text).strip()
+    return text if text[:1] in {"<", ">", "=", "≤", "≥"} else f"= {text}"
+
+
+def _log_ticks(ax: Any) -> None:
+    from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
+
+    lo, hi = ax.get_xlim()
+    candidates = [0.1, 0.2, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 10.0]
+    ticks = [t for t in candidates if lo <= t <= hi]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
+    formatter = ScalarFormatter()
+    formatter.set_scientific(False)
+    ax.xaxis.set_major_formatter(formatter)

@@ -1,0 +1,287 @@
+"""Kaplan–Meier figure with censor marks, median guides, log-rank P and a risk table.
+
+The layout follows ggsurvfit's layered design (Sjoberg et al., ggsurvfit): the risk table is
+its own panel sharing the x axis with the curves, and its columns are exactly the axis
+breaks, so each number sits under its tick. The numbers are those at risk AT each break
+(R ``summary(survfit, times = breaks)``: subjects with time >= t), taken from
+``KaplanMeierResult.at_risk(breaks)`` — not recomputed here, and not lifelines' counts just
+after the break.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from captemstats.figures._theme import SINGLE_COLUMN, group_colors, new_figure, publication_theme
+
+#: Break steps tried for month axes (multiples of 6 and 12 read naturally as years).
+_MONTH_STEPS: tuple[float, ...] = (1, 2, 3, 6, 12, 24, 36, 48, 60, 120, 240)
+
+
+def km_figure(
+    km: Any,
+    *,
+    logrank: Any = None,
+    breaks: Sequence[float] | None = None,
+    time_unit: str = "months",
+    xlabel: str | None = None,
+    ylabel: str = "Survival probability",
+    labels: Mapping[str, str] | Sequence[str] | None = None,
+    colors: Mapping[str, str] | Sequence[str] | None = None,
+    risk_table: bool = True,
+    censor_marks: bool = True,
+    median_lines: bool = True,
+    conf_int: bool = False,
+    legend_n: bool = True,
+    title: str | None = None,
+    width: float = SINGLE_COLUMN * 1.45,
+    height: float = 3.2,
+) -> Any:
+    """Kaplan–Meier curves of every group of ``km`` (a ``KaplanMeierResult``).
+
+    Curves are right-continuous steps of the product-limit estimate starting at S(0) = 1;
+    ``censor_marks`` draws a "+" at each censoring time; ``median_lines`` draws dashed guides
+    to S = 0.5 for groups whose median is reached (never for "not reached");
+    ``conf_int`` shades the pointwise CI stored in the result (its ``method`` states the
+    transform). ``logrank`` (a ``LogRankResult``) adds "Log-rank P = …" formatted by
+    :func:`captemstats.formatting.format_p`. ``breaks`` are the x ticks and the risk-table
+    times (default: multiples of 6/12 months covering the follow-up). ``labels`` rename
+    groups (mapping, or a sequence in ``km.groups`` order); ``colors`` likewise (default
+    Okabe–Ito).
+    """
+    groups = [str(g) for g in km.groups]
+    names = _group_labels(groups, labels)
+    palette = group_colors(groups, _by_group(groups, colors))
+    curves = _curves(km, groups)
+    t_max = max((float(c["time"].max()) for c in curves.values() if len(c)), default=0.0)
+    ticks = np.asarray(breaks if breaks is not None else default_breaks(t_max, time_unit), float)
+    if ticks.ndim != 1 or len(ticks) == 0 or np.any(np.diff(ticks) <= 0) or ticks[0] < 0:
+        raise ValueError(f"km_figure: breaks must be increasing and >= 0, got {ticks.tolist()}")
+    at_risk = at_risk_matrix(km, groups, ticks.tolist()) if risk_table else None
+    at_zero = at_risk_matrix(km, groups, [0.0]) if legend_n else None
+
+    with publication_theme():
+        risk_h = 0.22 + 0.16 * len(groups) if risk_table else 0.0
+        fig = new_figure(width, height + risk_h, layout="constrained")
+        if risk_table:
+            grid = fig.add_gridspec(2, 1, height_ratios=[height, risk_h])
+            ax = fig.add_subplot(grid[0])
+            ax_risk = fig.add_subplot(grid[1], sharex=ax)
+        else:
+            ax = fig.add_subplot()
+        ax.set_label("km")
+        for g in groups:
+            label = names[g]
+            if at_zero is not None:
+                label = f"{label} (n = {int(at_zero.to_numpy()[groups.index(g), 0])})"
+            _draw_curve(ax, curves[g], palette[g], label, censor_marks, conf_int)
+        if median_lines:
+            _draw_medians(ax, km, groups)
+        x_right = max(t_max, float(ticks[-1])) * 1.02 if max(t_max, ticks[-1]) > 0 else 1.0
+        # A little room left of 0 so the first risk-table number clears the group labels.
+        ax.set_xlim(-0.03 * x_right, x_right)
+        ax.set_ylim(0, 1.02)
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([_tick(t) for t in ticks])
+        ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+        ax.set_xlabel(xlabel or f"Time since CAPTEM start ({time_unit})")
+        ax.set_ylabel(ylabel)
+        ax.legend(loc="upper right", handlelength=1.6)
+        if logrank is not None:
+            # Right side, under the legend: where KM curves are usually low and empty.
+            ax.text(
+                0.97,
+                0.58,
+                logrank_text(logrank),
+                transform=ax.transAxes,
+                ha="right",
+                gid="logrank-p",
+            )
+        if title:
+            ax.set_title(title, loc="left")
+        if risk_table and at_risk is not None:
+            _draw_risk_table(ax, ax_risk, at_risk, groups, names, palette, ticks)
+        fig.align_ylabels()
+    return fig
+
+
+def default_breaks(t_max: float, time_unit: str = "months", max_breaks: int = 9) -> np.ndarray:
+    """Axis breaks from 0 covering ``[0, t_max]``: month steps of 1–240 (6/12 multiples
+    preferred), otherwise matplotlib's ``MaxNLocator`` "nice" steps."""
+    if t_max <= 0:
+        return np.array([0.0])
+    if time_unit == "months":
+        step = next((s for s in _MONTH_STEPS if t_max / s <= max_breaks - 1), _MONTH_STEPS[-1])
+        return np.arange(0.0, math.floor(t_max / step) * step + step / 2, step)
+    from matplotlib.ticker import MaxNLocator
+
+    locs = MaxNLocator(nbins=max_breaks - 1, steps=[1, 2, 2.5, 5, 10]).tick_values(0, t_max)
+    return np.asarray([v for v in locs if 0 <= v <= t_max], dtype=float)
+
+
+def logrank_text(logrank: Any) -> str:
+    """``"Log-rank P = .01"`` / ``"Log-rank P < .001"`` via ``formatting.format_p``."""
+    from captemstats.formatting import format_p
+
+    text = str(format_p(float(logrank.p_value))).strip()
+    if text[:1] in {"P", "p"}:
+        return f"Log-rank {text}"
+    if text[:1] in {"<", ">", "≤", "≥"}:
+        return f"Log-rank P {text}"
+    return f"Log-rank P = {text}"
+
+
+# -- reading the result object ----------------------------------------------------------------
+
+
+def _curves(km: Any, groups: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """Per-group survival table (time, n_censor, surv, lower, upper) from ``km.to_frame()``."""
+    frame = km.to_frame()
+    if "group" in frame.columns:
+        key = frame["group"].astype("string")
+        out = {g: frame.loc[key == g].sort_values("time") for g in groups}
+    elif len(groups) == 1:
+        out = {groups[0]: frame.sort_values("time")}
+    else:
+        raise ValueError("km_figure: km.to_frame() has no 'group' column")
+    for g, table in out.items():
+        missing = {"time", "surv", "n_censor"} - set(table.columns)
+        if missing:
+            raise ValueError(f"km_figure: survival table of {g!r} lacks {sorted(missing)}")
+    return out
+
+
+def at_risk_matrix(km: Any, groups: Sequence[str], times: Sequence[float]) -> pd.DataFrame:
+    """Numbers at risk as a groups × times frame, from ``km.at_risk(times)``.
+
+    Accepts the long (group, time, n_risk) or wide (groups × times) form of the result.
+    """
+    raw = km.at_risk(list(map(float, times)))
+    if isinstance(raw, pd.DataFrame) and {"time", "n_risk"} <= set(raw.columns):
+        long = raw.assign(group=raw["group"].astype("string") if "group" in raw else groups[0])
+        wide = long.pivot(index="group", columns="time", values="n_risk")
+    else:
+        wide = pd.DataFrame(raw)
+        wide.index = wide.index.astype("string")
+    wide = wide.reindex(index=list(groups))
+    if wide.shape[1] != len(times) or wide.isna().any().any():
+        raise ValueError("km_figure: km.at_risk(breaks) did not give one count per group and break")
+    wide.columns = list(map(float, times))
+    return wide.astype("int64")
+
+
+def median_of(km: Any, group: str) -> Any:
+    median = km.median
+    if callable(median):
+        median = median()
+    if isinstance(median, Mapping):
+        return median[group]
+    if isinstance(median, pd.Series | list | tuple):
+        return median[list(map(str, km.groups)).index(group)]
+    return median
+
+
+# -- drawing ------------------------------------------------------------------------------------
+
+
+def _draw_curve(
+    ax: Any, table: pd.DataFrame, color: str, label: str, censor_marks: bool, conf_int: bool
+) -> None:
+    t = table["time"].to_numpy(dtype=float)
+    s = table["surv"].to_numpy(dtype=float)
+    x = np.concatenate([[0.0], t])
+    y = np.concatenate([[1.0], s])
+    (line,) = ax.step(x, y, where="post", color=color, label=label)
+    line.set_gid("km-curve")
+    if conf_int and {"lower", "upper"} <= set(table.columns):
+        lo = np.concatenate([[1.0], table["lower"].to_numpy(dtype=float)])
+        hi = np.concatenate([[1.0], table["upper"].to_numpy(dtype=float)])
+        band = ax.fill_between(x, lo, hi, step="post", color=color, alpha=0.15, linewidth=0)
+        band.set_gid("km-ci")
+    if censor_marks:
+        cens = table["n_censor"].to_numpy(dtype=float) > 0
+        if cens.any():
+            (marks,) = ax.plot(
+                t[cens],
+                s[cens],
+                linestyle="none",
+                marker="+",
+                markersize=5,
+                markeredgewidth=0.9,
+                color=color,
+            )
+            marks.set_gid("km-censor")
+
+
+def _draw_medians(ax: Any, km: Any, groups: Sequence[str]) -> None:
+    reached = []
+    for g in groups:
+        m = median_of(km, g)
+        if bool(getattr(m, "reached", False)) and m.estimate is not None:
+            est = float(m.estimate)
+            if math.isfinite(est):
+                reached.append(est)
+                ax.plot([est, est], [0, 0.5], ls="--", lw=0.7, color="0.45", gid="km-median")
+    if reached:
+        ax.plot([0, max(reached)], [0.5, 0.5], ls="--", lw=0.7, color="0.45", gid="km-median")
+
+
+def _draw_risk_table(
+    ax: Any,
+    ax_risk: Any,
+    at_risk: pd.DataFrame,
+    groups: Sequence[str],
+    names: Mapping[str, str],
+    palette: Mapping[str, str],
+    ticks: np.ndarray,
+) -> None:
+    ax_risk.set_label("risk_table")
+    n = len(groups)
+    ys = np.arange(n)[::-1].astype(float)
+    for g, y in zip(groups, ys, strict=True):
+        for t, count in zip(ticks, at_risk.loc[g].to_numpy(), strict=True):
+            ax_risk.text(
+                t, y, str(int(count)), ha="center", va="center", fontsize=7.5, gid=f"risk:{g}"
+            )
+    ax_risk.set_ylim(-0.6, n - 0.4)
+    ax_risk.set_yticks(ys)
+    ax_risk.set_yticklabels([names[g] for g in groups])
+    for label, g in zip(ax_risk.get_yticklabels(), groups, strict=True):
+        label.set_color(palette[g])
+    ax_risk.tick_params(axis="both", length=0)
+    ax_risk.tick_params(axis="y", pad=8)
+    ax_risk.tick_params(axis="x", labelbottom=False)
+    for side in ("top", "right", "bottom", "left"):
+        ax_risk.spines[side].set_visible(False)
+    ax_risk.set_title("Number at risk", loc="left", fontsize=8, pad=2, fontweight="bold")
+    ax.tick_params(axis="x", labelbottom=True)
+
+
+def _group_labels(
+    groups: Sequence[str], labels: Mapping[str, str] | Sequence[str] | None
+) -> dict[str, str]:
+    given = _by_group(groups, labels)
+    if given is None:
+        return {g: g for g in groups}
+    return {g: str(given.get(g, g)) for g in groups}
+
+
+def _by_group(
+    groups: Sequence[str], values: Mapping[str, str] | Sequence[str] | None
+) -> dict[str, str] | None:
+    if values is None:
+        return None
+    if isinstance(values, Mapping):
+        return {str(k): v for k, v in values.items()}
+    if len(values) != len(groups):
+        raise ValueError(f"{len(values)} values given for {len(groups)} groups {list(groups)}")
+    return dict(zip(groups, values, strict=True))
+
+
+def _tick(t: float) -> str:
+    return f"{t:g}"

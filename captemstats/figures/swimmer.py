@@ -1,0 +1,149 @@
+"""Swimmer plot: time on treatment per patient with response and progression markers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from captemstats.figures._common import require_columns
+from captemstats.figures._theme import (
+    DOUBLE_COLUMN,
+    OKABE_ITO,
+    RESPONSE_COLORS,
+    new_figure,
+    publication_theme,
+)
+from captemstats.figures.waterfall import RESPONSE_ORDER
+from captemstats.schema import LABELS
+
+#: Marker per event of ``SwimmerData.events`` (matplotlib marker, colour, legend text).
+EVENT_MARKERS: dict[str, tuple[str, str, str]] = {
+    "response": ("^", OKABE_ITO["black"], "First response (CR/PR)"),
+    "progression": ("X", OKABE_ITO["vermillion"], "Progression"),
+    "death": ("o", OKABE_ITO["black"], "Death"),
+}
+
+
+def swimmer_figure(
+    swimmer: Any,
+    *,
+    time_unit: str = "months",
+    events: Sequence[str] = ("response", "progression", "death"),
+    show_followup: bool = True,
+    max_patients: int | None = None,
+    colors: Mapping[str, str] | None = None,
+    xlabel: str | None = None,
+    title: str | None = None,
+    width: float = DOUBLE_COLUMN,
+    lane_height: float = 0.022,
+) -> Any:
+    """One lane per patient, longest time on treatment on top.
+
+    ``swimmer`` is ``captemstats.recist.SwimmerData`` (``lanes``: patient_id, bor,
+    treatment_<unit>, followup_<unit>; ``events``: patient_id, event, <unit>). The bar is the
+    time on CAPTEM coloured by best overall response (RECIST 1.1); a thin grey line continues
+    to the last follow-up or death when ``show_followup``; markers show the first response,
+    progression and death. ``time_unit`` is "months" or "days" (the columns of SwimmerData).
+    ``max_patients`` keeps the longest lanes and prints how many were left out.
+    """
+    lanes = getattr(swimmer, "lanes", None)
+    ev = getattr(swimmer, "events", None)
+    if not isinstance(lanes, pd.DataFrame) or not isinstance(ev, pd.DataFrame):
+        raise TypeError("swimmer_figure expects SwimmerData (with .lanes and .events frames)")
+    if time_unit not in ("months", "days"):
+        raise ValueError(f"swimmer_figure: time_unit must be 'months' or 'days', not {time_unit!r}")
+    tcol, fcol = f"treatment_{time_unit}", f"followup_{time_unit}"
+    ecol = "months" if time_unit == "months" else "day"
+    require_columns(lanes, ("patient_id", "bor", tcol, fcol), "swimmer_figure (lanes)")
+    require_columns(ev, ("patient_id", "event", ecol), "swimmer_figure (events)")
+
+    order = lanes.assign(_t=lanes[tcol].fillna(-1.0)).sort_values(
+        ["_t", "patient_id"], ascending=[False, True], kind="stable"
+    )
+    hidden = 0
+    if max_patients is not None and len(order) > max_patients:
+        hidden = len(order) - max_patients
+        order = order.iloc[:max_patients]
+    n = len(order)
+    ids = order["patient_id"].astype("string").to_numpy(dtype=object)
+    y = np.arange(n, dtype=float)[::-1]
+    pos = dict(zip(ids, y, strict=True))
+    treat = order[tcol].to_numpy(dtype=float, na_value=np.nan)
+    follow = order[fcol].to_numpy(dtype=float, na_value=np.nan)
+    codes = order["bor"].astype("string").fillna("NE").to_numpy(dtype=object)
+    palette = {**RESPONSE_COLORS, **(colors or {})}
+    unknown = sorted(set(codes) - set(palette))
+    if unknown:
+        raise ValueError(f"swimmer_figure: no colour for response codes {unknown}")
+
+    with publication_theme():
+        fig = new_figure(width, max(2.5, 0.9 + lane_height * n), layout="constrained")
+        ax = fig.add_subplot()
+        ax.set_label("swimmer")
+        if show_followup:
+            ax.hlines(y, np.nan_to_num(treat), follow, color="0.75", lw=0.6, gid="followup")
+        bars = ax.barh(
+            y, np.nan_to_num(treat), height=0.8, color=[palette[c] for c in codes], linewidth=0
+        )
+        for bar in bars:
+            bar.set_gid("swimmer-lane")
+        handles, names = _response_legend(codes, palette)
+        sub = ev[ev["patient_id"].astype("string").isin(set(ids))]
+        for name in events:
+            if name not in EVENT_MARKERS:
+                raise ValueError(
+                    f"swimmer_figure: unknown event {name!r}; use {list(EVENT_MARKERS)}"
+                )
+            marker, color, text = EVENT_MARKERS[name]
+            rows = sub[sub["event"] == name]
+            if rows.empty:
+                continue
+            ys = rows["patient_id"].astype("string").map(pos).to_numpy(dtype=float)
+            xs = rows[ecol].to_numpy(dtype=float)
+            ax.scatter(
+                xs, ys, marker=marker, s=9, color=color, linewidths=0, zorder=3, gid=f"event-{name}"
+            )
+            handles.append(_marker(marker, color))
+            names.append(text)
+        ax.set_ylim(-1, n)
+        ax.set_yticks([])
+        ax.set_xlim(left=0)
+        ax.set_ylabel(f"Patients (n = {n})")
+        ax.set_xlabel(xlabel or f"Time since CAPTEM start ({time_unit})")
+        ax.spines["left"].set_visible(False)
+        ax.legend(handles, names, loc="lower right")
+        if hidden:
+            ax.text(
+                0.99,
+                1.0,
+                f"{hidden} patient(s) with shorter treatment not shown",
+                transform=ax.transAxes,
+                ha="right",
+                va="bottom",
+                fontsize=7,
+                color="0.3",
+            )
+        if title:
+            ax.set_title(title, loc="left")
+    return fig
+
+
+def _response_legend(codes: Any, palette: Mapping[str, str]) -> tuple[list[Any], list[str]]:
+    from matplotlib.patches import Patch
+
+    seen = {str(c) for c in codes}
+    present = [c for c in RESPONSE_ORDER if c in seen] + sorted(seen - set(RESPONSE_ORDER))
+    labels = LABELS["best_response"]
+    return (
+        [Patch(facecolor=palette[c], linewidth=0) for c in present],
+        [f"Best response: {labels.get(c, c)}" for c in present],
+    )
+
+
+def _marker(marker: str, color: str) -> Any:
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], linestyle="none", marker=marker, color=color, markersize=4)

@@ -1,0 +1,125 @@
+"""Numbers as journals print them, kept apart from the computation.
+
+Every function takes a computed value (or a result object) and returns text; none computes a
+statistic. Conventions follow the AMA Manual of Style (11th ed., §19.5), which the study's
+journal uses: P values without a leading zero, two decimals (three below .01), ``<.001``
+below .001 and ``>.99`` above .99; hazard ratios with two decimals and an en-dash CI;
+medians with one decimal and "not reached" spelled out rather than printed as a number.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = [
+    "NOT_REACHED",
+    "format_ci",
+    "format_hr",
+    "format_median",
+    "format_number",
+    "format_p",
+    "format_pct",
+    "format_range",
+]
+
+#: How a quantile that the curve never reaches is printed.
+NOT_REACHED = "not reached"
+#: Printed for a missing or non-finite number.
+MISSING = "NA"
+DASH = "–"
+
+
+def _finite(x: Any) -> bool:
+    try:
+        return x is not None and math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def format_number(x: Any, digits: int = 1) -> str:
+    """``x`` rounded half-up to ``digits`` decimals (Python's ``round`` is half-even, which a
+    reader checking a table by hand does not expect); ``NA`` when missing."""
+    if not _finite(x):
+        return MISSING
+    from decimal import ROUND_HALF_UP, Decimal
+
+    q = Decimal(1).scaleb(-digits)
+    return str(Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP))
+
+
+def format_p(p: Any, *, threshold: float = 0.001, leading_zero: bool = False) -> str:
+    """A P value as the journal prints it (AMA §19.5): ``<.001``; three decimals below .01
+    (``.003``); otherwise two (``.43``), or three when two would print a value at the .05
+    boundary that is in fact below it (``.049``, not ``.05``); ``>.99`` near 1.
+
+    ``leading_zero=True`` gives ``0.43`` for journals that want it. Missing -> ``NA``.
+    """
+    if not _finite(p):
+        return MISSING
+    value = float(p)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"format_p: {value!r} is not a probability")
+    low = format_number(threshold, 3)
+    if value < threshold:
+        text = "<" + low
+    elif value > 0.99:
+        text = ">0.99"
+    else:
+        digits = 3 if value < 0.01 else 2
+        text = format_number(value, digits)
+        if digits == 2 and value < 0.05 <= float(text):
+            text = format_number(value, 3)
+    if not leading_zero:
+        text = text.replace("0.", ".", 1)
+    return text
+
+
+def format_ci(lower: Any, upper: Any, digits: int = 2, *, missing: str = MISSING) -> str:
+    """``"0.69–0.93"``: a confidence interval with an en dash; a limit that cannot be
+    estimated prints as ``missing``."""
+    lo = format_number(lower, digits) if _finite(lower) else missing
+    hi = format_number(upper, digits) if _finite(upper) else missing
+    return f"{lo}{DASH}{hi}"
+
+
+def format_hr(hr: Any, lower: Any, upper: Any, digits: int = 2) -> str:
+    """``"0.80 (0.69–0.93)"``: a hazard (or odds) ratio with its CI."""
+    return f"{format_number(hr, digits)} ({format_ci(lower, upper, digits)})"
+
+
+def format_median(
+    median: Any,
+    digits: int = 1,
+    *,
+    ci: bool = True,
+    not_reached: str = NOT_REACHED,
+) -> str:
+    """A Kaplan–Meier median (a ``survival.km.MedianEstimate``) as ``"16.1 (12.0–20.3)"``.
+
+    A median the curve never reaches prints as ``not_reached`` (never a number or NaN); an
+    upper limit the upper confidence curve never reaches prints as ``"NR"``
+    (``"16.1 (12.0–NR)"``), as R prints ``NA`` for it.
+    """
+    if not getattr(median, "reached", _finite(getattr(median, "estimate", None))):
+        head = not_reached
+    else:
+        head = format_number(median.estimate, digits)
+    if not ci:
+        return head
+    lower, upper = getattr(median, "lower", None), getattr(median, "upper", None)
+    if not _finite(lower) and not _finite(upper) and head == not_reached:
+        return head
+    return f"{head} ({format_ci(lower, upper, digits, missing='NR')})"
+
+
+def format_pct(n: int, denominator: int, digits: int = 1) -> str:
+    """``"34 (11.0)"``: a count and its percentage of ``denominator``, half-up rounded."""
+    if denominator <= 0:
+        return f"{n} ({MISSING})"
+    return f"{n} ({format_number(100.0 * n / denominator, digits)})"
+
+
+def format_range(low: Any, high: Any, digits: int = 1) -> str:
+    """``"1.7–212.1"``: a range with an en dash."""
+    return f"{format_number(low, digits)}{DASH}{format_number(high, digits)}"

@@ -1,0 +1,311 @@
+"""Raw text frames -> typed registry frames, with a problem for every cell that cannot be read.
+
+The typed frame follows the project's dtype contract: every column of the table's
+:class:`~captemstats.schema.TableSpec` exists (absent optional columns all-missing); string and
+category columns are pandas ``string`` holding schema codes, integers ``Int64``, numbers
+``float64``, booleans ``boolean``, dates ``datetime64[ns]``. The index is ``_row``, the row's
+line in its file. A cell that cannot be parsed is missing in the typed frame and reported as an
+ERROR problem quoting the original text, so nothing is lost silently.
+
+Everything here is vectorised per column (regular expressions and lookups on whole Series).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from captemstats.errors import RegistryReadError
+from captemstats.io.mapping import TableMapping
+from captemstats.io.problems import PROBLEM_COLUMNS, normalise_problem_frame
+from captemstats.io.readers import ROW_INDEX
+from captemstats.schema import FALSE_TOKENS, TRUE_TOKENS, ColumnSpec, TableSpec
+
+_ISO = r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+_DMY = r"^(?P<d>\d{1,2})(?P<sep>[./-])(?P<m>\d{1,2})(?P=sep)(?P<y>\d{4})$"
+_NUM_DOT = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+_NUM_COMMA = r"^[+-]?(?:\d+(?:,\d*)?|,\d+)$"
+_INT = r"^[+-]?\d+(?:[.,]0*)?$"
+
+DATE_FORMS = "YYYY-MM-DD, DD.MM.YYYY or DD/MM/YYYY"
+
+
+@dataclass(frozen=True, slots=True)
+class ParseContext:
+    """What a table's cells are parsed with: its file label, decimal mark and date reading."""
+
+    table: str
+    file: str
+    decimal: str = "."
+    dayfirst: bool | None = None
+
+
+def empty_table(spec: TableSpec) -> pd.DataFrame:
+    """A typed frame of ``spec`` with no rows (e.g. the optional lesions table when absent)."""
+    frame = pd.DataFrame(index=pd.Index([], name=ROW_INDEX, dtype="int64"))
+    for col in spec.columns:
+        frame[col.name] = pd.Series(dtype=_DTYPES[col.kind], index=frame.index)
+    return frame
+
+
+_DTYPES = {
+    "string": "string",
+    "category": "string",
+    "integer": "Int64",
+    "number": "float64",
+    "boolean": "boolean",
+    "date": "datetime64[ns]",
+}
+
+
+def map_columns(
+    raw: pd.DataFrame, spec: TableSpec, mapping: TableMapping, file: str, header_line: int = 1
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rename a raw frame's columns onto ``spec`` (mapping first, then exact or
+    case-insensitive names). Returns the renamed frame (schema columns only, absent ones
+    all-missing) and problems: unknown columns (warning: not read) and missing required
+    columns (error). Two file columns landing on one schema column raise."""
+    folded = {c.casefold(): c for c in spec.names}
+    renames: dict[str, str] = {}
+    unknown: list[str] = []
+    for name in raw.columns:
+        target = mapping.rename.get(name)
+        if target is None:
+            target = folded.get(name.casefold())
+        if target is None:
+            unknown.append(name)
+            continue
+        if target in renames.values():
+            first = next(k for k, v in renames.items() if v == target)
+            raise RegistryReadError(
+                f"{file}: columns {first!r} and {name!r} both give {spec.name}.{target}; "
+                "keep one (or fix the column mapping)"
+            )
+        renames[name] = target
+    out = raw[list(renames)].rename(columns=renames)
+    rows: list[dict[str, object]] = [
+        {
+            "severity": "warning",
+            "column": name,
+            "rule": "unknown_column",
+            "message": f"column {name!r} is not part of table {spec.name} and is not read "
+            "(rename it with a column mapping if it is one of ours)",
+        }
+        for name in unknown
+    ]
+    for col in spec.columns:
+        if col.name in out.columns:
+            continue
+        out[col.name] = pd.Series(pd.NA, index=out.index, dtype="string")
+        if col.required:
+            rows.append(
+                {
+                    "severity": "error",
+                    "column": col.name,
+                    "rule": "missing_column",
+                    "message": f"required column {col.name!r} is missing from {spec.name} "
+                    f"({col.description})",
+                }
+            )
+    problems = pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS))
+    problems["table"] = spec.name
+    problems["file"] = file
+    problems["line"] = header_line  # column problems cite the header line
+    return out[list(spec.names)], normalise_problem_frame(problems)
+
+
+def detect_decimal(raw: pd.DataFrame, spec: TableSpec, given: str | None) -> str:
+    """The decimal mark of a table's number columns: ``given``, else the mark most of their
+    values use (``,`` only when comma decimals outnumber point decimals). Values using the
+    other mark are then reported, never reinterpreted."""
+    if given is not None:
+        return given
+    numbers = [c.name for c in spec.columns if c.kind == "number" and c.name in raw.columns]
+    commas = points = 0
+    for name in numbers:
+        s = raw[name].dropna()
+        commas += int(s.str.fullmatch(r"[+-]?\d*,\d+").sum())
+        points += int(s.str.fullmatch(r"[+-]?\d*\.\d+").sum())
+    return "," if commas > points else "."
+
+
+def apply_labels(frame: pd.DataFrame, spec: TableSpec, mapping: TableMapping) -> pd.DataFrame:
+    """Mapping's missing-value tokens and label recodes (case-folded, stripped)."""
+    out = frame.copy()
+    missing = {v.strip().casefold() for v in mapping.missing_values}
+    for col in spec.columns:
+        s = out[col.name]
+        if missing:
+            s = s.mask(s.str.casefold().isin(missing))
+        labels = mapping.recode.get(col.name)
+        if labels:
+            table = {k.strip().casefold(): v for k, v in labels.items()}
+            mapped = s.str.casefold().map(table)
+            s = s.where(mapped.isna(), mapped.astype("string"))
+        out[col.name] = s
+    return out
+
+
+def parse_table(
+    text: pd.DataFrame, spec: TableSpec, ctx: ParseContext, mapping: TableMapping
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Typed frame + problem frame for a mapped raw frame (see the module docstring)."""
+    columns: dict[str, pd.Series] = {}
+    problems: list[pd.DataFrame] = []
+    pid = text["patient_id"] if "patient_id" in text.columns else None
+    for col in spec.columns:
+        s = text[col.name]
+        values, bad, message = _PARSERS[col.kind](s, col, ctx, mapping)
+        columns[col.name] = values
+        if bad.any():
+            problems.append(_cell_problems(s, bad, message, col, ctx, pid))
+    typed = pd.DataFrame(columns, index=text.index)
+    frame = (
+        pd.concat(problems, ignore_index=True)
+        if problems
+        else pd.DataFrame(columns=list(PROBLEM_COLUMNS))
+    )
+    return typed, normalise_problem_frame(frame)
+
+
+def _cell_problems(
+    raw: pd.Series,
+    bad: pd.Series,
+    message: pd.Series | str,
+    col: ColumnSpec,
+    ctx: ParseContext,
+    pid: pd.Series | None,
+) -> pd.DataFrame:
+    rule = "unknown_code" if col.kind == "category" else "wrong_type"
+    msg = message[bad] if isinstance(message, pd.Series) else message
+    return pd.DataFrame(
+        {
+            "severity": "error",
+            "table": ctx.table,
+            "file": ctx.file,
+            "line": raw.index[bad.to_numpy()],
+            "patient_id": None if pid is None else pid[bad].to_numpy(),
+            "column": col.name,
+            "value": raw[bad].to_numpy(),
+            "rule": rule,
+            "message": msg if isinstance(msg, str) else msg.to_numpy(),
+        }
+    )
+
+
+Parsed = tuple[pd.Series, pd.Series, "pd.Series | str"]
+
+
+def _parse_string(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMapping) -> Parsed:
+    return s.astype("string"), pd.Series(False, index=s.index), ""
+
+
+def _parse_category(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMapping) -> Parsed:
+    codes = {c.casefold(): c for c in col.categories}
+    mapped = s.str.casefold().map(codes).astype("string")
+    bad = s.notna() & mapped.isna()
+    msg = f"unknown code for {col.name}; allowed: {', '.join(col.categories)}"
+    return mapped, bad.fillna(False).astype(bool), msg
+
+
+def _parse_boolean(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMapping) -> Parsed:
+    table: dict[str, bool] = {t: True for t in TRUE_TOKENS}
+    table.update({t: False for t in FALSE_TOKENS})
+    table.update({v.strip().casefold(): True for v in m.true_values})
+    table.update({v.strip().casefold(): False for v in m.false_values})
+    mapped = s.str.casefold().map(table).astype("boolean")
+    bad = (s.notna() & mapped.isna()).fillna(False).astype(bool)
+    extra = [*m.true_values, *m.false_values]
+    msg = "not a yes/no value (use yes/no, true/false or 1/0" + (
+        f", or {', '.join(extra)})" if extra else ")"
+    )
+    return mapped, bad, msg
+
+
+def _parse_integer(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMapping) -> Parsed:
+    ok = s.str.fullmatch(_INT).fillna(False).astype(bool)
+    whole = s.where(ok).str.replace(r"[.,]0*$", "", regex=True)
+    values = pd.to_numeric(whole, errors="coerce").astype("Int64")
+    bad = s.notna() & ~ok
+    return values, bad.astype(bool), "not a whole number"
+
+
+def _parse_number(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMapping) -> Parsed:
+    pattern = _NUM_COMMA if ctx.decimal == "," else _NUM_DOT
+    ok = s.str.fullmatch(pattern).fillna(False).astype(bool)
+    text = s.where(ok)
+    if ctx.decimal == ",":
+        text = text.str.replace(",", ".", regex=False)
+    values = pd.to_numeric(text, errors="coerce").astype("float64")
+    bad = (s.notna() & ~ok).astype(bool)
+    if not bad.any():
+        return values, bad, ""
+    other = "," if ctx.decimal == "." else "."
+    looks_other = s.str.contains(other, regex=False).fillna(False).astype(bool)
+    msg = pd.Series("not a number", index=s.index, dtype=object)
+    msg[looks_other] = (
+        f"not a number: this file's numbers use '{ctx.decimal}' as the decimal mark, so "
+        f"'{other}' is not read (thousands separators are not allowed)"
+    )
+    return values, bad, msg
+
+
+def _parse_date(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMapping) -> Parsed:
+    iso = s.str.extract(_ISO)
+    dmy = s.str.extract(_DMY)
+    is_iso = iso["y"].notna()
+    is_dmy = dmy["y"].notna() & ~is_iso
+    day = pd.to_numeric(dmy["d"], errors="coerce")
+    month = pd.to_numeric(dmy["m"], errors="coerce")
+    # mm/dd is never accepted: a value whose 'month' is > 12 but 'day' <= 12 looks month-first.
+    month_first = (is_dmy & (month > 12) & (day <= 12)).fillna(False).astype(bool)
+    ambiguous = pd.Series(False, index=s.index)
+    if ctx.dayfirst is None and bool(month_first.any()):
+        # The column holds month-first-looking dates, so reading its other d/m dates day-first
+        # would be a guess: each one that could be either is reported.
+        ambiguous = (is_dmy & (day <= 12) & (month <= 12) & (day != month)).fillna(False)
+        ambiguous = ambiguous.astype(bool)
+    year = iso["y"].fillna(dmy["y"])
+    month_text = iso["m"].fillna(dmy["m"]).str.zfill(2)
+    day_text = iso["d"].fillna(dmy["d"]).str.zfill(2)
+    accepted = is_iso | (is_dmy & (ctx.dayfirst is not False))
+    canonical = (year + "-" + month_text + "-" + day_text).where(accepted & ~ambiguous)
+    # strict format: an impossible day (31.02.) or month (13) becomes NaT and is reported
+    values = pd.to_datetime(canonical, format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
+    values.index = s.index
+    bad = (s.notna() & values.isna()).astype(bool)
+    if not bad.any():
+        return values, bad, ""
+    msg = pd.Series(f"not a date (expected {DATE_FORMS})", index=s.index, dtype=object)
+    msg[(is_iso | is_dmy) & accepted] = "not a calendar date (no such day)"
+    msg[is_dmy & (ctx.dayfirst is False)] = (
+        "day-first dates are not accepted for this registry (dayfirst is false); use YYYY-MM-DD"
+    )
+    msg[month_first] = (
+        "looks month-first (MM/DD/YYYY), which is not accepted; write YYYY-MM-DD or DD.MM.YYYY"
+    )
+    msg[ambiguous] = (
+        "ambiguous date: this column also holds month-first-looking dates, so day and month "
+        "cannot be told apart; write YYYY-MM-DD"
+    )
+    return values, bad, msg
+
+
+_PARSERS = {
+    "string": _parse_string,
+    "category": _parse_category,
+    "boolean": _parse_boolean,
+    "integer": _parse_integer,
+    "number": _parse_number,
+    "date": _parse_date,
+}
+
+__all__ = [
+    "ParseContext",
+    "apply_labels",
+    "detect_decimal",
+    "empty_table",
+    "map_columns",
+    "parse_table",
+]

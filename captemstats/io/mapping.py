@@ -1,0 +1,164 @@
+"""Column mapping: a center's own column names and labels onto the data model (YAML).
+
+A mapping file has one optional section per table and a few settings that apply to every
+table (a table's own setting wins)::
+
+    encoding: cp1254          # CSV encoding when the file is not UTF-8
+    dayfirst: true            # dates like 03.04.2021 are day-first (the default reading)
+    true_values: [Evet]       # extra spellings of yes / no for every boolean column
+    false_values: [Hayır]
+    missing_values: [Bilinmiyor]   # cells meaning "empty"
+    patients:
+      rename: {Hasta No: patient_id, Cinsiyet: sex}
+      recode:
+        sex: {Kadın: female, Erkek: male}
+
+``rename`` maps *their* column name to *our* column; ``recode`` maps, per (our) column, their
+label to our code. Labels are compared after stripping spaces and case-folding. Targets are
+checked against :mod:`captemstats.schema`: an unknown table, column or code is an error naming
+the mapping file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from captemstats.errors import RegistryReadError
+from captemstats.schema import FALSE_TOKENS, TABLES, TRUE_TOKENS
+
+
+class MappingError(RegistryReadError):
+    """A column mapping file is unreadable or maps onto names the data model does not have."""
+
+
+class TableMapping(BaseModel):
+    """How one table of a center's registry maps onto the data model."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rename: dict[str, str] = Field(default_factory=dict)
+    recode: dict[str, dict[str, str]] = Field(default_factory=dict)
+    true_values: list[str] = Field(default_factory=list)
+    false_values: list[str] = Field(default_factory=list)
+    missing_values: list[str] = Field(default_factory=list)
+    encoding: str | None = None
+    dayfirst: bool | None = None
+    decimal: Literal[".", ","] | None = None
+
+
+class ColumnMapping(BaseModel):
+    """A whole registry's mapping (see the module docstring for the YAML layout)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    encoding: str | None = None
+    dayfirst: bool | None = None
+    true_values: list[str] = Field(default_factory=list)
+    false_values: list[str] = Field(default_factory=list)
+    missing_values: list[str] = Field(default_factory=list)
+    patients: TableMapping = Field(default_factory=TableMapping)
+    lesions: TableMapping = Field(default_factory=TableMapping)
+    adverse_events: TableMapping = Field(default_factory=TableMapping)
+    source: str | None = Field(default=None, exclude=True)
+
+    def table(self, name: str) -> TableMapping:
+        """The mapping of one table, with the file-wide settings merged in."""
+        own: TableMapping = getattr(self, name)
+        return own.model_copy(
+            update={
+                "true_values": [*self.true_values, *own.true_values],
+                "false_values": [*self.false_values, *own.false_values],
+                "missing_values": [*self.missing_values, *own.missing_values],
+                "encoding": own.encoding or self.encoding,
+                "dayfirst": self.dayfirst if own.dayfirst is None else own.dayfirst,
+            }
+        )
+
+    def check(self) -> list[str]:
+        """Every target that is not in the data model, as messages (empty list: fine)."""
+        messages: list[str] = []
+        for name, spec in TABLES.items():
+            tm: TableMapping = getattr(self, name)
+            known = set(spec.names)
+            targets: dict[str, str] = {}
+            for theirs, ours in tm.rename.items():
+                if ours not in known:
+                    messages.append(
+                        f"{name}.rename: {theirs!r} -> {ours!r}: {name} has no column {ours!r}"
+                    )
+                elif ours in targets:
+                    messages.append(
+                        f"{name}.rename: both {targets[ours]!r} and {theirs!r} map to {ours!r}"
+                    )
+                targets[ours] = theirs
+            for column, labels in tm.recode.items():
+                if column not in known:
+                    messages.append(f"{name}.recode: {name} has no column {column!r}")
+                    continue
+                col = spec.column(column)
+                if col.kind == "category":
+                    allowed = set(col.categories)
+                elif col.kind == "boolean":
+                    allowed = set(TRUE_TOKENS | FALSE_TOKENS)
+                else:
+                    continue
+                for theirs, ours in labels.items():
+                    if ours not in allowed:
+                        messages.append(
+                            f"{name}.recode.{column}: {theirs!r} -> {ours!r} is not an allowed "
+                            f"value (allowed: {', '.join(sorted(allowed))})"
+                        )
+        return messages
+
+
+def load_mapping(path: str | Path) -> ColumnMapping:
+    """Read and check a YAML column mapping. Raises :class:`MappingError` naming the file."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MappingError(f"mapping file {path}: cannot be read ({exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise MappingError(f"mapping file {path}: not valid YAML ({exc})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise MappingError(f"mapping file {path}: expected a mapping of tables at the top level")
+    # YAML reads yes/no/true/1 as bool or int; labels and codes are text.
+    clean = _stringify_leaves(data)
+    assert isinstance(clean, dict)
+    try:
+        mapping = ColumnMapping.model_validate({**clean, "source": str(path)})
+    except ValidationError as exc:
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise MappingError(f"mapping file {path}: {details}") from None
+    problems = mapping.check()
+    if problems:
+        raise MappingError(f"mapping file {path}: " + "; ".join(problems))
+    return mapping
+
+
+def _stringify_leaves(value: object, key: str | None = None) -> object:
+    if isinstance(value, dict):
+        return {
+            (str(k).lower() if isinstance(k, bool) else str(k)): _stringify_leaves(v, str(k))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_stringify_leaves(v) for v in value]
+    if key == "dayfirst" or value is None:
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value

@@ -1,0 +1,421 @@
+"""Locate a registry's table files and read each into a *raw* frame of strings.
+
+A raw frame has one ``string``-dtype column per header cell (names stripped, cells stripped,
+empty cells missing) and an integer index named ``_row`` holding the row's line in its file
+(header = line 1). Everything format-specific ends here: CSV sniffing and decoding, Excel
+cells, SPSS value labels and Parquet types are all turned into text, so that typing and
+error reporting (:mod:`captemstats.io.coerce`) work the same for every format.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from captemstats.errors import RegistryReadError
+from captemstats.io.problems import Problem
+
+FileFormat = Literal["csv", "xlsx", "sav", "parquet"]
+
+#: File suffix -> format. ``.tsv`` is a CSV with a tab separator (sniffed like any CSV).
+SUFFIXES: dict[str, FileFormat] = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".xlsx": "xlsx",
+    ".sav": "sav",
+    ".parquet": "parquet",
+}
+ROW_INDEX = "_row"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """Where a table came from: file, its SHA-256, rows read, format and how it was parsed.
+
+    ``sheet`` is set for workbooks; ``encoding``, ``separator`` and ``decimal`` for CSV files
+    (``decimal`` is the decimal mark detected or given for the number columns).
+    """
+
+    table: str
+    path: Path
+    sha256: str
+    rows: int
+    format: FileFormat
+    sheet: str | None = None
+    encoding: str | None = None
+    separator: str | None = None
+    decimal: str | None = None
+    header_line: int = 1
+
+    @property
+    def label(self) -> str:
+        """How problems name the file: ``patients.csv`` or ``registry.xlsx[patients]``."""
+        return f"{self.path.name}[{self.sheet}]" if self.sheet else self.path.name
+
+
+@dataclass(slots=True)
+class RawTable:
+    """A table read as text: see the module docstring. ``problems`` are structural (e.g. a
+    CSV row with the wrong number of fields)."""
+
+    name: str
+    frame: pd.DataFrame
+    source: SourceInfo
+    problems: list[Problem]
+
+
+@dataclass(frozen=True, slots=True)
+class TableLocation:
+    path: Path
+    format: FileFormat
+    sheet: str | None = None
+
+
+def locate_tables(path: Path, tables: dict[str, bool]) -> dict[str, TableLocation]:
+    """Find the file (or sheet) of each table. ``tables`` maps table name -> required.
+
+    ``path`` is a folder holding ``<table>.<csv|tsv|xlsx|sav|parquet>`` files, or one ``.xlsx``
+    workbook with a sheet per table (sheet names compared case-insensitively).
+    Raises :class:`RegistryReadError` when the path is missing, not a supported format, a table
+    exists twice, or a required table is absent.
+    """
+    if not path.exists():
+        raise RegistryReadError(f"registry not found: {path} does not exist")
+    if path.is_file():
+        if path.suffix.lower() != ".xlsx":
+            raise RegistryReadError(
+                f"{path}: a registry is a folder of table files or one .xlsx workbook with a "
+                f"sheet per table; {path.suffix or 'this file'!s} is not supported"
+            )
+        sheets = _sheet_names(path)
+        by_name = {s.strip().casefold(): s for s in sheets}
+        found = {t: TableLocation(path, "xlsx", by_name[t]) for t in tables if t in by_name}
+        _require(found, tables, f"workbook {path} (sheets: {', '.join(sheets) or 'none'})")
+        return found
+
+    found = {}
+    for table in tables:
+        candidates = sorted(
+            p
+            for p in path.iterdir()
+            if p.is_file() and p.stem == table and p.suffix.lower() in SUFFIXES
+        )
+        if len(candidates) > 1:
+            names = ", ".join(p.name for p in candidates)
+            raise RegistryReadError(
+                f"{path}: table {table!r} is given more than once ({names}); keep one file"
+            )
+        if candidates:
+            p = candidates[0]
+            found[table] = TableLocation(p, SUFFIXES[p.suffix.lower()])
+    where = f"folder {path}"
+    missing = [t for t, req in tables.items() if req and t not in found]
+    if missing:
+        others = sorted(p.name for p in path.iterdir() if p.stem in missing)
+        hint = (
+            f"; found {', '.join(others)} but only .csv, .tsv, .xlsx, .sav and .parquet are read"
+            if others
+            else ""
+        )
+        raise RegistryReadError(
+            f"{where}: required table {', '.join(missing)} not found (expected a file named "
+            f"{missing[0]}.csv, .xlsx, .sav or .parquet){hint}"
+        )
+    return found
+
+
+def _require(found: dict[str, TableLocation], tables: dict[str, bool], where: str) -> None:
+    missing = [t for t, req in tables.items() if req and t not in found]
+    if missing:
+        raise RegistryReadError(f"{where}: required table {', '.join(missing)} not found")
+
+
+def read_raw(
+    table: str,
+    loc: TableLocation,
+    *,
+    encoding: str | None = None,
+    sep: str | None = None,
+) -> RawTable:
+    """Read one table file into a raw frame (see the module docstring)."""
+    data = _read_bytes(loc.path)
+    digest = hashlib.sha256(data).hexdigest()
+    problems: list[Problem] = []
+    label = f"{loc.path.name}[{loc.sheet}]" if loc.sheet else loc.path.name
+    used_encoding: str | None = None
+    used_sep: str | None = None
+    header_line = 1
+    if loc.format == "csv":
+        text, used_encoding = decode(data, loc.path, encoding)
+        used_sep = sep or sniff_separator(text, default="\t" if loc.path.suffix == ".tsv" else ",")
+        frame, problems, header_line = _parse_csv(text, used_sep, table, label)
+    elif loc.format == "xlsx":
+        frame, header_line = _read_xlsx(loc.path, loc.sheet, table)
+    elif loc.format == "parquet":
+        frame = _read_parquet(loc.path)
+    else:
+        frame = _read_sav(loc.path)
+    frame = _normalise(frame, loc.path)
+    source = SourceInfo(
+        table=table,
+        path=loc.path,
+        sha256=digest,
+        rows=len(frame),
+        format=loc.format,
+        sheet=loc.sheet,
+        encoding=used_encoding,
+        separator=used_sep,
+        header_line=header_line,
+    )
+    return RawTable(table, frame, source, problems)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise RegistryReadError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def decode(data: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
+    """Bytes -> text and the encoding used.
+
+    UTF-8 (with or without BOM) is tried first: a file that decodes as UTF-8 and holds
+    non-ASCII text is almost surely UTF-8, while cp1254 / latin-1 text with Turkish letters is
+    almost never valid UTF-8. Otherwise ``encoding`` is used when given. Undecodable bytes
+    raise :class:`RegistryReadError` naming the file and the byte offset.
+    """
+    try:
+        if data.startswith(b"\xef\xbb\xbf"):
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    if encoding is None:
+        bad = data[utf8_error.start : utf8_error.start + 1].hex()
+        raise RegistryReadError(
+            f"{path}: not valid UTF-8 at byte offset {utf8_error.start} (byte 0x{bad}); if the "
+            "file was saved in another encoding, give it, e.g. --encoding cp1254 (Turkish "
+            "Windows) or --encoding latin-1"
+        )
+    try:
+        return data.decode(encoding), encoding
+    except LookupError:
+        raise RegistryReadError(f"unknown encoding {encoding!r} (given for {path})") from None
+    except UnicodeDecodeError as exc:
+        bad = data[exc.start : exc.start + 1].hex()
+        raise RegistryReadError(
+            f"{path}: neither UTF-8 nor {encoding}: byte 0x{bad} at offset {exc.start} cannot "
+            f"be decoded as {encoding} (UTF-8 failed at offset {utf8_error.start})"
+        ) from None
+
+
+def sniff_separator(text: str, default: str = ",") -> str:
+    """The field separator of a CSV: the most frequent of ``;``, ``,`` and tab in the header
+    line (outside quotes). Header names do not contain separators, so this is unambiguous."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    counts: dict[str, int] = {";": 0, ",": 0, "\t": 0}
+    quoted = False
+    for ch in header:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(counts, key=lambda c: counts[c])
+    return best if counts[best] > 0 else default
+
+
+def _parse_csv(
+    text: str, sep: str, table: str, label: str
+) -> tuple[pd.DataFrame, list[Problem], int]:
+    """Parse CSV text, keeping each record's first physical line number."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    header: list[str] | None = None
+    header_line = 1
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    problems: list[Problem] = []
+    last = 0
+    # The loop is I/O-bound (csv is C code); it records line numbers the reader knows.
+    for record in reader:
+        start, last = last + 1, reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue  # blank line: not a record
+        if header is None:
+            header, header_line = record, start
+            continue
+        if len(record) != len(header):
+            problems.append(
+                Problem(
+                    "error",
+                    table,
+                    label,
+                    start,
+                    None,
+                    None,
+                    sep.join(record),
+                    "field_count",
+                    f"row has {len(record)} fields but the header has {len(header)}; "
+                    "values may be shifted (check separators and quotes)",
+                )
+            )
+            record = (record + [""] * len(header))[: len(header)]
+        rows.append(record)
+        lines.append(start)
+    if header is None:
+        raise RegistryReadError(f"{label}: the file is empty (no header line)")
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    frame.index = pd.Index(lines, name=ROW_INDEX, dtype="int64")
+    return frame, problems, header_line
+
+
+# --------------------------------------------------------------------------- Excel
+
+
+def _sheet_names(path: Path) -> list[str]:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a corrupt file
+        raise RegistryReadError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
+def _read_xlsx(path: Path, sheet: str | None, table: str) -> tuple[pd.DataFrame, int]:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        raise RegistryReadError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+    try:
+        if sheet is None:
+            names = {s.strip().casefold(): s for s in wb.sheetnames}
+            sheet = names.get(table, wb.sheetnames[0])
+        ws = wb[sheet]
+        header: list[str] | None = None
+        header_line = 1
+        rows: list[list[str | None]] = []
+        lines: list[int] = []
+        for number, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
+            cells = [cell_to_text(v) for v in values]
+            if not any(c for c in cells):
+                continue
+            if header is None:
+                header, header_line = [c or "" for c in cells], number
+                continue
+            rows.append((cells + [None] * len(header))[: len(header)])
+            lines.append(number)
+    finally:
+        wb.close()
+    if header is None:
+        raise RegistryReadError(f"{path}[{sheet}]: the sheet is empty (no header row)")
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    frame.index = pd.Index(lines, name=ROW_INDEX, dtype="int64")
+    return frame, header_line
+
+
+def cell_to_text(value: Any) -> str | None:
+    """One native cell value (Excel, SPSS) -> text the typed parser understands.
+
+    Whole floats lose their ``.0`` (an Excel ``1`` is read as ``1.0``), dates become ISO,
+    booleans ``true``/``false``; missing values and NaN become ``None``.
+    """
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+# --------------------------------------------------------------------------- Parquet, SPSS
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises ArrowInvalid etc. for a corrupt file
+        raise RegistryReadError(f"{path}: not a readable Parquet file ({exc})") from None
+    if frame.index.name == ROW_INDEX or isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index(drop=True)
+    else:  # a meaningful stored index (e.g. patient_id) is data: keep it as columns
+        frame = frame.reset_index()
+    return _native_to_text(frame)
+
+
+def _read_sav(path: Path) -> pd.DataFrame:
+    import pyreadstat
+
+    try:
+        # Value labels are applied here, before the column mapping, so a mapping recodes the
+        # labels a center sees in SPSS ("Kadın") rather than its numeric codes.
+        frame, _meta = pyreadstat.read_sav(
+            str(path), apply_value_formats=True, dates_as_pandas_datetime=True
+        )
+    except Exception as exc:
+        raise RegistryReadError(f"{path}: not a readable SPSS .sav file ({exc})") from None
+    return _native_to_text(frame)
+
+
+def _native_to_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Typed columns (Parquet, SPSS) -> text, vectorised per column by dtype."""
+    out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    for name in frame.columns:
+        s = frame[name]
+        if pd.api.types.is_bool_dtype(s):
+            text = s.map({True: "true", False: "false"}, na_action="ignore")
+        elif pd.api.types.is_datetime64_any_dtype(s):
+            text = s.dt.strftime("%Y-%m-%d")
+        elif pd.api.types.is_integer_dtype(s):
+            text = s.astype("string")
+        elif pd.api.types.is_float_dtype(s):
+            # repr-like text; whole numbers without ".0" (SPSS stores every number as float)
+            text = s.astype("string").str.replace(r"\.0$", "", regex=True)
+        else:
+            text = s.astype(object).map(cell_to_text, na_action="ignore")
+        out[str(name)] = text.astype("string").to_numpy()
+    out.index = pd.Index(range(2, len(frame) + 2), name=ROW_INDEX, dtype="int64")
+    return out
+
+
+def _normalise(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Strip header names and cells; empty cells -> missing; every column ``string``."""
+    names = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    # A trailing separator makes a nameless column; dropped only when it holds nothing.
+    keep = [
+        bool(n) or bool(frame.iloc[:, i].astype("string").str.strip().fillna("").ne("").any())
+        for i, n in enumerate(names)
+    ]
+    frame = frame.loc[:, keep]
+    names = [n or f"column_{i + 1}" for i, n in enumerate(names) if keep[i]]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise RegistryReadError(f"{path}: column name(s) repeated in the header: {dupes}")
+    columns: dict[str, pd.Series] = {}
+    for i, new in enumerate(names):
+        s = frame.iloc[:, i].astype("string").str.strip()
+        columns[new] = s.mask(s == "")
+    return pd.DataFrame(columns, index=frame.index)

@@ -1,0 +1,185 @@
+"""Numbers for the manuscript's prose, formatted from a ``StudyAnalysis``.
+
+Presentation only: every method looks a computed value up in the analysis result and prints it
+with :mod:`captemstats.formatting`; nothing here estimates anything. The ``.qmd`` writes
+``{python} txt.median("pfs", "line_group", "1")`` instead of a typed number, so the prose
+follows the data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from captemstats.formatting import format_ci, format_median, format_number, format_p
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from captemstats.analysis import StudyAnalysis
+
+ALL = "(all)"
+
+
+@dataclass(frozen=True, eq=False)
+class ProseNumbers:
+    """Formatted look-ups into one analysis result (see module docstring)."""
+
+    res: StudyAnalysis
+    digits: int = 1
+
+    # -- cohort ------------------------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        return self.res.n
+
+    @property
+    def n_input(self) -> int:
+        return int(self.res.cohort.attrition.n_input)
+
+    @property
+    def n_excluded(self) -> int:
+        return int(self.res.cohort.attrition.n_excluded)
+
+    @property
+    def n_centres(self) -> int:
+        return int(self.res.cohort.data["center"].nunique())
+
+    def n_line(self, line: str) -> int:
+        return self.res.n_by_line.get(line, 0)
+
+    def pct_line(self, line: str) -> str:
+        return format_number(100.0 * self.n_line(line) / self.n, self.digits)
+
+    @property
+    def start_years(self) -> str:
+        """First and last calendar year of CAPTEM start ("2010–2022"): years only, never a
+        date, so no patient can be singled out by it."""
+        years = self.res.cohort.data["captem_start_date"].dt.year.dropna()
+        return f"{int(years.min())}–{int(years.max())}"
+
+    # -- Table 1 look-ups ----------------------------------------------------------------------
+    def _t1(self) -> pd.DataFrame:
+        frame: pd.DataFrame = self.res.characteristics.to_frame()
+        return frame
+
+    def count(self, variable: str, level: str, group: str = "all") -> str:
+        """``"65 (21.1%)"``: a Table 1 count with its percentage."""
+        f = self._t1()
+        row = f[
+            (f["variable"] == variable)
+            & (f["level"].astype("string") == level)
+            & (f["group"].astype("string") == group)
+        ]
+        if row.empty:
+            raise KeyError(f"Table 1 has no cell {variable}={level} for group {group!r}")
+        r = row.iloc[0]
+        return f"{int(r['n'])} ({format_number(r['pct'], self.digits)}%)"
+
+    def continuous(self, variable: str, group: str = "all", digits: int = 0) -> str:
+        """``"53 (range, 22–79)"``: median and range of a continuous Table 1 variable."""
+        f = self._t1()
+        row = f[(f["variable"] == variable) & (f["group"].astype("string") == group)]
+        if row.empty:
+            raise KeyError(f"Table 1 has no continuous row {variable} for group {group!r}")
+        r = row.iloc[0]
+        return (
+            f"{format_number(r['median'], digits)} (range, "
+            f"{format_number(r['min'], digits)}–{format_number(r['max'], digits)})"
+        )
+
+    def p_table1(self, variable: str) -> str:
+        f = self._t1()
+        p = f.loc[f["variable"] == variable, "p_value"].dropna()
+        return _p_phrase(p.iloc[0] if len(p) else None)
+
+    # -- survival ----------------------------------------------------------------------------
+    def median(
+        self, endpoint: str, grouping: str = "all", group: str = ALL, *, ci: bool = False
+    ) -> str:
+        """Median PFS/OS in months ("10.6", or "not reached"), optionally with its 95% CI."""
+        km = self.res.km(endpoint, grouping).km
+        return format_median(km.median[group], self.digits, ci=ci)
+
+    def p_logrank(self, endpoint: str, grouping: str) -> str:
+        """``"P = .01"`` / ``"P < .001"`` for the log-rank test of a grouping."""
+        test = self.res.km(endpoint, grouping).logrank
+        return _p_phrase(None if test is None else test.p_value)
+
+    @property
+    def followup_median(self) -> str:
+        return self._followup("median")
+
+    @property
+    def followup_range(self) -> str:
+        return f"{self._followup('minimum')}–{self._followup('maximum')}"
+
+    def _followup(self, field: str) -> str:
+        """The paper's definition: diagnosis to last follow-up or death (observed times)."""
+        estimate = self.res.followup["observed"].overall
+        return format_number(getattr(estimate, field), self.digits)
+
+    # -- response ----------------------------------------------------------------------------
+    def _rate(self, measure: str, group: str) -> pd.Series[Any]:
+        t = self.res.response_rates.table
+        sel = t[(t["measure"] == measure) & (t["group"].astype("string") == group)]
+        if sel.empty:
+            raise KeyError(f"no {measure} for group {group!r}")
+        row: pd.Series[Any] = sel.iloc[0]
+        return row
+
+    def rate(self, measure: str, group: str = "All patients", *, ci: bool = False) -> str:
+        """``"54.7%"`` (ORR, DCR, CR, ...), optionally ``"54.7% (95% CI, 46.0–63.3)"``."""
+        r = self._rate(measure, group)
+        text = f"{format_number(100 * r['proportion'], self.digits)}%"
+        if ci:
+            lo, hi = 100 * r["ci_lower"], 100 * r["ci_upper"]
+            text += f" (95% CI, {format_ci(lo, hi, self.digits)})"
+        return text
+
+    def n_evaluable(self, group: str = "All patients") -> int:
+        return int(self._rate("ORR", group)["n"])
+
+    @property
+    def n_not_evaluable(self) -> int:
+        return self.n - self.n_evaluable()
+
+    def p_response(self, which: str) -> str:
+        return _p_phrase(self.res.response_tests[which].p_value)
+
+    # -- Cox ---------------------------------------------------------------------------------
+    def hr(self, endpoint: str, term: str) -> str:
+        """``"HR 0.80 (95% CI, 0.69–0.93; P = .003)"`` for a Table 3 term (by label)."""
+        r = self.res.cox[endpoint]
+        i = r.terms.index(term)
+        return (
+            f"HR {format_number(r.hr[i], 2)} (95% CI, {format_ci(r.lower[i], r.upper[i], 2)}; "
+            f"{_p_phrase(r.p_value[i])})"
+        )
+
+    def significant_terms(self, endpoint: str, alpha: float = 0.05) -> list[str]:
+        r = self.res.cox[endpoint]
+        return [t for t, p in zip(r.terms, r.p_value, strict=True) if p < alpha]
+
+    # -- adverse events ----------------------------------------------------------------------
+    @property
+    def grade34(self) -> str:
+        a = self.res.adverse
+        pct = format_number(100 * a.grade34_patients / a.denominator, self.digits)
+        return f"{a.grade34_patients} ({pct}%)"
+
+
+def _p_phrase(p: Any) -> str:
+    if p is None:
+        return "P not computed"
+    text = format_p(float(p))
+    return f"P {text}" if text.startswith(("<", ">")) else f"P = {text}"
+
+
+def join_words(items: list[str]) -> str:
+    """``"a, b, and c"``; ``"none"`` for an empty list."""
+    if not items:
+        return "none"
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + (", and " if len(items) > 2 else " and ") + items[-1]

@@ -1,0 +1,74 @@
+"""RECIST 1.1 response engine (Eisenhauer et al., Eur J Cancer 2009;45:228–47).
+
+Pipeline: :func:`assess_timepoints` (lesions -> timepoint responses and input errors) ->
+:func:`best_overall_response` (-> best response per patient, unconfirmed and confirmed) ->
+:func:`response_rates` (ORR, DCR with exact CIs), :func:`waterfall_data`,
+:func:`swimmer_data`. Submodules load lazily so that importing the package is cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from captemstats.recist.config import RecistConfig
+
+_LAZY: dict[str, str] = {
+    "assess_timepoints": "captemstats.recist.timepoint",
+    "TimepointResult": "captemstats.recist.timepoint",
+    "best_overall_response": "captemstats.recist.best_response",
+    "bor_from_sequence": "captemstats.recist.best_response",
+    "BestResponseResult": "captemstats.recist.best_response",
+    "NotEvaluableRule": "captemstats.recist.best_response",
+    "response_rates": "captemstats.recist.rates",
+    "ResponseRates": "captemstats.recist.rates",
+    "clopper_pearson": "captemstats.recist.rates",
+    "waterfall_data": "captemstats.recist.patient_metrics",
+    "swimmer_data": "captemstats.recist.patient_metrics",
+    "SwimmerData": "captemstats.recist.patient_metrics",
+    "ErrorRule": "captemstats.recist.errors",
+    "RecistInputError": "captemstats.recist.errors",
+}
+
+__all__ = [
+    "BestResponseResult",
+    "ErrorRule",
+    "NotEvaluableRule",
+    "RecistConfig",
+    "RecistInputError",
+    "ResponseRates",
+    "SwimmerData",
+    "TimepointResult",
+    "assess_timepoints",
+    "best_overall_response",
+    "bor_from_sequence",
+    "clopper_pearson",
+    "response_rates",
+    "swimmer_data",
+    "waterfall_data",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from captemstats.recist.best_response import (
+        BestResponseResult,
+        NotEvaluableRule,
+        best_overall_response,
+        bor_from_sequence,
+    )
+    from captemstats.recist.errors import ErrorRule, RecistInputError
+    from captemstats.recist.patient_metrics import SwimmerData, swimmer_data, waterfall_data
+    from captemstats.recist.rates import ResponseRates, clopper_pearson, response_rates
+    from captemstats.recist.timepoint import TimepointResult, assess_timepoints
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'captemstats.recist' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

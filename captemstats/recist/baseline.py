@@ -1,0 +1,320 @@
+"""Baseline assessment and the rules a baseline must meet (RECIST 1.1 §3.2–3.3).
+
+The baseline is each patient's earliest assessment; its target and non-target lesions are
+the ones followed afterwards. A non-conforming baseline is reported, never repaired.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from captemstats.recist.config import (
+    MAX_TARGETS,
+    MAX_TARGETS_PER_ORGAN,
+    MIN_MEASURABLE_MM,
+    MIN_MEASURABLE_NODE_MM,
+    RecistConfig,
+)
+from captemstats.recist.errors import ErrorRule, RecistInputError, make_errors
+from captemstats.recist.inputs import MEASURED, NEW, NO_DAY, NON_TARGET, STATUSES, TARGET
+
+#: Ratio band in which every target of an assessment shrinking ~10x from its previous size is
+#: read as a switch from millimetres to centimetres.
+_CM_RATIO = (0.06, 0.15)
+
+
+def _first_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per patient (its first), to attach a patient-level error to."""
+    return rows.drop_duplicates("pid")
+
+
+def mark_baseline(df: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """Add ``base_day`` and ``is_base`` to the working frame and check the baseline rules.
+
+    Rules (RECIST 1.1): §3.2 at most 5 targets, 2 per organ; §3.1.1 a target is measurable
+    (non-nodal >= 10 mm, node >= 15 mm short axis) and measured at baseline; new lesions cannot
+    exist at baseline; lesions followed later must have been declared at baseline (§4.3); a
+    node's flag decides its threshold so it must be given. Sizes that look like centimetres
+    (every baseline target < 10 mm; or every target of a later assessment about a tenth of its
+    previous size, with decimals) refuse the patient rather than being rescaled.
+    """
+    errors: list[pd.DataFrame] = []
+    valid_day = df["day"].to_numpy() != NO_DAY
+    base_day = df.loc[valid_day].groupby("pid")["day"].min()
+    df["base_day"] = df["pid"].map(base_day).fillna(NO_DAY).astype(np.int64)
+    df["is_base"] = (df["day"].to_numpy() == df["base_day"].to_numpy()) & valid_day
+    is_base = df["is_base"].to_numpy()
+    role = df["role"].to_numpy()
+    is_t = role == TARGET
+    is_nt = role == NON_TARGET
+    is_new = role == NEW
+
+    def flag(
+        mask: np.ndarray,
+        rule: ErrorRule,
+        column: str,
+        detail: str | pd.Series,
+        value: pd.Series | None = None,
+    ) -> None:
+        if mask.any():
+            errors.append(make_errors(df[mask], rule, column, detail, value=value))
+            df.loc[mask, "bad"] = True
+
+    flag(
+        is_base & is_new,
+        ErrorRule.NEW_LESION_AT_BASELINE,
+        "role",
+        "a new lesion cannot be recorded at the baseline (earliest) assessment",
+    )
+    flag(
+        is_base & (is_t | is_nt) & df["nodal_na"].to_numpy(),
+        ErrorRule.NODAL_MISSING,
+        "nodal",
+        "baseline lesion must say whether it is a lymph node",
+    )
+    flag(
+        is_base & is_t & (df["organ"].to_numpy() < 0),
+        ErrorRule.MISSING_KEY,
+        "organ",
+        "baseline target lesion must name its organ (at most 2 targets per organ)",
+    )
+    nts_missing = ~is_base & is_nt & (df["nts"].to_numpy() < 0)
+    flag(
+        nts_missing,
+        ErrorRule.NON_TARGET_STATUS_MISSING,
+        "non_target_status",
+        "non-target lesion status is empty after baseline",
+    )
+
+    # Baseline target conformance.
+    bt_mask = is_base & is_t
+    not_measured = bt_mask & (df["status"].to_numpy() != MEASURED)
+    flag(
+        not_measured,
+        ErrorRule.BASELINE_TARGET_NOT_MEASURED,
+        "measurement_status",
+        "a baseline target lesion must be measured",
+        value=pd.Series(
+            np.array([*STATUSES, "<empty>"], dtype=object)[df["status"].to_numpy()[not_measured]]
+        ),
+    )
+    nodal = df["nodal"].to_numpy(dtype=bool)
+    diam = df["diam"].to_numpy()
+    threshold = np.where(nodal, MIN_MEASURABLE_NODE_MM, MIN_MEASURABLE_MM)
+    measured_bt = bt_mask & ~np.isnan(diam) & (np.nan_to_num(diam, nan=-1.0) >= 0)
+    small = measured_bt & (diam < threshold)
+    # Every baseline target below 10 mm is the signature of centimetres in a mm column.
+    all_small_cm = (
+        pd.Series(measured_bt & (diam >= MIN_MEASURABLE_MM), index=df.index)
+        .groupby(df["pid"])
+        .transform("sum")
+        .to_numpy()
+        == 0
+    )
+    cm_base = measured_bt & all_small_cm
+    flag(
+        cm_base,
+        ErrorRule.CENTIMETRE_SIZES,
+        "diameter_mm",
+        "every baseline target is below 10 mm: sizes look like centimetres; convert to mm",
+        value=df.loc[cm_base, "diam"],
+    )
+    small_only = small & ~cm_base
+    flag(
+        small_only,
+        ErrorRule.BASELINE_TARGET_TOO_SMALL,
+        "diameter_mm",
+        pd.Series(
+            np.where(
+                nodal[small_only],
+                "nodal target below 15 mm short axis",
+                "non-nodal target below 10 mm longest diameter",
+            )
+        ),
+        value=df.loc[small_only, "diam"],
+    )
+
+    bt = df[bt_mask]
+    n_t = bt.groupby("pid")["lcode"].transform("size").to_numpy()
+    flag_rows = bt[n_t > MAX_TARGETS]
+    if len(flag_rows):
+        first = _first_rows(flag_rows)
+        counts = bt.groupby("pid")["lcode"].size()
+        errors.append(
+            make_errors(
+                first,
+                ErrorRule.BASELINE_TOO_MANY_TARGETS,
+                "role",
+                "more than 5 target lesions at baseline: "
+                + first["pid"].map(counts).astype("string")
+                + " targets",
+            )
+        )
+        df.loc[df["pid"].isin(first["pid"]).to_numpy(), "bad"] = True
+    per_organ = bt.groupby(["pid", "organ"])["lcode"].transform("size").to_numpy()
+    too_many = bt[per_organ > MAX_TARGETS_PER_ORGAN]
+    if len(too_many):
+        first = too_many.drop_duplicates(["pid", "organ"])
+        errors.append(
+            make_errors(
+                first,
+                ErrorRule.BASELINE_TOO_MANY_PER_ORGAN,
+                "organ",
+                "more than 2 target lesions in one organ at baseline",
+            )
+        )
+        df.loc[df["pid"].isin(first["pid"]).to_numpy(), "bad"] = True
+
+    # Patients with neither targets nor non-targets at baseline have no evaluable disease.
+    has_disease = pd.Series(is_base & (is_t | is_nt)).groupby(df["pid"]).transform("any")
+    no_disease = ~has_disease.to_numpy()
+    if no_disease.any():
+        first = _first_rows(df[no_disease])
+        errors.append(
+            make_errors(
+                first,
+                ErrorRule.NO_BASELINE_DISEASE,
+                "role",
+                "no target or non-target lesion at the baseline (earliest) assessment",
+            )
+        )
+        df.loc[no_disease, "bad"] = True
+
+    # Lesions followed after baseline must have been declared at baseline with that role.
+    declared_t = df.loc[bt_mask, "lcode"].to_numpy()
+    declared_nt = df.loc[is_base & is_nt, "lcode"].to_numpy()
+    late_t = ~is_base & is_t & ~np.isin(df["lcode"].to_numpy(), declared_t) & valid_day
+    flag(
+        late_t,
+        ErrorRule.TARGET_AFTER_BASELINE,
+        "lesion_id",
+        "target lesion not declared at baseline; record it as a new lesion (role 'new')",
+        value=df.loc[late_t, "lesion_id"],
+    )
+    late_nt = ~is_base & is_nt & ~np.isin(df["lcode"].to_numpy(), declared_nt) & valid_day
+    flag(
+        late_nt,
+        ErrorRule.NON_TARGET_AFTER_BASELINE,
+        "lesion_id",
+        "non-target lesion not declared at baseline; record it as a new lesion (role 'new')",
+        value=df.loc[late_nt, "lesion_id"],
+    )
+
+    errors.extend(_centimetre_switch(df, is_t & valid_day))
+    return df, errors
+
+
+def _centimetre_switch(df: pd.DataFrame, is_t: np.ndarray) -> list[pd.DataFrame]:
+    """Flag later assessments where every measured target is < 10 mm, about a tenth of its
+    previous measured size, and at least one size has decimals (e.g. 42 mm -> 4.3)."""
+    t = df.loc[
+        is_t & (df["status"].to_numpy() == MEASURED),
+        ["pid", "day", "lcode", "diam", "is_base"],
+    ]
+    if t.empty:
+        return []
+    t = t.sort_values(["lcode", "day"])
+    prev = t.groupby("lcode")["diam"].shift(1)
+    ratio = (t["diam"] / prev).to_numpy()
+    d = t["diam"].to_numpy()
+    looks = (d < MIN_MEASURABLE_MM) & (ratio >= _CM_RATIO[0]) & (ratio <= _CM_RATIO[1])
+    frac = d != np.round(d)
+    g = pd.DataFrame(
+        {
+            "pid": t["pid"].to_numpy(),
+            "day": t["day"].to_numpy(),
+            "looks": looks,
+            "frac": frac,
+            "base": t["is_base"].to_numpy(),
+        }
+    )
+    agg = g.groupby(["pid", "day"]).agg(
+        all_looks=("looks", "all"), any_frac=("frac", "any"), base=("base", "any")
+    )
+    hit = agg[agg["all_looks"] & agg["any_frac"] & ~agg["base"]].reset_index()[["pid", "day"]]
+    if hit.empty:
+        return []
+    key = df[["pid", "day"]].merge(hit.assign(_hit=True), on=["pid", "day"], how="left")
+    m = key["_hit"].fillna(False).to_numpy(dtype=bool) & is_t
+    df.loc[m, "bad"] = True
+    return [
+        make_errors(
+            df[m],
+            ErrorRule.CENTIMETRE_SIZES,
+            "diameter_mm",
+            "every target is about a tenth of its previous size: sizes look like centimetres; "
+            "convert to mm",
+            value=df.loc[m, "diam"],
+        )
+    ]
+
+
+def check_window(
+    baselines: pd.DataFrame,
+    assessments: pd.DataFrame,
+    patients: pd.DataFrame,
+    config: RecistConfig,
+) -> pd.DataFrame:
+    """Check the baseline against CAPTEM start (RECIST 1.1 §3.3) and that lesion patients exist.
+
+    ``baselines`` has patient_id and baseline_date; ``assessments`` has patient_id and
+    assessment_date (one row per post-baseline assessment). Rules: baseline after start is an
+    error; a baseline more than ``baseline_window_days`` before start is an error (an
+    assessment before the baseline window); a second assessment before start means the
+    earliest one is not the baseline: error (refuse rather than pick one).
+    """
+    from captemstats.recist.errors import concat_errors
+
+    for col in ("patient_id", "captem_start_date"):
+        if col not in patients.columns:
+            raise RecistInputError(f"patients frame lacks column {col!r}")
+    start = patients.drop_duplicates("patient_id").set_index("patient_id")["captem_start_date"]
+    b = baselines[["patient_id", "baseline_date"]].copy()
+    b["start"] = b["patient_id"].map(start)
+    known = b["patient_id"].isin(start.index).to_numpy()
+    out = [
+        make_errors(
+            b[~known].rename(columns={"baseline_date": "assessment_date"}),
+            ErrorRule.UNKNOWN_PATIENT,
+            "patient_id",
+            "patient has lesion rows but is not in the patients table",
+            value=b.loc[~known, "patient_id"],
+        )
+    ]
+    days = (b["baseline_date"] - b["start"]).dt.days.to_numpy(dtype="float64", na_value=np.nan)
+    after = known & (days > 0)
+    out.append(
+        make_errors(
+            b[after].rename(columns={"baseline_date": "assessment_date"}),
+            ErrorRule.BASELINE_AFTER_START,
+            "assessment_date",
+            pd.Series(days[after]).map(lambda d: f"baseline is {d:.0f} days after CAPTEM start"),
+        )
+    )
+    early = known & (days < -config.baseline_window_days)
+    out.append(
+        make_errors(
+            b[early].rename(columns={"baseline_date": "assessment_date"}),
+            ErrorRule.BASELINE_BEFORE_WINDOW,
+            "assessment_date",
+            pd.Series(-days[early]).map(
+                lambda d: (
+                    f"baseline is {d:.0f} days before CAPTEM start "
+                    f"(window {config.baseline_window_days} days)"
+                )
+            ),
+        )
+    )
+    a = assessments[["patient_id", "assessment_date"]].copy()
+    a["start"] = a["patient_id"].map(start)
+    pre = (a["assessment_date"] < a["start"]).fillna(False).to_numpy(dtype=bool)
+    out.append(
+        make_errors(
+            a[pre].drop_duplicates("patient_id"),
+            ErrorRule.PRETREATMENT_ASSESSMENT_AFTER_BASELINE,
+            "assessment_date",
+            "a second assessment precedes CAPTEM start, so the earliest one is not the baseline",
+        )
+    )
+    return concat_errors(out)

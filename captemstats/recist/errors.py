@@ -1,0 +1,156 @@
+"""Input problems found by the RECIST engine, as a tidy frame (one row per problem).
+
+A patient with any problem is refused: all its timepoints are NE and its best response is NE
+with ``not_evaluable_rule = "input_error"``. Nothing is guessed and nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from captemstats.errors import CaptemError
+
+ERROR_COLUMNS: tuple[str, ...] = (
+    "patient_id",
+    "assessment_date",
+    "lesion_id",
+    "row",
+    "column",
+    "value",
+    "rule",
+    "message",
+)
+
+
+class RecistInputError(CaptemError):
+    """The lesion or patient frame cannot be used at all (e.g. a column is missing)."""
+
+
+class ErrorRule(StrEnum):
+    """Codes of the per-patient input rules (the ``rule`` column of an errors frame)."""
+
+    MISSING_KEY = "missing_key"
+    INVALID_CODE = "invalid_code"
+    NEGATIVE_SIZE = "negative_size"
+    CENTIMETRE_SIZES = "centimetre_sizes"
+    DUPLICATE_LESION = "duplicate_lesion"
+    SIZE_MISSING = "size_missing"
+    SIZE_STATUS_CONFLICT = "size_status_conflict"
+    NON_TARGET_STATUS_MISSING = "non_target_status_missing"
+    NODAL_MISSING = "nodal_missing"
+    ROLE_CHANGED = "role_changed"
+    NEW_LESION_AT_BASELINE = "new_lesion_at_baseline"
+    TARGET_AFTER_BASELINE = "target_after_baseline"
+    NON_TARGET_AFTER_BASELINE = "non_target_after_baseline"
+    NO_BASELINE_DISEASE = "no_baseline_disease"
+    BASELINE_TOO_MANY_TARGETS = "baseline_too_many_targets"
+    BASELINE_TOO_MANY_PER_ORGAN = "baseline_too_many_per_organ"
+    BASELINE_TARGET_TOO_SMALL = "baseline_target_too_small"
+    BASELINE_TARGET_NOT_MEASURED = "baseline_target_not_measured"
+    BASELINE_AFTER_START = "baseline_after_start"
+    BASELINE_BEFORE_WINDOW = "baseline_before_window"
+    PRETREATMENT_ASSESSMENT_AFTER_BASELINE = "pretreatment_assessment_after_baseline"
+    UNKNOWN_PATIENT = "unknown_patient"
+
+
+def empty_errors() -> pd.DataFrame:
+    """An errors frame with no rows and the standard columns and dtypes."""
+    return pd.DataFrame(
+        {
+            "patient_id": pd.Series(dtype="string"),
+            "assessment_date": pd.Series(dtype="datetime64[ns]"),
+            "lesion_id": pd.Series(dtype="string"),
+            "row": pd.Series(dtype="Int64"),
+            "column": pd.Series(dtype="string"),
+            "value": pd.Series(dtype="string"),
+            "rule": pd.Series(dtype="string"),
+            "message": pd.Series(dtype="string"),
+        }
+    )
+
+
+def make_errors(
+    rows: pd.DataFrame,
+    rule: ErrorRule,
+    column: str,
+    detail: str | pd.Series,
+    *,
+    value: pd.Series | None = None,
+    table: str = "lesions",
+) -> pd.DataFrame:
+    """Errors for the rows of ``rows`` (which carry patient_id, assessment_date, lesion_id and
+    ``row``, the 0-based position in the input frame; any may be missing).
+
+    The message names the table, row, column, value and rule, e.g.
+    ``lesions row 17 (patient P1, 2020-03-01, lesion T2): diameter_mm = -3 — size is negative
+    [negative_size]``.
+    """
+    n = len(rows)
+    if n == 0:
+        return empty_errors()
+
+    def col(name: str, dtype: Any) -> pd.Series:
+        if name in rows.columns:
+            out: pd.Series = rows[name].astype(dtype).reset_index(drop=True)
+            return out
+        return pd.Series([pd.NA] * n, dtype=dtype)
+
+    pid = col("patient_id", "string")
+    date = (
+        rows["assessment_date"].reset_index(drop=True)
+        if "assessment_date" in rows.columns
+        else pd.Series(np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]"))
+    )
+    lesion = col("lesion_id", "string")
+    row = col("row", "Int64")
+    val = (
+        pd.Series(pd.array([pd.NA] * n, dtype="string"))
+        if value is None
+        else value.astype("string").reset_index(drop=True)
+    )
+    det = (
+        pd.Series([detail] * n, dtype="string")
+        if isinstance(detail, str)
+        else detail.astype("string").reset_index(drop=True)
+    )
+    where = (
+        table
+        + " row "
+        + row.astype("string").fillna("?")
+        + " (patient "
+        + pid.fillna("?")
+        + ", "
+        + date.dt.strftime("%Y-%m-%d").astype("string").fillna("no date")
+        + ", lesion "
+        + lesion.fillna("?")
+        + ")"
+    )
+    shown = (" = " + val).fillna("")
+    message = where + ": " + column + shown + " — " + det + " [" + rule.value + "]"
+    return pd.DataFrame(
+        {
+            "patient_id": pid,
+            "assessment_date": date.astype("datetime64[ns]"),
+            "lesion_id": lesion,
+            "row": row,
+            "column": pd.Series([column] * n, dtype="string"),
+            "value": val,
+            "rule": pd.Series([rule.value] * n, dtype="string"),
+            "message": message.astype("string"),
+        }
+    )
+
+
+def concat_errors(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate error frames (ignoring empty ones), sorted by patient, date, row and rule."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return empty_errors()
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(
+        ["patient_id", "assessment_date", "row", "rule"], na_position="last", kind="stable"
+    ).reset_index(drop=True)

@@ -1,0 +1,143 @@
+"""Per-patient, plot-ready frames: waterfall (best % change) and swimmer (timelines).
+
+Numbers only; figures are drawn by :mod:`captemstats.figures`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from captemstats.recist.best_response import BestResponseResult
+from captemstats.recist.errors import RecistInputError
+
+#: Days per month (the project's convention).
+DAYS_PER_MONTH: float = 30.4375
+#: Length of one CAPTEM cycle in days (capecitabine d1–14, temozolomide d10–14, every 28 days).
+CYCLE_DAYS: int = 28
+
+
+def waterfall_data(bor: BestResponseResult | pd.DataFrame) -> pd.DataFrame:
+    """Evaluable patients with a best % change of the target sum, in waterfall order.
+
+    Columns: patient_id, best_pct_change, bor, bor_confirmed, order (1 = largest increase,
+    bars drawn left to right). Patients without target lesions or without a complete target
+    assessment have no bar and are left out (they are still in the BOR table).
+    """
+    df = bor.to_frame() if isinstance(bor, BestResponseResult) else bor
+    missing = [c for c in ("patient_id", "best_pct_change", "bor", "evaluable") if c not in df]
+    if missing:
+        raise RecistInputError(f"BOR frame lacks column(s) {', '.join(missing)}")
+    keep = df["evaluable"].fillna(False).to_numpy(dtype=bool) & df["best_pct_change"].notna()
+    cols = ["patient_id", "best_pct_change", "bor"] + (
+        ["bor_confirmed"] if "bor_confirmed" in df else []
+    )
+    out = df.loc[keep, cols].sort_values(
+        ["best_pct_change", "patient_id"], ascending=[False, True], kind="stable"
+    )
+    out = out.reset_index(drop=True)
+    out["order"] = np.arange(1, len(out) + 1)
+    return out
+
+
+@dataclass(frozen=True)
+class SwimmerData:
+    """Swimmer-plot data.
+
+    Attributes:
+        lanes: one row per patient: patient_id, bor, treatment_days (cycles × 28, an
+            approximation: the registry has no end-of-treatment date), followup_days (to
+            death or last follow-up), died, and the same in months (days / 30.4375).
+        events: one row per event: patient_id, event ("assessment", "response",
+            "progression", "subsequent_therapy", "death"), day (from CAPTEM start), months,
+            response (timepoint response for assessments).
+    """
+
+    lanes: pd.DataFrame
+    events: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        """The events table (a copy); lanes are in :attr:`lanes`."""
+        return self.events.copy()
+
+
+def swimmer_data(bor: BestResponseResult, patients: pd.DataFrame) -> SwimmerData:
+    """Timelines per patient from the best-response result and the patients frame."""
+    for col in ("patient_id", "captem_start_date", "cycles", "last_followup_date"):
+        if col not in patients.columns:
+            raise RecistInputError(f"patients frame lacks column {col!r}")
+    p = patients.set_index(patients["patient_id"].astype("string"))
+    start = p["captem_start_date"]
+
+    def days(col: str) -> pd.Series:
+        if col not in p.columns:
+            return pd.Series(np.nan, index=p.index)
+        return (p[col] - start).dt.days.astype("float64")
+
+    death = days("death_date")
+    follow = death.fillna(days("last_followup_date"))
+    b = bor.to_frame().set_index("patient_id")
+    lanes = pd.DataFrame(
+        {
+            "patient_id": p.index.astype("string"),
+            "bor": p.index.to_series().map(b["bor"]).astype("string").to_numpy(),
+            "treatment_days": (p["cycles"].astype("Float64") * CYCLE_DAYS).to_numpy(
+                dtype=float, na_value=np.nan
+            ),
+            "followup_days": follow.to_numpy(),
+            "died": death.notna().to_numpy(),
+        }
+    )
+    lanes["treatment_months"] = lanes["treatment_days"] / DAYS_PER_MONTH
+    lanes["followup_months"] = lanes["followup_days"] / DAYS_PER_MONTH
+
+    a = bor.assessments
+    parts = [
+        pd.DataFrame(
+            {
+                "patient_id": a["patient_id"].astype("string"),
+                "event": "assessment",
+                "day": a["day_from_start"].astype("float64"),
+                "response": a["response_used"].astype("string"),
+            }
+        )
+    ]
+    ttr = b["time_to_response_days"].dropna()
+    parts.append(
+        pd.DataFrame(
+            {
+                "patient_id": ttr.index.astype("string"),
+                "event": "response",
+                "day": ttr.to_numpy(dtype=float),
+                "response": b.loc[ttr.index, "bor"].to_numpy(),
+            }
+        )
+    )
+    for col, name in (
+        ("progression_date", "progression"),
+        ("subsequent_therapy_date", "subsequent_therapy"),
+        ("death_date", "death"),
+    ):
+        d = days(col).dropna()
+        parts.append(
+            pd.DataFrame(
+                {
+                    "patient_id": d.index.astype("string"),
+                    "event": name,
+                    "day": d.to_numpy(),
+                    "response": pd.NA,
+                }
+            )
+        )
+    events = pd.concat(parts, ignore_index=True)
+    events["event"] = events["event"].astype("string")
+    events["response"] = events["response"].astype("string")
+    events["months"] = events["day"] / DAYS_PER_MONTH
+    events = events.sort_values(["patient_id", "day", "event"], kind="stable").reset_index(
+        drop=True
+    )
+    return SwimmerData(
+        lanes=lanes, events=events[["patient_id", "event", "day", "months", "response"]]
+    )

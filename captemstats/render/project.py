@@ -1,0 +1,131 @@
+"""The Quarto project around a document: ``_quarto.yml`` discovery and option merging.
+
+Quarto merges options project -> document -> cell (later wins); this module does the same for
+the subset the renderer honours. Paths in ``_quarto.yml`` are relative to the project
+directory, paths in the front matter to the document's directory (as in Quarto).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from captemstats.render.errors import RenderError
+
+# Execution defaults. Quarto's own default for `echo` is true; a manuscript hides code.
+EXECUTE_DEFAULTS: dict[str, Any] = {
+    "echo": False,
+    "eval": True,
+    "output": True,
+    "include": True,
+    "warning": True,
+    "error": False,
+}
+FIGURE_DEFAULTS: dict[str, Any] = {
+    "fig-width": 7.0,
+    "fig-height": 5.0,
+    "fig-dpi": 150,
+    "fig-format": "png",
+}
+# Renderer output name -> Quarto format name.
+QUARTO_FORMAT = {"html": "html", "pdf": "typst", "docx": "docx"}
+# Format options whose values are file paths (resolved against the file that set them).
+_PATH_OPTIONS = ("css", "reference-doc", "include-in-header", "template")
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project directory (holding ``_quarto.yml``) or the document's own directory."""
+
+    root: Path
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_config(self) -> bool:
+        return bool(self.config)
+
+
+def find_project(start: Path) -> Project:
+    """Walk up from ``start`` to the nearest ``_quarto.yml`` (Quarto's project discovery)."""
+    start = start.resolve()
+    for directory in (start, *start.parents):
+        config_path = directory / "_quarto.yml"
+        if config_path.is_file():
+            return Project(root=directory, config=load_yaml(config_path))
+    return Project(root=start)
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    """Load a YAML mapping, naming the file in any error."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise RenderError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise RenderError(f"{path}: must be a YAML mapping")
+    return data
+
+
+def execute_options(project: Project, meta: Mapping[str, Any]) -> dict[str, Any]:
+    """Document-level execution options: defaults < ``_quarto.yml`` < front matter."""
+    merged = dict(EXECUTE_DEFAULTS)
+    for source in (project.config.get("execute"), meta.get("execute")):
+        if isinstance(source, Mapping):
+            merged.update({k: v for k, v in source.items() if k in EXECUTE_DEFAULTS})
+    return merged
+
+
+def cell_options(doc_options: Mapping[str, Any], cell: Mapping[str, Any]) -> dict[str, Any]:
+    """A cell's effective options (cell ``#|`` options win over the document's)."""
+    merged = dict(doc_options)
+    merged.update(cell)
+    return merged
+
+
+def figure_options(project: Project, meta: Mapping[str, Any]) -> dict[str, Any]:
+    """Figure size/dpi/format for the (single) execution: defaults < project < front matter."""
+    merged = dict(FIGURE_DEFAULTS)
+    for source in (project.config, meta):
+        merged.update({k: source[k] for k in FIGURE_DEFAULTS if k in source})
+    return merged
+
+
+def format_options(
+    project: Project, meta: Mapping[str, Any], doc_dir: Path, output: str
+) -> dict[str, Any]:
+    """Options of one output (``html``/``pdf``/``docx``): project ``format:`` < front matter.
+
+    Path-valued options are made absolute here, relative to the file that set them.
+    """
+    name = QUARTO_FORMAT[output]
+    merged: dict[str, Any] = {}
+    for source, base in ((project.config, project.root), (meta, doc_dir)):
+        formats = source.get("format")
+        if not isinstance(formats, Mapping):
+            continue
+        options = formats.get(name)
+        if not isinstance(options, Mapping):
+            continue
+        for key, value in options.items():
+            merged[key] = _absolute(value, base) if key in _PATH_OPTIONS else value
+    return merged
+
+
+def _absolute(value: Any, base: Path) -> Any:
+    if isinstance(value, str):
+        return str((base / value).resolve())
+    if isinstance(value, list):
+        return [str((base / str(v)).resolve()) for v in value]
+    return value
+
+
+def manuscript_article(project: Project) -> Path | None:
+    """The ``manuscript: article:`` document of a Quarto manuscript project, if any."""
+    manuscript = project.config.get("manuscript")
+    if isinstance(manuscript, Mapping) and isinstance(manuscript.get("article"), str):
+        return project.root / str(manuscript["article"])
+    return None

@@ -1,0 +1,93 @@
+"""Survival statistics equal to R's ``survival`` package (3.5), checked against it in
+``tests/test_survival.py`` with the reference values of ``tests/reference/``.
+
+- :func:`kaplan_meier` — Kaplan–Meier curves, medians and milestones (``survfit``)
+- :func:`logrank_test`, :func:`logrank_trend_test` — log-rank tests (``survdiff``)
+- :func:`cox_ph`, :func:`univariable_cox` — Cox regression (``coxph``)
+- :func:`cox_zph` — proportional-hazards test (``cox.zph``)
+- :func:`reverse_km_followup`, :func:`observed_followup` — median follow-up
+
+Submodules load lazily so that importing the package is cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from captemstats.survival._results import MethodInfo
+
+_LAZY: dict[str, str] = {
+    "kaplan_meier": "captemstats.survival.km",
+    "KaplanMeierResult": "captemstats.survival.km",
+    "MedianEstimate": "captemstats.survival.km",
+    "logrank_test": "captemstats.survival.logrank",
+    "logrank_trend_test": "captemstats.survival.logrank",
+    "LogRankResult": "captemstats.survival.logrank",
+    "cox_ph": "captemstats.survival.cox",
+    "univariable_cox": "captemstats.survival.cox",
+    "Covariate": "captemstats.survival.cox",
+    "CoxResult": "captemstats.survival.cox",
+    "CoxResultCollection": "captemstats.survival.cox",
+    "ChiSquareTest": "captemstats.survival.cox",
+    "cox_zph": "captemstats.survival.zph",
+    "ZphResult": "captemstats.survival.zph",
+    "reverse_km_followup": "captemstats.survival.followup",
+    "observed_followup": "captemstats.survival.followup",
+    "FollowUpResult": "captemstats.survival.followup",
+    "FollowUpEstimate": "captemstats.survival.followup",
+}
+
+__all__ = [
+    "ChiSquareTest",
+    "Covariate",
+    "CoxResult",
+    "CoxResultCollection",
+    "FollowUpEstimate",
+    "FollowUpResult",
+    "KaplanMeierResult",
+    "LogRankResult",
+    "MedianEstimate",
+    "MethodInfo",
+    "ZphResult",
+    "cox_ph",
+    "cox_zph",
+    "kaplan_meier",
+    "logrank_test",
+    "logrank_trend_test",
+    "observed_followup",
+    "reverse_km_followup",
+    "univariable_cox",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from captemstats.survival.cox import (
+        ChiSquareTest,
+        Covariate,
+        CoxResult,
+        CoxResultCollection,
+        cox_ph,
+        univariable_cox,
+    )
+    from captemstats.survival.followup import (
+        FollowUpEstimate,
+        FollowUpResult,
+        observed_followup,
+        reverse_km_followup,
+    )
+    from captemstats.survival.km import KaplanMeierResult, MedianEstimate, kaplan_meier
+    from captemstats.survival.logrank import LogRankResult, logrank_test, logrank_trend_test
+    from captemstats.survival.zph import ZphResult, cox_zph
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'captemstats.survival' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

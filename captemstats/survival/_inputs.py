@@ -1,0 +1,88 @@
+"""Input checks shared by the survival functions: clear errors naming row, value and rule."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from captemstats.errors import AnalysisError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+ArrayLike = "Sequence[Any] | npt.NDArray[Any] | pd.Series[Any]"
+
+
+def _first_bad(mask: npt.NDArray[np.bool_], index: Sequence[Any]) -> tuple[Any, int]:
+    pos = int(np.flatnonzero(mask)[0])
+    return index[pos], int(mask.sum())
+
+
+def _index_of(values: Any, n: int) -> Sequence[Any]:
+    idx = getattr(values, "index", None)
+    return list(idx) if idx is not None else list(range(n))
+
+
+def as_time(values: Any, name: str = "time") -> npt.NDArray[np.float64]:
+    """Survival times as float64; missing, infinite or negative times are errors."""
+    import pandas as pd
+
+    s = pd.Series(values) if not isinstance(values, pd.Series) else values
+    try:
+        arr = pd.to_numeric(s, errors="raise").to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise AnalysisError(f"{name}: values must be numeric ({exc})") from exc
+    bad = ~np.isfinite(arr) | (arr < 0)
+    if bad.any():
+        row, count = _first_bad(bad, _index_of(values, len(arr)))
+        raise AnalysisError(
+            f"{name}: {count} value(s) missing, infinite or negative (first at row {row!r}: "
+            f"{arr[np.flatnonzero(bad)[0]]!r}); survival times must be finite and >= 0"
+        )
+    return arr
+
+
+def as_event(values: Any, n: int, name: str = "event") -> npt.NDArray[np.float64]:
+    """Event indicator as float64 0/1 (booleans or 0/1 codes); anything else is an error."""
+    import pandas as pd
+
+    s = pd.Series(values) if not isinstance(values, pd.Series) else values
+    if len(s) != n:
+        raise AnalysisError(f"{name}: length {len(s)} differs from time length {n}")
+    try:
+        arr = np.asarray(s.astype("float64").to_numpy(na_value=np.nan), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise AnalysisError(f"{name}: values must be 0/1 or boolean ({exc})") from exc
+    bad = ~np.isin(arr, (0.0, 1.0))
+    if bad.any():
+        row, count = _first_bad(bad, _index_of(values, n))
+        raise AnalysisError(
+            f"{name}: {count} value(s) not 0/1 (first at row {row!r}: "
+            f"{arr[np.flatnonzero(bad)[0]]!r}); the event indicator must be 1 = event, "
+            "0 = censored"
+        )
+    return arr
+
+
+def as_labels(values: Any, n: int, name: str) -> tuple[list[Any], npt.NDArray[np.intp], int]:
+    """Group labels -> (ordered labels, integer codes with -1 for missing, n missing).
+
+    Order: a pandas categorical's category order, else sorted unique values (as R's factor()).
+    """
+    import pandas as pd
+
+    s = pd.Series(values) if not isinstance(values, pd.Series) else values
+    if len(s) != n:
+        raise AnalysisError(f"{name}: length {len(s)} differs from time length {n}")
+    s = s.reset_index(drop=True)
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        used = s.cat.remove_unused_categories()
+        labels = list(used.cat.categories)
+        codes = used.cat.codes.to_numpy().astype(np.intp)
+    else:
+        codes_arr, uniques = pd.factorize(s, sort=True, use_na_sentinel=True)
+        labels = list(uniques)
+        codes = codes_arr.astype(np.intp)
+    return labels, codes, int((codes < 0).sum())

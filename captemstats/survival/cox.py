@@ -1,0 +1,416 @@
+"""Cox proportional-hazards regression equal to R's ``survival::coxph``.
+
+Why not lifelines or statsmodels: lifelines' ``CoxPHFitter`` stops one Newton step before R
+(P values differ by ~2e-3 relative) and is slow at 10^6 rows; statsmodels' ``PHReg`` defaults
+to Breslow ties and slows down with many distinct times. This module runs R's algorithm
+(``coxfit6``: Newton–Raphson from beta = 0 with step halving, converged when
+|1 − loglik_old/loglik_new| <= 1e-9, at most 20 iterations) on the vectorised Efron engine in
+:mod:`captemstats.survival._efron`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from captemstats.errors import AnalysisError
+from captemstats.survival import _efron
+from captemstats.survival._inputs import as_event, as_time
+from captemstats.survival._results import MethodInfo
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import pandas as pd
+
+    from captemstats.survival.zph import ZphResult
+
+Ties = Literal["efron", "breslow"]
+EPS = 1e-9
+ITER_MAX = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Covariate:
+    """One model term. Without ``level`` the column enters as a number (booleans as 0/1).
+
+    With ``level`` it becomes a 0/1 indicator as the paper's Table 3 reports it: 1 where the
+    column is in ``level`` (a value or a tuple of values), 0 where it is in ``reference``
+    (``None`` = every other non-missing value), missing otherwise (such rows are excluded and
+    counted, as R's ``na.omit``). Example: ``Covariate("sex", level="male",
+    reference="female", label="Gender (male vs. female)")``.
+    """
+
+    column: str
+    level: Any = None
+    reference: Any = None
+    label: str | None = None
+
+    @property
+    def name(self) -> str:
+        if self.label:
+            return self.label
+        if self.level is None:
+            return self.column
+        ref = "others" if self.reference is None else _join(self.reference)
+        return f"{self.column} ({_join(self.level)} vs {ref})"
+
+    def values(self, data: pd.DataFrame) -> npt.NDArray[np.float64]:
+        import pandas as pd
+
+        if self.column not in data.columns:
+            raise AnalysisError(f"covariate column {self.column!r} is not in the data")
+        col = data[self.column]
+        if self.level is None:
+            if col.dtype == bool or isinstance(col.dtype, pd.BooleanDtype):
+                return np.asarray(col.astype("Float64").to_numpy(na_value=np.nan), dtype=np.float64)
+            if not pd.api.types.is_numeric_dtype(col):
+                raise AnalysisError(
+                    f"covariate {self.column!r} is not numeric (dtype {col.dtype}); give "
+                    "Covariate(level=..., reference=...) to code it as an indicator"
+                )
+            return np.asarray(col.astype("Float64").to_numpy(na_value=np.nan), dtype=np.float64)
+        lev = _as_tuple(self.level)
+        present = set(col.dropna().unique().tolist())
+        missing_levels = [v for v in lev if v not in present]
+        if missing_levels and not any(_eq(v, p) for v in lev for p in present):
+            raise AnalysisError(
+                f"covariate {self.column!r}: level {missing_levels!r} never occurs "
+                f"(values: {sorted(map(str, present))})"
+            )
+        is_level = col.isin(lev).fillna(False).to_numpy(dtype=bool)
+        notna = col.notna().to_numpy(dtype=bool)
+        if self.reference is None:
+            is_ref = notna & ~is_level
+        else:
+            is_ref = col.isin(_as_tuple(self.reference)).fillna(False).to_numpy(dtype=bool)
+        return np.where(is_level, 1.0, np.where(is_ref, 0.0, np.nan))
+
+
+def _as_tuple(v: Any) -> tuple[Any, ...]:
+    return tuple(v) if isinstance(v, list | tuple | set | frozenset) else (v,)
+
+
+def _join(v: Any) -> str:
+    return ", ".join(str(x) for x in _as_tuple(v))
+
+
+def _eq(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class ChiSquareTest:
+    """A chi-square test statistic with its degrees of freedom and P value."""
+
+    chisq: float
+    df: int
+    p_value: float
+
+
+@dataclass(frozen=True, eq=False)
+class _FitData:
+    layout: _efron.Layout
+    time: npt.NDArray[np.float64]
+    event: npt.NDArray[np.float64]
+    x: npt.NDArray[np.float64]
+    strata: npt.NDArray[np.intp]
+    ties: str
+
+
+@dataclass(frozen=True, eq=False)
+class CoxResult:
+    """A fitted Cox model. Per term (in ``terms`` order): coef, hr, se (model-based),
+    robust_se (cluster sandwich, or None), lower/upper (HR CI), z and Wald p_value — the last
+    four use robust_se when a cluster was given, as R's ``summary.coxph``, and
+    ``robust_score_test`` is then R's robust score test (``fit$rscore``)."""
+
+    terms: list[str]
+    columns: list[str]
+    coef: npt.NDArray[np.float64]
+    se: npt.NDArray[np.float64]
+    robust_se: npt.NDArray[np.float64] | None
+    hr: npt.NDArray[np.float64]
+    lower: npt.NDArray[np.float64]
+    upper: npt.NDArray[np.float64]
+    z: npt.NDArray[np.float64]
+    p_value: npt.NDArray[np.float64]
+    var: npt.NDArray[np.float64]
+    naive_var: npt.NDArray[np.float64]
+    loglik: float
+    loglik_null: float
+    lr_test: ChiSquareTest
+    wald_test: ChiSquareTest
+    score_test: ChiSquareTest
+    concordance: float
+    concordance_counts: dict[str, float]
+    n: int
+    n_events: int
+    n_excluded: int
+    iterations: int
+    converged: bool
+    conf_level: float
+    method: MethodInfo
+    warnings: tuple[str, ...] = ()
+    robust_score_test: ChiSquareTest | None = None
+    _fit: _FitData | None = field(default=None, repr=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per term: term, column, coef, hr, se, robust_se, lower, upper, z, p_value,
+        and the model's n, n_events, concordance and likelihood-ratio P."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "term": self.terms,
+                "column": self.columns,
+                "coef": self.coef,
+                "hr": self.hr,
+                "se": self.se,
+                "robust_se": self.robust_se if self.robust_se is not None else np.nan,
+                "lower": self.lower,
+                "upper": self.upper,
+                "z": self.z,
+                "p_value": self.p_value,
+                "n": self.n,
+                "n_events": self.n_events,
+                "concordance": self.concordance,
+                "lr_p_value": self.lr_test.p_value,
+            }
+        )
+
+    def zph(self, transform: str = "km") -> ZphResult:
+        """Proportional-hazards test on scaled Schoenfeld residuals (R ``cox.zph``)."""
+        from captemstats.survival.zph import cox_zph
+
+        return cox_zph(self, transform=transform)
+
+
+@dataclass(frozen=True, eq=False)
+class CoxResultCollection:
+    """Several Cox models (e.g. one univariable model per covariate), in order."""
+
+    results: list[CoxResult]
+
+    def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.concat(
+            [r.to_frame().assign(model=i) for i, r in enumerate(self.results)],
+            ignore_index=True,
+        )
+
+
+def newton_raphson(
+    lay: _efron.Layout, p: int, *, eps: float = EPS, iter_max: int = ITER_MAX
+) -> tuple[npt.NDArray[np.float64], _efron.Eval, float, npt.NDArray[np.float64], int, bool]:
+    """R's ``coxfit6`` iteration. Returns beta, the evaluation at beta, the null loglik,
+    the score at beta = 0, the iteration count and whether it converged."""
+    beta = np.zeros(p)
+    ev0 = _efron.evaluate(lay, beta)
+    loglik_old = ev0.loglik
+    u0 = ev0.score
+    newbeta = beta + _solve(ev0.imat, ev0.score)
+    halving = False
+    ev = ev0
+    it = 0
+    converged = False
+    for it in range(1, iter_max + 1):
+        ev = _efron.evaluate(lay, newbeta)
+        if abs(1 - loglik_old / ev.loglik) <= eps and not halving:
+            converged = True
+            break
+        if it == iter_max:
+            break
+        if ev.loglik < loglik_old:  # not converging: halve the step (coxfit6)
+            halving = True
+            newbeta = (newbeta + beta) / 2
+        else:
+            halving = False
+            loglik_old = ev.loglik
+            beta = newbeta
+            newbeta = newbeta + _solve(ev.imat, ev.score)
+    if p == 0:
+        converged = True
+    return newbeta, ev, ev0.loglik, np.concatenate([u0, _solve(ev0.imat, u0)]), it, converged
+
+
+def _solve(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    try:
+        out = np.asarray(np.linalg.solve(a, b), dtype=np.float64)
+    except np.linalg.LinAlgError as exc:
+        raise AnalysisError(
+            "the information matrix is singular: covariates are collinear or constant"
+        ) from exc
+    return out
+
+
+def _codes(values: Any, name: str) -> npt.NDArray[np.intp]:
+    import pandas as pd
+
+    codes, _ = pd.factorize(pd.Series(values).reset_index(drop=True), sort=True)
+    del name
+    return codes.astype(np.intp)
+
+
+def cox_ph(
+    data: pd.DataFrame,
+    duration: str,
+    event: str,
+    covariates: Sequence[str | Covariate],
+    *,
+    ties: Ties = "efron",
+    cluster: str | None = None,
+    strata: str | None = None,
+    conf_level: float = 0.95,
+) -> CoxResult:
+    """Fit a Cox model equal to R ``coxph(Surv(duration, event) ~ covariates
+    [+ strata(strata)], ties = ties [, cluster = cluster])``.
+
+    Rows missing any used column are excluded and counted in ``n_excluded`` (R's
+    ``na.omit``). With ``cluster`` the variance is the grouped sandwich D'D of dfbeta
+    residuals summed by cluster (Lin & Wei 1989), and the Wald z, P and CI use it; the
+    likelihood-ratio test assumes independence, as R notes. Concordance is R's default
+    (Harrell's C on the linear predictor, within strata).
+    """
+    import pandas as pd
+    from scipy.stats import chi2, norm
+
+    if ties not in ("efron", "breslow"):
+        raise AnalysisError(f"ties {ties!r} is not 'efron' or 'breslow'")
+    covs = [c if isinstance(c, Covariate) else Covariate(column=c) for c in covariates]
+    if not covs:
+        raise AnalysisError("cox_ph: give at least one covariate")
+    for col in [duration, event, *(c for c in (cluster, strata) if c)]:
+        if col not in data.columns:
+            raise AnalysisError(f"column {col!r} is not in the data")
+    xcols = np.column_stack([c.values(data) for c in covs])
+    ok = ~np.isnan(xcols).any(axis=1)
+    ok &= data[duration].notna().to_numpy() & data[event].notna().to_numpy()
+    for opt in (cluster, strata):
+        if opt:
+            ok &= data[opt].notna().to_numpy()
+    n_excl = int((~ok).sum())
+    sub = data.loc[ok]
+    t = as_time(sub[duration], duration)
+    e = as_event(sub[event], len(t), event)
+    x = xcols[ok]
+    if len(t) == 0 or e.sum() == 0:
+        raise AnalysisError("cox_ph: no events among the complete cases")
+    s_codes = _codes(sub[strata], strata) if strata else np.zeros(len(t), dtype=np.intp)
+    lay = _efron.make_layout(t, e, x, s_codes, ties)
+    p = x.shape[1]
+    beta, ev, loglik0, u0_stuff, iters, converged = newton_raphson(lay, p)
+    naive_var = np.asarray(np.linalg.inv(ev.imat), dtype=np.float64)
+    warnings: list[str] = []
+    if not converged:
+        warnings.append(f"Newton-Raphson did not converge in {ITER_MAX} iterations")
+    # R's check for infinite coefficients (coxph.fit, toler.inf = sqrt(eps))
+    infs = np.abs(ev.score @ naive_var)
+    bad = infs > np.sqrt(EPS) * (1 + np.abs(beta))
+    if bad.any():
+        warnings.append(
+            "coefficient may be infinite: "
+            + ", ".join(c.name for c, b in zip(covs, bad, strict=True) if b)
+        )
+    se = np.sqrt(np.diag(naive_var))
+    robust_se = None
+    robust_score: ChiSquareTest | None = None
+    var = naive_var
+    if cluster:
+        resid = _efron.score_residuals(lay, ev)
+        dfbeta = resid @ naive_var
+        cl = _codes(sub[cluster], cluster)[lay.order]
+        dsum = np.empty((int(cl.max()) + 1, p))
+        for j in range(p):
+            dsum[:, j] = np.bincount(cl, weights=dfbeta[:, j])
+        var = np.asarray(dsum.T @ dsum, dtype=np.float64)
+        robust_se = np.sqrt(np.diag(var))
+        # robust score test (R's fit$rscore): score residuals at beta = 0 summed by cluster
+        res0 = _efron.score_residuals(lay, _efron.evaluate(lay, np.zeros(p), info=False))
+        ssum = np.empty((int(cl.max()) + 1, p))
+        for j in range(p):
+            ssum[:, j] = np.bincount(cl, weights=res0[:, j])
+        usum = ssum.sum(axis=0)
+        rscore = float(usum @ _solve(ssum.T @ ssum, usum))
+        robust_score = ChiSquareTest(rscore, p, float(chi2.sf(rscore, p)))
+    use_se = robust_se if robust_se is not None else se
+    z = beta / use_se
+    pval = 2 * norm.sf(np.abs(z))
+    zc = float(norm.ppf(1 - (1 - conf_level) / 2))
+    lr = 2 * (ev.loglik - loglik0)
+    wald = float(beta @ np.linalg.solve(var, beta))
+    u0 = u0_stuff[:p]
+    score = float(u0 @ u0_stuff[p:])
+    lp = x @ beta
+    cc = _efron.concordance_counts(t, e, lp, s_codes)
+    denom = cc["concordant"] + cc["discordant"] + cc["tied.x"]
+    conc = (cc["concordant"] + cc["tied.x"] / 2) / denom if denom > 0 else np.nan
+    variance = (
+        "cluster-robust sandwich (grouped dfbeta)"
+        if cluster
+        else "model-based (inverse information)"
+    )
+    method = MethodInfo(
+        test="Cox proportional-hazards regression, Wald test per term",
+        ci_method="Wald",
+        ci_transform="exp(coef ± z·se)",
+        conf_level=conf_level,
+        ties=ties,
+        variance=variance,
+        software_equivalent="R survival::coxph(ties='"
+        + ties
+        + "'"
+        + (", cluster=)" if cluster else "")
+        + (" + strata()" if strata else "")
+        + ")",
+        notes=("likelihood-ratio test assumes independence within clusters",) if cluster else (),
+    )
+    del pd
+    return CoxResult(
+        terms=[c.name for c in covs],
+        columns=[c.column for c in covs],
+        coef=beta,
+        se=se,
+        robust_se=robust_se,
+        hr=np.exp(beta),
+        lower=np.exp(beta - zc * use_se),
+        upper=np.exp(beta + zc * use_se),
+        z=z,
+        p_value=pval,
+        var=var,
+        naive_var=naive_var,
+        loglik=ev.loglik,
+        loglik_null=loglik0,
+        lr_test=ChiSquareTest(lr, p, float(chi2.sf(lr, p))),
+        wald_test=ChiSquareTest(wald, p, float(chi2.sf(wald, p))),
+        score_test=ChiSquareTest(score, p, float(chi2.sf(score, p))),
+        concordance=float(conc),
+        concordance_counts=cc,
+        n=len(t),
+        n_events=int(e.sum()),
+        n_excluded=n_excl,
+        iterations=iters,
+        converged=converged,
+        conf_level=conf_level,
+        method=method,
+        warnings=tuple(warnings),
+        robust_score_test=robust_score,
+        _fit=_FitData(lay, t, e, x, s_codes, ties),
+    )
+
+
+def univariable_cox(
+    data: pd.DataFrame,
+    duration: str,
+    event: str,
+    covariates: Sequence[str | Covariate],
+    **kwargs: Any,
+) -> CoxResultCollection:
+    """One Cox model per covariate (each on its own complete cases), collected in order."""
+    return CoxResultCollection([cox_ph(data, duration, event, [c], **kwargs) for c in covariates])

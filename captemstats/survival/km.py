@@ -1,0 +1,396 @@
+"""Kaplan–Meier estimation equal to R's ``survival::survfit`` (survival 3.5).
+
+Differences from lifelines, each implemented here the R way (see issue 4):
+
+* confidence intervals use R's ``conf.type`` (default ``"log"``; also ``"plain"`` and
+  ``"log-log"``) with Greenwood's variance of the cumulative hazard — lifelines only offers the
+  log-log ("exponential Greenwood") form;
+* quantiles (the median) and their CIs follow ``quantile.survfit``: when S(t) equals 1 - p
+  within ``sqrt(.Machine$double.eps)`` over an interval, the quantile is that interval's
+  midpoint; the CI limits are where the upper / lower curves cross 1 - p;
+* numbers at risk at a time t count subjects with time >= t (``summary(fit, times=)``),
+  not those just after t;
+* where S falls to 0 the log and log-log limits are missing (R's ``NA``), not a number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from captemstats.errors import AnalysisError
+from captemstats.survival._inputs import as_event, as_labels, as_time
+from captemstats.survival._results import MethodInfo
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import pandas as pd
+
+ConfType = Literal["log", "plain", "log-log"]
+_TOL = float(np.sqrt(np.finfo(float).eps))
+ALL = "(all)"
+
+
+def label_str(value: Any) -> str:
+    """A group label as text; integral floats print without '.0' (as R's factor labels)."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class MedianEstimate:
+    """A survival quantile (the median by default) with its confidence interval.
+
+    ``estimate`` is ``None`` and ``reached`` is False when the curve never falls to 1 - p
+    ("not reached"); ``upper`` is ``None`` when the upper confidence curve never falls to it
+    (upper limit not reached); ``lower`` is ``None`` when the lower curve never does.
+    """
+
+    estimate: float | None
+    lower: float | None
+    upper: float | None
+    reached: bool
+    quantile: float = 0.5
+    conf_level: float = 0.95
+    conf_type: str = "log"
+
+    @property
+    def upper_reached(self) -> bool:
+        return self.upper is not None
+
+    @property
+    def lower_reached(self) -> bool:
+        return self.lower is not None
+
+
+def confidence_limits(
+    surv: npt.NDArray[np.float64],
+    se_log: npt.NDArray[np.float64],
+    conf_type: str,
+    conf_level: float,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Pointwise CI of S(t) from the standard error of the cumulative hazard, as R's
+    ``survival:::survfit_confint`` (plain: S ± z·se·S clipped to [0, 1]; log: exp(log S ± z·se),
+    upper capped at 1, missing where S = 0; log-log: exp(-exp(log(-log S) ∓ z·se/log S)),
+    missing where S is 0 or 1)."""
+    from scipy.stats import norm
+
+    z = float(norm.ppf(1 - (1 - conf_level) / 2))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if conf_type == "plain":
+            se2 = se_log * surv * z
+            # np.maximum/np.minimum propagate NaN as R's pmax/pmin do
+            return np.maximum(surv - se2, 0.0), np.minimum(surv + se2, 1.0)
+        if conf_type == "log":
+            xx = np.where(surv == 0, np.nan, surv)
+            se2 = z * se_log
+            return np.exp(np.log(xx) - se2), np.minimum(np.exp(np.log(xx) + se2), 1.0)
+        if conf_type == "log-log":
+            xx = np.where((surv == 0) | (surv == 1), np.nan, surv)
+            se2 = z * se_log / np.log(xx)
+            lower = np.exp(-np.exp(np.log(-np.log(xx)) - se2))
+            upper = np.exp(-np.exp(np.log(-np.log(xx)) + se2))
+            return lower, upper
+    raise AnalysisError(f"conf_type {conf_type!r} is not one of 'log', 'plain', 'log-log'")
+
+
+def find_quantile(
+    time: npt.NDArray[np.float64], surv: npt.NDArray[np.float64], p: float
+) -> float | None:
+    """The time at which a step curve first falls to 1 - p: R's ``survival:::findq``.
+
+    ``y = c(0, 1 - surv)`` against ``x = c(0, time)``; duplicates of y are dropped (keeping the
+    first time a value is reached); if y reaches p within ``tol = sqrt(eps)`` the answer is the
+    midpoint of the flat stretch (or of that point and the last time when it is the last step).
+    Missing values of the curve (R's NA confidence limits) are skipped as ``approx`` does.
+    """
+    x = np.concatenate(([0.0], time))
+    y = np.concatenate(([0.0], 1.0 - surv))
+    if np.all(np.isnan(y)) or np.nanmax(y) < p:
+        return None
+    xmax = x[-1]
+    # duplicated(): NaN counts as a value of its own
+    key = np.where(np.isnan(y), np.inf, y)
+    _, first = np.unique(key, return_index=True)
+    keep = np.sort(first)
+    x, y = x[keep], y[keep]
+    n = len(y)
+    ok = ~np.isnan(y)
+    pos = np.flatnonzero(ok)
+    yv = y[ok]
+
+    def approx_index(shift: float) -> int | None:
+        yy = yv + shift
+        if p < yy[0] or p > yy[-1]:
+            return None
+        return int(pos[int(np.searchsorted(yy, p, side="left"))])
+
+    i1 = approx_index(_TOL)
+    i2 = approx_index(-_TOL)
+    if p == 0:
+        return float(x[0])
+    if not np.isnan(y[n - 1]) and abs(p - y[n - 1]) < _TOL and i1 is not None:
+        return float((x[i1] + xmax) / 2)
+    if i1 is None or i2 is None:
+        return None
+    return float((x[i1] + x[i2]) / 2)
+
+
+@dataclass(frozen=True, slots=True)
+class _Curve:
+    time: npt.NDArray[np.float64]
+    n_risk: npt.NDArray[np.float64]
+    n_event: npt.NDArray[np.float64]
+    n_censor: npt.NDArray[np.float64]
+    surv: npt.NDArray[np.float64]
+    se_log: npt.NDArray[np.float64]
+    lower: npt.NDArray[np.float64]
+    upper: npt.NDArray[np.float64]
+
+
+def _km_curve(
+    time: npt.NDArray[np.float64],
+    event: npt.NDArray[np.float64],
+    conf_type: str,
+    conf_level: float,
+) -> _Curve:
+    """Product-limit estimate with Greenwood variance (Kaplan & Meier 1958; Greenwood 1926),
+    one row per distinct time (censored-only times included, as ``summary(censored=TRUE)``)."""
+    uniq, inv = np.unique(time, return_inverse=True)
+    counts = np.bincount(inv).astype(float)
+    d = np.bincount(inv, weights=event).astype(float)
+    n = np.cumsum(counts[::-1])[::-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv = np.cumprod((n - d) / n)
+        # Greenwood on the cumulative-hazard scale; infinite once everyone at risk has died
+        term = np.where(d > 0, d / (n * (n - d)), 0.0)
+        se_log = np.sqrt(np.cumsum(term))
+    lower, upper = confidence_limits(surv, se_log, conf_type, conf_level)
+    return _Curve(uniq, n, d, counts - d, surv, se_log, lower, upper)
+
+
+def _opt(x: float) -> float | None:
+    return None if np.isnan(x) else float(x)
+
+
+@dataclass(frozen=True, eq=False)
+class KaplanMeierResult:
+    """Kaplan–Meier curves, one per group (``groups`` in order), with medians and methods."""
+
+    groups: list[str]
+    curves: dict[str, _Curve] = field(repr=False)
+    median: dict[str, MedianEstimate]
+    n: dict[str, int]
+    n_events: dict[str, int]
+    conf_type: str
+    conf_level: float
+    n_excluded: int
+    method: MethodInfo
+
+    def table(self, group: str | None = None) -> pd.DataFrame:
+        """The survival table of one group: time, n_risk, n_event, n_censor, surv, std_err
+        (of S, as R's ``summary``), lower, upper."""
+        import pandas as pd
+
+        g = self._group(group)
+        c = self.curves[g]
+        with np.errstate(invalid="ignore"):
+            std_err = c.surv * c.se_log
+        return pd.DataFrame(
+            {
+                "time": c.time,
+                "n_risk": c.n_risk.astype(np.int64),
+                "n_event": c.n_event.astype(np.int64),
+                "n_censor": c.n_censor.astype(np.int64),
+                "surv": c.surv,
+                "std_err": std_err,
+                "lower": c.lower,
+                "upper": c.upper,
+            }
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """All survival tables stacked, with a leading ``group`` column."""
+        import pandas as pd
+
+        return pd.concat([self.table(g).assign(group=g) for g in self.groups], ignore_index=True)[
+            ["group", "time", "n_risk", "n_event", "n_censor", "surv", "std_err", "lower", "upper"]
+        ]
+
+    def quantile(self, p: float) -> dict[str, MedianEstimate]:
+        """The time by which a fraction ``p`` has had the event (R's ``quantile.survfit``)."""
+        if not 0 <= p <= 1:
+            raise AnalysisError(f"quantile probability {p!r} is outside [0, 1]")
+        out = {}
+        for g in self.groups:
+            c = self.curves[g]
+            est = find_quantile(c.time, c.surv, p)
+            out[g] = MedianEstimate(
+                estimate=est,
+                # the lower confidence curve falls to 1 - p first: it gives the lower limit
+                lower=find_quantile(c.time, c.lower, p),
+                upper=find_quantile(c.time, c.upper, p),
+                reached=est is not None,
+                quantile=p,
+                conf_level=self.conf_level,
+                conf_type=self.conf_type,
+            )
+        return out
+
+    def medians_frame(self) -> pd.DataFrame:
+        """One row per group: n, events, median, lower, upper (NaN = not reached), reached."""
+        import pandas as pd
+
+        rows = [
+            {
+                "group": g,
+                "n": self.n[g],
+                "n_events": self.n_events[g],
+                "median": np.nan if m.estimate is None else m.estimate,
+                "lower": np.nan if m.lower is None else m.lower,
+                "upper": np.nan if m.upper is None else m.upper,
+                "reached": m.reached,
+                "upper_reached": m.upper_reached,
+            }
+            for g, m in self.median.items()
+        ]
+        return pd.DataFrame(rows)
+
+    def survival_at(self, times: Sequence[float] | npt.NDArray[np.float64]) -> pd.DataFrame:
+        """Milestone survival as R's ``summary(fit, times=)``: S at the last time <= t with its
+        std_err and CI, n_risk at t (time >= t), n_event in (previous t, t]. Times after a
+        group's last observation are not estimable: surv and its CI are NaN (R drops them)."""
+        import pandas as pd
+
+        t = np.sort(np.asarray(times, dtype=float))
+        frames = []
+        for g in self.groups:
+            c = self.curves[g]
+            idx = np.searchsorted(c.time, t, side="right") - 1
+            safe = np.clip(idx, 0, None)
+            before = idx < 0
+            beyond = t > c.time[-1]
+            surv = np.where(before, 1.0, c.surv[safe])
+            se_log = np.where(before, 0.0, c.se_log[safe])
+            lower = np.where(before, 1.0, c.lower[safe])
+            upper = np.where(before, 1.0, c.upper[safe])
+            cum_d = np.concatenate(([0.0], np.cumsum(c.n_event)))[idx + 1]
+            n_event = np.diff(np.concatenate(([0.0], cum_d)))
+            with np.errstate(invalid="ignore"):
+                std_err = surv * se_log
+            nan = np.where(beyond, np.nan, 1.0)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "group": g,
+                        "time": t,
+                        "n_risk": self._at_risk(c, t),
+                        "n_event": n_event.astype(np.int64),
+                        "surv": surv * nan,
+                        "std_err": std_err * nan,
+                        "lower": lower * nan,
+                        "upper": upper * nan,
+                    }
+                )
+            )
+        return pd.concat(frames, ignore_index=True)
+
+    def at_risk(self, times: Sequence[float] | npt.NDArray[np.float64]) -> pd.DataFrame:
+        """Numbers at risk AT each time (subjects with time >= t), one row per group and
+        time, as printed under a Kaplan–Meier plot (R ``summary(fit, times=, extend=TRUE)``)."""
+        import pandas as pd
+
+        t = np.asarray(times, dtype=float)
+        return pd.concat(
+            [
+                pd.DataFrame({"group": g, "time": t, "n_risk": self._at_risk(self.curves[g], t)})
+                for g in self.groups
+            ],
+            ignore_index=True,
+        )
+
+    @staticmethod
+    def _at_risk(c: _Curve, t: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+        j = np.searchsorted(c.time, t, side="left")
+        padded = np.concatenate((c.n_risk, [0.0]))
+        return padded[j].astype(np.int64)
+
+    def _group(self, group: str | None) -> str:
+        if group is None:
+            if len(self.groups) != 1:
+                raise AnalysisError(f"several groups ({self.groups}); name one")
+            return self.groups[0]
+        if group not in self.curves:
+            raise AnalysisError(f"no group {group!r}; groups are {self.groups}")
+        return group
+
+
+def kaplan_meier(
+    time: Any,
+    event: Any,
+    *,
+    group: Any = None,
+    conf_type: ConfType = "log",
+    conf_level: float = 0.95,
+    times: Sequence[float] | None = None,
+) -> KaplanMeierResult:
+    """Kaplan–Meier estimate by group, equal to R ``survfit(Surv(time, event) ~ group,
+    conf.type=conf_type)``.
+
+    Rows whose group is missing are excluded and counted in ``n_excluded`` (R's
+    ``na.action``); missing or negative times and event codes other than 0/1 are errors.
+    ``times`` is accepted for symmetry with R and ignored (use :meth:`survival_at`).
+    """
+    del times
+    if conf_type not in ("log", "plain", "log-log"):
+        raise AnalysisError(f"conf_type {conf_type!r} is not one of 'log', 'plain', 'log-log'")
+    if not 0 < conf_level < 1:
+        raise AnalysisError(f"conf_level {conf_level!r} is not in (0, 1)")
+    t = as_time(time)
+    e = as_event(event, len(t))
+    if group is None:
+        labels: list[str] = [ALL]
+        codes = np.zeros(len(t), dtype=np.intp)
+        n_excl = 0
+    else:
+        raw, codes, n_excl = as_labels(group, len(t), "group")
+        labels = [label_str(v) for v in raw]
+    if len(t) - n_excl == 0:
+        raise AnalysisError("kaplan_meier: no observations")
+    curves: dict[str, _Curve] = {}
+    n: dict[str, int] = {}
+    nev: dict[str, int] = {}
+    for k, g in enumerate(labels):
+        sel = codes == k
+        curves[g] = _km_curve(t[sel], e[sel], conf_type, conf_level)
+        n[g] = int(sel.sum())
+        nev[g] = int(e[sel].sum())
+    method = MethodInfo(
+        test="Kaplan–Meier product-limit estimator",
+        ci_method="Greenwood variance of the cumulative hazard",
+        ci_transform=conf_type,
+        conf_level=conf_level,
+        software_equivalent=f"R survival::survfit(conf.type='{conf_type}')",
+        notes=(
+            "median and its CI by quantile.survfit (midpoint rule when S(t) = 0.5 over an "
+            "interval)",
+            "numbers at risk at t count subjects with time >= t",
+        ),
+    )
+    result = KaplanMeierResult(
+        groups=labels,
+        curves=curves,
+        median={},
+        n=n,
+        n_events=nev,
+        conf_type=conf_type,
+        conf_level=conf_level,
+        n_excluded=n_excl,
+        method=method,
+    )
+    result.median.update(result.quantile(0.5))
+    return result

@@ -1,0 +1,181 @@
+"""Table 1: patient characteristics by group (gtsummary ``tbl_summary(by=) |> add_p()`` layout).
+
+The builder lays out a ``captemstats.compare.CharacteristicsSummary`` (or its tidy frame):
+categorical variables as a heading row carrying the P value with one indented row per level,
+"n (%)"; continuous variables as "Median (min–max)" and "Mean ± SD" rows. Counts,
+percentages, summaries, P values and the test used all come from the summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from captemstats.schema import LABELS
+from captemstats.tables._common import (
+    BOLD_NOTE,
+    LINE_LABELS,
+    header,
+    is_missing,
+    is_significant,
+    label_for,
+    num,
+    p_cell,
+    test_footnotes,
+)
+from captemstats.tables._format import n_pct
+from captemstats.tables._table import Column, Footnote, Table, make_frame
+
+#: The paper's definition of a comorbidity (Table 1 footnote).
+COMORBIDITY_NOTE = (
+    "Hypertension, diabetes, coronary heart disease, chronic kidney disease, cerebrovascular "
+    "disease, chronic obstructive pulmonary disease, thyroiditis."
+)
+
+#: Names the summary may give its all-patients group.
+OVERALL_NAMES: tuple[str, ...] = ("all", "overall", "All patients", "Overall", "All")
+
+_YES_NO = {"True": "Yes", "False": "No", "true": "Yes", "false": "No", "yes": "Yes", "no": "No"}
+
+
+def characteristics_table(
+    summary: Any,
+    *,
+    group_labels: Mapping[str, str] | None = None,
+    overall_label: str = "All patients",
+    level_labels: Mapping[str, Mapping[str, str]] | None = None,
+    variable_footnotes: Mapping[str, str] | None = None,
+    title: str = "Patient characteristics",
+    digits: Mapping[str, int] | None = None,
+    alpha: float = 0.05,
+    footnotes: Sequence[str] = (),
+) -> Table:
+    """Table 1 from a ``CharacteristicsSummary`` (or its ``to_frame()``).
+
+    Columns: the all-patients group first, then the ``by`` groups in summary order, each
+    headed "<label> (n = N), n (%)", then "P value". A level's cell is "n (%)"; when a
+    variable's denominator differs from the column N (missing values), the cell states it:
+    "n/d (%)". Continuous variables print "Median (min–max)" and "Mean ± SD" with
+    ``digits[variable]`` decimals (default 0 for medians/ranges, 2 for mean ± SD as the
+    paper). P values (``formatting.format_p``) sit on the variable's heading row, bold when
+    < ``alpha``; the test used is footnoted on each P cell. ``variable_footnotes`` attaches
+    a note to a variable's label (default: the comorbidity definitions on ``comorbidity``).
+    """
+    frame = summary.to_frame() if hasattr(summary, "to_frame") else summary
+    need = {"variable", "label", "level", "group", "n", "denominator", "pct", "p_value", "test"}
+    missing = need - set(frame.columns)
+    if missing:
+        raise ValueError(f"characteristics_table: summary frame lacks {sorted(missing)}")
+    frame = frame.assign(group=frame["group"].astype("string"))
+    groups = list(pd.unique(frame["group"]))
+    overall = next((g for g in groups if g in OVERALL_NAMES), None)
+    order = ([overall] if overall is not None else []) + [g for g in groups if g != overall]
+    ids = {g: "all" if g == overall else str(g) for g in order}
+    names = {**LINE_LABELS, **({overall: overall_label} if overall is not None else {})}
+    group_n = _group_sizes(frame, order)
+    notes_by_var = (
+        {"comorbidity": COMORBIDITY_NOTE} if variable_footnotes is None else variable_footnotes
+    )
+    dig = dict(digits or {})
+
+    rows: list[dict[str, str]] = []
+    tested: list[tuple[int, Any]] = []
+    bold: list[tuple[int, str]] = []
+    var_notes: list[Footnote] = []
+    for variable in pd.unique(frame["variable"]):
+        part = frame[frame["variable"] == variable]
+        first = part.iloc[0]
+        head = {"variable": str(variable), "row_type": "label", "label": str(first["label"])}
+        p, test = _variable_value(part, "p_value"), _variable_value(part, "test")
+        head["p"] = p_cell(p)
+        if not is_missing(p):
+            tested.append((len(rows), test))
+            if is_significant(p, alpha):
+                bold.append((len(rows), "p"))
+        if variable in notes_by_var:
+            var_notes.append(Footnote(notes_by_var[variable], column="label", rows=(len(rows),)))
+        rows.append(head)
+        levels = part["level"]
+        categorical = part[levels.notna() & (levels.astype("string") != "")]
+        if len(categorical):
+            for level in pd.unique(categorical["level"].astype("string")):
+                row = {
+                    "variable": str(variable),
+                    "row_type": "level",
+                    "label": _level_label(str(variable), str(level), level_labels),
+                }
+                cells = categorical[categorical["level"].astype("string") == level]
+                for _, c in cells.iterrows():
+                    if c["group"] in ids:
+                        row[ids[c["group"]]] = _count_cell(c, group_n.get(c["group"]))
+                rows.append(row)
+        else:
+            rows += _continuous_rows(str(variable), part, ids, dig.get(str(variable)))
+
+    cols = (
+        *(
+            Column(ids[g], header(label_for(g, group_labels, names), group_n.get(g), ", n (%)"))
+            for g in order
+        ),
+        Column("p", "P value"),
+    )
+    notes = [*test_footnotes(tested, "p"), *var_notes, *(Footnote(t) for t in footnotes)]
+    return Table(
+        data=make_frame(rows, [c.id for c in cols]),
+        columns=cols,
+        title=title,
+        stub_header="Characteristic",
+        footnotes=tuple(notes),
+        notes=(BOLD_NOTE,) if bold else (),
+        bold=tuple(bold),
+    )
+
+
+def _group_sizes(frame: pd.DataFrame, order: Sequence[str]) -> dict[str, int]:
+    """Column N: the largest denominator recorded for the group (no missing values)."""
+    den = frame.dropna(subset=["denominator"]).groupby("group")["denominator"].max()
+    return {g: int(den[g]) for g in order if g in den.index}
+
+
+def _variable_value(part: pd.DataFrame, column: str) -> Any:
+    values = part[column].dropna()
+    return values.iloc[0] if len(values) else None
+
+
+def _level_label(variable: str, level: str, level_labels: Any) -> str:
+    if level_labels and variable in level_labels and level in level_labels[variable]:
+        return str(level_labels[variable][level])
+    if variable in LABELS and level in LABELS[variable]:
+        return LABELS[variable][level]
+    return _YES_NO.get(level, level)
+
+
+def _count_cell(c: pd.Series, column_n: int | None) -> str:
+    n, d, pct = c["n"], c["denominator"], c["pct"]
+    if is_missing(n):
+        return ""
+    if is_missing(pct):
+        return str(int(n))
+    if column_n is not None and not is_missing(d) and int(d) != column_n:
+        return f"{int(n)}/{int(d)} ({float(pct):.1f})"
+    return n_pct(int(n), float(pct))
+
+
+def _continuous_rows(
+    variable: str, part: pd.DataFrame, ids: Mapping[str, str], digits: int | None
+) -> list[dict[str, str]]:
+    med = {"variable": variable, "row_type": "stat", "label": "Median (min–max)"}
+    mean = {"variable": variable, "row_type": "stat", "label": "Mean ± SD"}
+    d_med = 0 if digits is None else digits
+    d_mean = 2 if digits is None else digits
+    for _, c in part.iterrows():
+        gid = ids.get(c["group"])
+        if gid is None:
+            continue
+        if "median" in c and not is_missing(c["median"]):
+            med[gid] = f"{num(c['median'], d_med)} ({num(c['min'], d_med)}–{num(c['max'], d_med)})"
+        if "mean" in c and not is_missing(c["mean"]):
+            mean[gid] = f"{num(c['mean'], d_mean)} ± {num(c['sd'], d_mean)}"
+    return [med, mean]

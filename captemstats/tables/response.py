@@ -1,0 +1,138 @@
+"""Table 2: best overall response by treatment line with ORR and DCR (exact CIs) and P."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from captemstats.schema import LABELS
+from captemstats.tables._common import (
+    BOLD_NOTE,
+    LINE_LABELS,
+    header,
+    is_significant,
+    label_for,
+    num,
+    p_cell,
+    test_footnotes,
+)
+from captemstats.tables._format import n_pct
+from captemstats.tables._table import Column, Footnote, Table, make_frame
+
+_CATEGORIES: tuple[str, ...] = ("CR", "PR", "SD", "NON_CR_NON_PD", "PD", "NE")
+_SUMMARY_LABELS = {
+    "ORR": "Objective response rate (CR + PR)",
+    "DCR": "Disease control rate (CR + PR + SD)",
+}
+
+
+def response_table(
+    rates: Any,
+    *,
+    tests: Mapping[str, Any] | None = None,
+    group_labels: Mapping[str, str] | None = None,
+    overall_label: str = "All patients",
+    title: str = "Best responses according to the line of treatment",
+    ci_digits: int = 1,
+    alpha: float = 0.05,
+    footnotes: Sequence[str] = (),
+) -> Table:
+    """Table 2 layout from ``captemstats.recist.ResponseRates``.
+
+    Rows: the best-response categories n (%) (RECIST 1.1 §4.4; non-CR/non-PD and NE shown
+    only when someone has them), then ORR and DCR n (%) each followed by its exact
+    Clopper–Pearson 95% CI (computed by the RECIST engine). Column headers state each
+    group's denominator (evaluable patients). ``tests`` maps ``"distribution"``, ``"ORR"``
+    and ``"DCR"`` to ``captemstats.compare`` test results (``p_value``, ``test``); the test
+    used is footnoted and significant P values are bold.
+    """
+    frame = rates.to_frame()
+    overall = _overall_name(rates)
+    groups = [g for g in pd.unique(frame["group"].astype("string")) if g != overall]
+    order = [overall, *groups]
+    cell = frame.assign(group=frame["group"].astype("string")).set_index(["measure", "group"])
+    n_of = {g: int(cell.loc[("ORR", g), "n"]) for g in order}
+    ids = {g: "all" if g == overall else str(g) for g in order}
+    tests = dict(tests or {})
+
+    present = [
+        m
+        for m in _CATEGORIES
+        if m in ("CR", "PR", "SD", "PD") or int(cell.loc[(m, overall), "count"]) > 0
+    ]
+    rows: list[dict[str, str]] = []
+    tested: list[tuple[int, Any]] = []
+    bold: list[tuple[int, str]] = []
+
+    def add(row: dict[str, str], test: Any = None) -> None:
+        if test is not None:
+            p = getattr(test, "p_value", None)
+            row["p"] = p_cell(p)
+            tested.append((len(rows), getattr(test, "test", None)))
+            if is_significant(p, alpha):
+                bold.append((len(rows), "p"))
+        rows.append(row)
+
+    add(
+        {"variable": "bor", "row_type": "label", "label": "Best overall response, n (%)"},
+        tests.get("distribution"),
+    )
+    for m in present:
+        row = {
+            "variable": "bor",
+            "row_type": "level",
+            "label": f"{LABELS['best_response'].get(m, m)} ({_abbrev(m)})",
+        }
+        for g in order:
+            row[ids[g]] = n_pct(
+                int(cell.loc[(m, g), "count"]), 100 * float(cell.loc[(m, g), "proportion"])
+            )
+        add(row)
+    for m in ("ORR", "DCR"):
+        row = {"variable": m, "row_type": "label", "label": _SUMMARY_LABELS[m] + ", n (%)"}
+        ci = {"variable": m, "row_type": "stat", "label": "95% CI (%)"}
+        for g in order:
+            c = cell.loc[(m, g)]
+            row[ids[g]] = n_pct(int(c["count"]), 100 * float(c["proportion"]))
+            ci[ids[g]] = (
+                f"{num(100 * c['ci_lower'], ci_digits)}–{num(100 * c['ci_upper'], ci_digits)}"
+            )
+        add(row, tests.get(m))
+        add(ci)
+
+    names = {overall: overall_label, **LINE_LABELS}
+    cols = (
+        *(Column(ids[g], header(label_for(g, group_labels, names), n_of[g])) for g in order),
+        Column("p", "P value"),
+    )
+    notes = [
+        *test_footnotes(tested, "p"),
+        Footnote(
+            "Percentages of evaluable patients; 95% CI: exact (Clopper–Pearson).",
+            column=ids[overall],
+        ),
+        *[Footnote(t) for t in footnotes],
+    ]
+    return Table(
+        data=make_frame(rows, [c.id for c in cols]),
+        columns=cols,
+        title=title,
+        stub_header="Response category",
+        footnotes=tuple(notes),
+        notes=(BOLD_NOTE,) if bold else (),
+        bold=tuple(bold),
+    )
+
+
+def _overall_name(rates: Any) -> str:
+    try:
+        from captemstats.recist.rates import OVERALL
+    except ImportError:  # pragma: no cover - the RECIST package is part of captemstats
+        return "All patients"
+    return str(OVERALL)
+
+
+def _abbrev(code: str) -> str:
+    return {"NON_CR_NON_PD": "non-CR/non-PD"}.get(code, code)

@@ -1,0 +1,106 @@
+"""Survival summary: median PFS and OS with 95% CI and log-rank P by subgroup.
+
+The paper gives these only in prose (Results); the table collects them: one block per
+grouping (treatment line, grade, Ki-67 group, primary site) with the log-rank P on the
+block's heading row, and the whole cohort on top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from captemstats.figures.km import at_risk_matrix
+from captemstats.tables._common import BOLD_NOTE, is_significant, p_cell
+from captemstats.tables._table import Column, Footnote, Table, make_frame
+
+#: A grouping's results for one endpoint: the KM fit and its log-rank test (None: no test).
+Comparison = tuple[Any, Any]
+
+
+def survival_summary_table(
+    pfs: Mapping[str, Comparison],
+    os: Mapping[str, Comparison],
+    *,
+    group_labels: Mapping[str, Mapping[str, str]] | None = None,
+    endpoint_labels: Sequence[str] = ("Progression-free survival", "Overall survival"),
+    title: str = "Median progression-free and overall survival by subgroup",
+    time_unit: str = "months",
+    alpha: float = 0.05,
+    footnotes: Sequence[str] = (),
+) -> Table:
+    """Median survival (95% CI) per group and log-rank P, PFS and OS side by side.
+
+    ``pfs`` and ``os`` map a grouping's printed name (e.g. "Treatment line") to
+    ``(KaplanMeierResult, LogRankResult | None)``; both mappings must name the same
+    groupings. A grouping whose KM has a single group prints one row (e.g. "All patients").
+    Medians are printed by :func:`captemstats.formatting.format_median` ("not reached" when
+    S(t) never falls to 0.5); n is the number at risk at time 0 (``km.at_risk([0])``).
+    ``group_labels[grouping][code]`` renames groups. The CI method (``km.method``) and the
+    test are footnoted.
+    """
+    from captemstats.formatting import format_median
+
+    if list(pfs) != list(os):
+        raise ValueError(f"pfs and os name different groupings: {list(pfs)} vs {list(os)}")
+    rows: list[dict[str, str]] = []
+    bold: list[tuple[int, str]] = []
+    methods: list[str] = []
+    for grouping in pfs:
+        fits = {"pfs": pfs[grouping], "os": os[grouping]}
+        groups = [str(g) for g in fits["pfs"][0].groups]
+        names = dict((group_labels or {}).get(grouping, {}))
+        single = len(groups) == 1
+        if not single:
+            head = {"variable": grouping, "row_type": "label", "label": grouping}
+            for key, (_, test) in fits.items():
+                if test is not None:
+                    head[f"{key}_p"] = p_cell(test.p_value)
+                    if is_significant(test.p_value, alpha):
+                        bold.append((len(rows), f"{key}_p"))
+            rows.append(head)
+        n0 = at_risk_matrix(fits["pfs"][0], groups, [0.0]).iloc[:, 0]
+        medians = {key: _medians(km, groups) for key, (km, _) in fits.items()}
+        for g in groups:
+            row = {
+                "variable": grouping,
+                "row_type": "stat" if single else "level",
+                "label": names.get(g, grouping if single else g),
+                "n": str(int(n0[g])),
+            }
+            for key in fits:
+                row[f"{key}_median"] = str(format_median(medians[key][g]))
+            rows.append(row)
+        for km, test in fits.values():
+            for obj in (km, test):
+                text = _method_text(getattr(obj, "method", None))
+                if text and text not in methods:
+                    methods.append(text)
+    cols: list[Column] = [Column("n", "n")]
+    for key, spanner in zip(("pfs", "os"), endpoint_labels, strict=True):
+        cols += [
+            Column(f"{key}_median", f"Median, {time_unit} (95% CI)", spanner),
+            Column(f"{key}_p", "Log-rank P", spanner),
+        ]
+    notes = [Footnote(m) for m in methods] + [Footnote(t) for t in footnotes]
+    return Table(
+        data=make_frame(rows, [c.id for c in cols]),
+        columns=tuple(cols),
+        title=title,
+        stub_header="Subgroup",
+        footnotes=tuple(notes),
+        notes=(BOLD_NOTE,) if bold else (),
+        bold=tuple(bold),
+    )
+
+
+def _medians(km: Any, groups: Sequence[str]) -> dict[str, Any]:
+    from captemstats.figures.km import median_of
+
+    return {g: median_of(km, g) for g in groups}
+
+
+def _method_text(method: Any) -> str:
+    from captemstats.tables.cox import _method_text as text
+
+    return text(method) if method is not None else ""

@@ -1,0 +1,143 @@
+"""The result of validating a registry: every problem, errors apart from warnings."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from captemstats.io.problems import PROBLEM_COLUMNS, Problem, problems_from_frame
+from captemstats.schema import TABLES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import RenderableType
+
+    from captemstats.io.readers import SourceInfo
+
+
+def sort_problems(frame: pd.DataFrame) -> pd.DataFrame:
+    """Errors first, then tables in data-model order, then file line and column."""
+    order = {name: i for i, name in enumerate(TABLES)}
+    keys = pd.DataFrame(
+        {
+            "sev": (frame["severity"] != "error").astype(int),
+            "tab": frame["table"].map(order).fillna(len(order)),
+            "line": frame["line"].fillna(0),
+            "col": frame["column"].fillna(""),
+            "rule": frame["rule"],
+        }
+    )
+    idx = keys.sort_values(["sev", "tab", "line", "col", "rule"], kind="stable").index
+    return frame.loc[idx].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """All problems found in one pass. ``ok`` is true when there is no ERROR (warnings are
+    allowed). ``frame`` is the tidy problem frame (columns :data:`PROBLEM_COLUMNS`)."""
+
+    frame: pd.DataFrame
+    sources: dict[str, SourceInfo] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.n_errors == 0
+
+    @cached_property
+    def n_errors(self) -> int:
+        return int((self.frame["severity"] == "error").sum())
+
+    @cached_property
+    def n_warnings(self) -> int:
+        return int((self.frame["severity"] == "warning").sum())
+
+    @cached_property
+    def problems(self) -> tuple[Problem, ...]:
+        return problems_from_frame(self.frame)
+
+    @cached_property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @cached_property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per problem: severity, table, file, line, patient_id, column, value,
+        rule, message."""
+        return self.frame.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "n_errors": self.n_errors,
+            "n_warnings": self.n_warnings,
+            "sources": {
+                name: {
+                    "path": str(s.path),
+                    "sha256": s.sha256,
+                    "rows": s.rows,
+                    "format": s.format,
+                    "sheet": s.sheet,
+                    "encoding": s.encoding,
+                    "separator": s.separator,
+                    "decimal": s.decimal,
+                }
+                for name, s in self.sources.items()
+            },
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def summary(self) -> str:
+        """One line: valid or not, with counts."""
+        verdict = "valid" if self.ok else "INVALID"
+        return (
+            f"registry {verdict}: {self.n_errors} error(s), {self.n_warnings} warning(s)"
+            + "".join(f"; {n} {s.rows} rows" for n, s in self.sources.items())
+        )
+
+    def rule_counts(self) -> pd.DataFrame:
+        """Problems per severity and rule (for a compact overview)."""
+        return (
+            self.frame.groupby(["severity", "rule"], observed=True).size().rename("n").reset_index()
+        )
+
+    def __rich__(self) -> RenderableType:
+        from rich.console import Group
+        from rich.table import Table
+        from rich.text import Text
+
+        style = "bold green" if self.ok else "bold red"
+        head = Text(self.summary(), style=style)
+        if self.frame.empty:
+            return head
+        table = Table(show_lines=False, expand=False)
+        for name, kw in (
+            ("severity", {"no_wrap": True}),
+            ("table", {"no_wrap": True}),
+            ("file", {"no_wrap": True}),
+            ("line", {"no_wrap": True, "justify": "right"}),
+            ("patient_id", {"no_wrap": True}),
+            ("column", {"no_wrap": True}),
+            ("value", {"overflow": "fold"}),
+            ("rule", {"no_wrap": True}),
+            ("message", {"overflow": "fold", "ratio": 1}),
+        ):
+            table.add_column(name, **kw)
+        shown = self.frame.astype(object).where(self.frame.notna(), "")
+        for row in shown.itertuples(index=False, name=None):
+            # Text cells: registry values may contain "[...]", which is rich markup.
+            cells = [Text(str(c)) for c in row]
+            cells[0].stylize("red" if row[0] == "error" else "yellow")
+            table.add_row(*cells)
+        return Group(head, table)
+
+
+__all__ = ["PROBLEM_COLUMNS", "ValidationReport", "sort_problems"]
