@@ -87,6 +87,16 @@ TABLE1_VARIABLES: dict[str, str] = {
     "treatment_interruption": "Treatment interruption",
 }
 
+#: Table 1's "previous treatment at metastatic stage" rows (untested: none in first line).
+PRIOR_TREATMENTS: tuple[str, ...] = (
+    "prior_ssa",
+    "prior_prrt",
+    "prior_chemo",
+    "prior_everolimus",
+    "prior_sunitinib",
+    "prior_locoregional",
+)
+
 #: The by-line grouping of the study.
 BY = "line_group"
 
@@ -434,8 +444,15 @@ def analyze(
         "DCR": compare_categorical(evaluable, "DCR", BY),
     }
 
+    # ECOG is an ordinal category in Table 1 (0, 1, 2), not a continuous variable.
     characteristics = summarize_characteristics(
-        data, by=BY, variables=list(TABLE1_VARIABLES), labels=TABLE1_VARIABLES
+        data.assign(ecog=data["ecog"].astype("string")),
+        by=BY,
+        variables=list(TABLE1_VARIABLES),
+        labels=TABLE1_VARIABLES,
+        types={"ecog": "categorical"},
+        # The paper tests no prior-treatment row: first-line patients have none by design.
+        tests=[v for v in TABLE1_VARIABLES if v not in PRIOR_TREATMENTS],
     )
 
     survival: dict[tuple[str, str], SurvivalComparison] = {}

@@ -173,7 +173,9 @@ def _p_phrase(p: Any) -> str:
     if p is None:
         return "P not computed"
     text = format_p(float(p))
-    return f"P {text}" if text.startswith(("<", ">")) else f"P = {text}"
+    if text.startswith(("<", ">")):
+        return f"P {text[0]} {text[1:]}"
+    return f"P = {text}"
 
 
 def join_words(items: list[str]) -> str:

@@ -151,6 +151,10 @@ LABELS: dict[str, dict[str, str]] = {
         "both": "Liver and extra-liver",
     },
     "tumour_type": {"NET": "Neuroendocrine tumour", "NEC": "Neuroendocrine carcinoma"},
+    # Derived variables (captemstats.cohort), in the order the paper's Table 1 prints them.
+    "age_group": {"<50": "<50", "50-70": "50–70", ">70": ">70"},
+    "ki67_group": {"<3": "<3", "3-20": "3–20", "21-55": "21–55", "unknown": "Unknown (grades 1/2)"},
+    "ecog": {"0": "0", "1": "1", "2": "2"},
     "best_response": {
         "CR": "Complete response",
         "PR": "Partial response",

@@ -21,6 +21,20 @@ class SynthFormat(StrEnum):
 
 
 _DEFAULT_SEED = 20240305  # = captemstats.synth.DEFAULT_SEED (kept literal: lazy import)
+_DEFAULT_INELIGIBLE = 11
+
+
+def _command(patients: int, seed: int, ineligible: int, fmt: SynthFormat, out: Path) -> str:
+    """The command line recorded in provenance.json: the options that set the output (options
+    left at their defaults are not repeated), so the shipped registry's provenance reads
+    ``captemstats synth --patients 308 --seed 20240305 --out data/registry``."""
+    parts = [f"captemstats synth --patients {patients} --seed {seed}"]
+    if ineligible != _DEFAULT_INELIGIBLE:
+        parts.append(f"--ineligible {ineligible}")
+    if fmt is not SynthFormat.CSV:
+        parts.append(f"--format {fmt.value}")
+    parts.append(f"--out {out.as_posix()}")
+    return " ".join(parts)
 
 
 @app.command()
@@ -33,7 +47,7 @@ def synth(
     ineligible: Annotated[
         int,
         typer.Option("--ineligible", min=0, help="Extra ineligible patients (paper: 11)."),
-    ] = 11,
+    ] = _DEFAULT_INELIGIBLE,
     fmt: Annotated[
         SynthFormat, typer.Option("--format", "-f", help="File format.")
     ] = SynthFormat.CSV,
@@ -44,10 +58,10 @@ def synth(
     from captemstats.synth import generate_registry, write_registry
 
     console = Console(stderr=True)
-    command = (
-        f"captemstats synth --patients {patients} --seed {seed} --ineligible {ineligible} "
-        f"--format {fmt.value} --out {out}"
-    )
+    if out.exists() and not out.is_dir():
+        console.print(f"[bold red]error:[/] --out {out} is a file, not a folder", highlight=False)
+        raise typer.Exit(2)
+    command = _command(patients, seed, ineligible, fmt, out)
     with Progress(
         TextColumn("[bold]{task.description:<20}"),
         BarColumn(),
@@ -61,9 +75,14 @@ def synth(
         def report(stage: str, fraction: float) -> None:
             bar.update(task, completed=fraction * 0.9, description=stage)
 
-        registry = generate_registry(patients, seed, ineligible, report)
-        bar.update(task, completed=0.9, description="writing")
-        paths = write_registry(registry, out, format=fmt.value, command=command)
+        try:
+            registry = generate_registry(patients, seed, ineligible, report)
+            bar.update(task, completed=0.9, description="writing")
+            paths = write_registry(registry, out, format=fmt.value, command=command)
+        except (ValueError, OSError) as exc:
+            bar.stop()
+            console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from None
         bar.update(task, completed=1.0, description="done")
     console.print(
         f"[green]wrote[/] {registry.n_patients} synthetic eligible + {registry.n_ineligible} "

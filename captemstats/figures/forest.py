@@ -96,13 +96,22 @@ def _p_text(text: str) -> str:
 
 
 def _log_ticks(ax: Any) -> None:
-    from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
+    """Sparse, symmetric log-scale ticks printed as plain numbers (0.25, 1, 4): a
+    forest panel is narrow, so three labels at most, always including 1."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
     lo, hi = ax.get_xlim()
-    candidates = [0.1, 0.2, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 10.0]
-    ticks = [t for t in candidates if lo <= t <= hi]
+    ticks = [1.0]
+    for candidates in (
+        (0.5, 1.0, 2.0),
+        (0.25, 1.0, 4.0),
+        (0.1, 1.0, 10.0),
+        (0.01, 1.0, 100.0),
+    ):
+        ticks = [t for t in candidates if lo <= t <= hi]
+        # the first set whose ticks reach within a factor 2 of both axis ends
+        if ticks and ticks[0] <= 2 * lo and ticks[-1] >= hi / 2:
+            break
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_minor_locator(NullLocator())
-    formatter = ScalarFormatter()
-    formatter.set_scientific(False)
-    ax.xaxis.set_major_formatter(formatter)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:g}"))

@@ -114,7 +114,8 @@ def swimmer_figure(
         ax.set_ylabel(f"Patients (n = {n})")
         ax.set_xlabel(xlabel or f"Time since CAPTEM start ({time_unit})")
         ax.spines["left"].set_visible(False)
-        ax.legend(handles, names, loc="lower right")
+        # outside the lanes: a legend inside would hide the longest follow-up lines
+        ax.legend(handles, names, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
         if hidden:
             ax.text(
                 0.99,

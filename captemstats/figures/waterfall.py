@@ -81,7 +81,8 @@ def waterfall_figure(
         ax.spines["bottom"].set_visible(False)
         present = [c for c in _ordered(codes, RESPONSE_ORDER)]
         handles = [_patch(palette[c]) for c in present]
-        ax.legend(handles, [names.get(c, c) for c in present], loc="upper right", ncols=1)
+        # lower left: the bars there grow upwards (progression), so the legend hides none
+        ax.legend(handles, [names.get(c, c) for c in present], loc="lower left", ncols=1)
         if missing:
             ax.text(
                 0.01,

@@ -14,6 +14,7 @@ from captemstats.recist.config import (
     MAX_TARGETS_PER_ORGAN,
     MIN_MEASURABLE_MM,
     MIN_MEASURABLE_NODE_MM,
+    NODE_NORMAL_MM,
     RecistConfig,
 )
 from captemstats.recist.errors import ErrorRule, RecistInputError, make_errors
@@ -25,15 +26,21 @@ _CM_RATIO = (0.06, 0.15)
 
 
 def _first_rows(rows: pd.DataFrame) -> pd.DataFrame:
-    """One row per patient (its first), to attach a patient-level error to."""
-    return rows.drop_duplicates("pid")
+    """One row per patient to attach a patient-level error to: its earliest row with the
+    smallest lesion id (input row as tie-break), so that the report does not depend on the
+    order of the input rows."""
+    return rows.sort_values(["pid", "day", "lesion_id", "row"], kind="stable").drop_duplicates(
+        "pid"
+    )
 
 
 def mark_baseline(df: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Add ``base_day`` and ``is_base`` to the working frame and check the baseline rules.
 
     Rules (RECIST 1.1): §3.2 at most 5 targets, 2 per organ; §3.1.1 a target is measurable
-    (non-nodal >= 10 mm, node >= 15 mm short axis) and measured at baseline; new lesions cannot
+    (non-nodal >= 10 mm, node >= 15 mm short axis) and measured at baseline, a node of 10 to
+    <15 mm is non-target and one < 10 mm (with a recorded size) is normal, not a lesion at
+    all; new lesions cannot
     exist at baseline; lesions followed later must have been declared at baseline (§4.3); a
     node's flag decides its threshold so it must be given. Sizes that look like centimetres
     (every baseline target < 10 mm; or every target of a later assessment about a tenth of its
@@ -121,6 +128,7 @@ def mark_baseline(df: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
         value=df.loc[cm_base, "diam"],
     )
     small_only = small & ~cm_base
+    d_small = diam[small_only]
     flag(
         small_only,
         ErrorRule.BASELINE_TARGET_TOO_SMALL,
@@ -128,11 +136,26 @@ def mark_baseline(df: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
         pd.Series(
             np.where(
                 nodal[small_only],
-                "nodal target below 15 mm short axis",
-                "non-nodal target below 10 mm longest diameter",
+                np.where(
+                    d_small < NODE_NORMAL_MM,
+                    "nodal target below 10 mm short axis: a normal node, not a lesion",
+                    "nodal target of 10 to <15 mm short axis: a non-target lesion, not a target",
+                ),
+                "non-nodal target below 10 mm longest diameter: not measurable",
             )
         ),
         value=df.loc[small_only, "diam"],
+    )
+    # A node < 10 mm short axis is normal (§3.1.1): it cannot be a non-target lesion either.
+    normal_node = (
+        is_base & is_nt & nodal & (np.nan_to_num(diam, nan=np.inf) < NODE_NORMAL_MM) & (diam >= 0)
+    )
+    flag(
+        normal_node,
+        ErrorRule.BASELINE_NORMAL_NODE,
+        "diameter_mm",
+        "lymph node below 10 mm short axis is normal: not a non-target lesion",
+        value=df.loc[normal_node, "diam"],
     )
 
     bt = df[bt_mask]
@@ -153,18 +176,21 @@ def mark_baseline(df: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
         )
         df.loc[df["pid"].isin(first["pid"]).to_numpy(), "bad"] = True
     per_organ = bt.groupby(["pid", "organ"])["lcode"].transform("size").to_numpy()
-    too_many = bt[per_organ > MAX_TARGETS_PER_ORGAN]
+    over = per_organ > MAX_TARGETS_PER_ORGAN
+    too_many = bt[over]
     if len(too_many):
-        first = too_many.drop_duplicates(["pid", "organ"])
+        # every target of the crowded organ is listed: the reviewer picks which to demote
         errors.append(
             make_errors(
-                first,
+                too_many,
                 ErrorRule.BASELINE_TOO_MANY_PER_ORGAN,
                 "organ",
-                "more than 2 target lesions in one organ at baseline",
+                "more than 2 target lesions in this organ at baseline: "
+                + pd.Series(per_organ[over]).astype("string")
+                + " targets",
             )
         )
-        df.loc[df["pid"].isin(first["pid"]).to_numpy(), "bad"] = True
+        df.loc[df["pid"].isin(too_many["pid"]).to_numpy(), "bad"] = True
 
     # Patients with neither targets nor non-targets at baseline have no evaluable disease.
     has_disease = pd.Series(is_base & (is_t | is_nt)).groupby(df["pid"]).transform("any")
@@ -220,6 +246,8 @@ def _centimetre_switch(df: pd.DataFrame, is_t: np.ndarray) -> list[pd.DataFrame]
     d = t["diam"].to_numpy()
     looks = (d < MIN_MEASURABLE_MM) & (ratio >= _CM_RATIO[0]) & (ratio <= _CM_RATIO[1])
     frac = d != np.round(d)
+    if not (looks & frac).any():  # the usual case: no assessment can qualify
+        return []
     g = pd.DataFrame(
         {
             "pid": t["pid"].to_numpy(),
@@ -235,8 +263,7 @@ def _centimetre_switch(df: pd.DataFrame, is_t: np.ndarray) -> list[pd.DataFrame]
     hit = agg[agg["all_looks"] & agg["any_frac"] & ~agg["base"]].reset_index()[["pid", "day"]]
     if hit.empty:
         return []
-    key = df[["pid", "day"]].merge(hit.assign(_hit=True), on=["pid", "day"], how="left")
-    m = key["_hit"].fillna(False).to_numpy(dtype=bool) & is_t
+    m = pd.MultiIndex.from_frame(df[["pid", "day"]]).isin(pd.MultiIndex.from_frame(hit)) & is_t
     df.loc[m, "bad"] = True
     return [
         make_errors(

@@ -120,11 +120,15 @@ def bor_from_sequence(seq: pd.DataFrame, config: RecistConfig = RecistConfig()) 
     return _summarise(kept, config)
 
 
-def _kept_rows(seq: pd.DataFrame) -> pd.DataFrame:
-    """Sort, reclassify after CR, and keep assessments up to and including the first PD."""
+def _kept_rows(seq: pd.DataFrame, *, reclassify: bool = True) -> pd.DataFrame:
+    """Sort, reclassify after CR (unless the responses come from :func:`assess_timepoints`,
+    which already did, knowing which PRs show no disease), and keep assessments up to and
+    including the first PD."""
     s = seq.sort_values(["key", "day_from_start"], kind="stable").reset_index(drop=True)
     key = s["key"].to_numpy()
-    resp = reclassify_after_cr(key, s["response"].to_numpy(dtype=object))
+    resp = s["response"].to_numpy(dtype=object)
+    if reclassify:
+        resp = reclassify_after_cr(key, resp)
     is_pd = pd.Series(resp == PD)
     pd_before = is_pd.groupby(key).cumsum().to_numpy() - is_pd.to_numpy()
     s["response_used"] = resp
@@ -186,8 +190,9 @@ def best_overall_response(
 
     Also per patient: best (most negative) % change of the target sum from baseline among
     counted assessments (waterfall); time to response (start to first CR/PR); duration of
-    response (first CR/PR to first PD, or to ``progression_date``; else censored at the last
-    counted evaluable assessment, ``dor_event`` False).
+    response (first CR/PR to first PD, or to ``progression_date`` unless the next therapy
+    started first; else censored at the last counted evaluable assessment, ``dor_event``
+    False).
     """
     for col in ("patient_id", "captem_start_date", "cycles"):
         if col not in patients.columns:
@@ -258,7 +263,9 @@ def best_overall_response(
             "has_targets": n_targets[pos[counted]] > 0,
         }
     )
-    kept = _kept_rows(seq)
+    # Timepoints are already reclassified after CR; the counted ones are a prefix of each
+    # patient's assessments, so doing it again here could only lose the no-disease PRs.
+    kept = _kept_rows(seq, reclassify=False)
     summary = _summarise(kept, config)
 
     def spread(values: pd.Series, fill: Any, dtype: Any = object) -> np.ndarray:
@@ -331,6 +338,15 @@ def best_overall_response(
         .to_numpy(dtype=float, na_value=np.nan)
     )
     prog_after = prog_day >= t_resp
+    if not config.count_after_subsequent_therapy:
+        # a progression recorded once the next therapy has started is that therapy's, not
+        # CAPTEM's: the response is censored at the last counted assessment instead
+        sub_day = (
+            (opt("subsequent_therapy_date") - pt["captem_start_date"])
+            .dt.days.astype("Float64")
+            .to_numpy(dtype=float, na_value=np.nan)
+        )
+        prog_after &= ~(sub_day <= prog_day)
     end = np.where(~np.isnan(t_pd), t_pd, np.where(prog_after, prog_day, last_ev))
     event = ~np.isnan(t_pd) | prog_after
 

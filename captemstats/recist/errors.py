@@ -51,26 +51,36 @@ class ErrorRule(StrEnum):
     BASELINE_TOO_MANY_PER_ORGAN = "baseline_too_many_per_organ"
     BASELINE_TARGET_TOO_SMALL = "baseline_target_too_small"
     BASELINE_TARGET_NOT_MEASURED = "baseline_target_not_measured"
+    BASELINE_NORMAL_NODE = "baseline_normal_node"
     BASELINE_AFTER_START = "baseline_after_start"
     BASELINE_BEFORE_WINDOW = "baseline_before_window"
     PRETREATMENT_ASSESSMENT_AFTER_BASELINE = "pretreatment_assessment_after_baseline"
     UNKNOWN_PATIENT = "unknown_patient"
 
 
+_EMPTY: list[pd.DataFrame] = []
+
+
 def empty_errors() -> pd.DataFrame:
-    """An errors frame with no rows and the standard columns and dtypes."""
-    return pd.DataFrame(
-        {
-            "patient_id": pd.Series(dtype="string"),
-            "assessment_date": pd.Series(dtype="datetime64[ns]"),
-            "lesion_id": pd.Series(dtype="string"),
-            "row": pd.Series(dtype="Int64"),
-            "column": pd.Series(dtype="string"),
-            "value": pd.Series(dtype="string"),
-            "rule": pd.Series(dtype="string"),
-            "message": pd.Series(dtype="string"),
-        }
-    )
+    """An errors frame with no rows and the standard columns and dtypes (a fresh copy of a
+    template built once: building frames column by column is slow and this is called for
+    every rule that finds nothing)."""
+    if not _EMPTY:
+        _EMPTY.append(
+            pd.DataFrame(
+                {
+                    "patient_id": pd.Series(dtype="string"),
+                    "assessment_date": pd.Series(dtype="datetime64[ns]"),
+                    "lesion_id": pd.Series(dtype="string"),
+                    "row": pd.Series(dtype="Int64"),
+                    "column": pd.Series(dtype="string"),
+                    "value": pd.Series(dtype="string"),
+                    "rule": pd.Series(dtype="string"),
+                    "message": pd.Series(dtype="string"),
+                }
+            )
+        )
+    return _EMPTY[0].copy()
 
 
 def make_errors(

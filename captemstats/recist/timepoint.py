@@ -90,17 +90,25 @@ def choose(conditions: list[np.ndarray], values: list[str | None], default: str)
     return out
 
 
-def reclassify_after_cr(pid: np.ndarray, response: np.ndarray) -> np.ndarray:
+def reclassify_after_cr(
+    pid: np.ndarray, response: np.ndarray, no_disease_seen: np.ndarray | None = None
+) -> np.ndarray:
     """After an overall CR, a later PR/SD/non-CR-non-PD means disease came back: PD.
 
     RECIST 1.1 Appendix I ("lesions that disappear and reappear") and Table 3 footnote a: if a
     CR was truly met, any disease seen later, even disease meeting PR criteria relative to
-    baseline, is PD. Rows must be sorted by patient then date.
+    baseline, is PD (EORTC RECIST FAQ: "the reappearance of any malignant lesion results in
+    PD"). ``no_disease_seen`` marks rows whose PR shows no disease at all — every target
+    still at CR level but a non-target not assessed (Table 1: "CR / not evaluated -> PR"):
+    nothing reappeared, so they keep Table 1's PR. Rows must be sorted by patient then date.
     """
     was_cr = pd.Series(response == CR).groupby(pid).cummax()
     prior_cr = was_cr.groupby(pid).shift(1, fill_value=False).to_numpy(dtype=bool)
     out = response.copy()
-    out[prior_cr & np.isin(response, [PR, SD, NCNP])] = PD
+    hit = prior_cr & np.isin(response, [PR, SD, NCNP])
+    if no_disease_seen is not None:
+        hit &= ~no_disease_seen
+    out[hit] = PD
     return out
 
 
@@ -123,7 +131,8 @@ def assess_timepoints(
     response (§4.3.2): PD on unequivocal progression, NE when any is not assessed, CR when all
     absent, else non-CR/non-PD. Any new lesion is PD (§4.3.2). Overall: Table 1 (targets) or
     Table 2 (non-target disease only: non-CR/non-PD, never SD); after an overall CR any
-    non-CR evaluable response is PD (Table 3 note a).
+    disease seen again (PR/SD/non-CR-non-PD) is PD (Table 3 note a), but a target CR whose
+    non-targets were not all assessed stays Table 1's PR (nothing reappeared).
 
     Args:
         lesions: typed lesions frame (captemstats.schema.LESIONS).
@@ -300,7 +309,8 @@ def _classify(g: pd.DataFrame, cfg: RecistConfig) -> pd.DataFrame:
         NE,
     )
     table_overall = overall.copy()
-    overall = reclassify_after_cr(pid, overall)
+    no_disease_seen = has_t & (t_resp == CR) & (nt_resp == NE) & ~new
+    overall = reclassify_after_cr(pid, overall, no_disease_seen)
     reappeared = overall != table_overall
 
     explanation = _explain(
@@ -413,8 +423,8 @@ def _explain(
     **v: np.ndarray,
 ) -> np.ndarray:
     """Plain-language reason per timepoint, e.g. "PD: target PD: sum 62 mm vs nadir 50 mm
-    (+24%, +12 mm); non-target non-CR/non-PD: present; no new lesion". Strings are built
-    only for the rows of each category."""
+    (+24%, +12 mm); non-target non-CR/non-PD: present; no new lesion" or "NE: target NE:
+    lesion T3 not measured; ...". Strings are built only for the rows of each category."""
     n = len(overall)
     t_text = np.full(n, "no target lesions", dtype=object)
 
@@ -427,6 +437,8 @@ def _explain(
         t_text[mask] = acc
 
     m = t_resp == PD
+    # A percentage of a zero nadir (every non-nodal target gone) means nothing: omit it.
+    pct_part = np.where(v["nadir"] > 0, _pct(v["pct_nadir"]) + ", ", "")
     put(
         m,
         [
@@ -435,14 +447,20 @@ def _explain(
             " mm vs nadir ",
             _num(v["nadir"]),
             " mm (",
-            _pct(v["pct_nadir"]),
-            ", ",
+            pct_part,
             _num(v["inc"], signed=True),
             " mm",
-            np.where(v["n_na"] > 0, "; " + v["t_names"] + " not assessed)", ")"),
+            np.where(v["n_na"] > 0, "; " + v["t_names"] + " not measured)", ")"),
         ],
     )
-    put(t_resp == NE, ["target NE: lesion ", v["t_names"], " not assessed"])
+    put(
+        t_resp == NE,
+        [
+            np.where(v["n_na"] > 1, "target NE: lesions ", "target NE: lesion "),
+            v["t_names"],
+            " not measured",
+        ],
+    )
     put(
         t_resp == CR,
         ["target CR: non-nodal targets gone, nodes < 10 mm (sum ", _num(v["tsum"]), " mm)"],

@@ -128,9 +128,11 @@ def evaluate(lay: Layout, beta: npt.NDArray[np.float64], *, info: bool = True) -
     ng = lay.n_groups
     dr = np.bincount(dg, weights=r[dths], minlength=ng)
     p = x.shape[1]
-    drx = np.empty((ng, p))
-    for j in range(p):  # p columns, not a per-subject loop
-        drx[:, j] = np.bincount(dg, weights=rx[dths, j], minlength=ng)
+    # deaths are in sorted order, so their tie groups form runs: sum each run at once
+    drx = np.zeros((ng, p))
+    if len(dths):
+        run = np.flatnonzero(np.concatenate(([True], dg[1:] != dg[:-1])))
+        drx[dg[run]] = np.add.reduceat(rx[dths], run, axis=0)
     s0k = s0[dg] - frac * dr[dg]
     s1k = s1[dg] - frac[:, None] * drx[dg]
     xbar = s1k / s0k[:, None]
@@ -198,7 +200,8 @@ def concordance_counts(
     """Harrell's concordance counts as R's ``concordance`` for a coxph fit (reverse=TRUE):
     a death at t is compared with every subject of its stratum still at risk after it (time
     > t, or censored at t); pairs tied on the linear predictor are ``tied.x``, deaths at the
-    same time ``tied.y``. O(n log n) by a bitwise stable-partition count (no Python loop over
+    same time with different linear predictors ``tied.y`` (R leaves pairs tied on both out of
+    all four counts). O(n log n) by a bitwise stable-partition count (no Python loop over
     subjects)."""
     n = len(time)
     _, rank = np.unique(lp, return_inverse=True)
@@ -228,7 +231,14 @@ def concordance_counts(
     tx = float(tied_x.sum())
     disc = float(comparable.sum()) - conc - tx
     dcount = np.bincount(slot[dmask])
-    tied_y = float((dcount * (dcount - 1) / 2).sum())
+    # R counts a pair of deaths at the same time as tied.y only when their linear predictors
+    # differ (equal ones are tied.xy); deaths are sorted by key within each time slot
+    ds = slot[dmask]
+    newpair = np.ones(len(kd), dtype=bool)
+    newpair[1:] = (ds[1:] != ds[:-1]) | (kd[1:] != kd[:-1])
+    xy = np.diff(np.append(np.flatnonzero(newpair), len(kd)))
+    tied_xy = float((xy * (xy - 1) / 2).sum())
+    tied_y = float((dcount * (dcount - 1) / 2).sum()) - tied_xy
     return {"concordant": conc, "discordant": disc, "tied.x": tx, "tied.y": tied_y}
 
 

@@ -71,6 +71,8 @@ class Covariate:
                     f"covariate {self.column!r} is not numeric (dtype {col.dtype}); give "
                     "Covariate(level=..., reference=...) to code it as an indicator"
                 )
+            if isinstance(col.dtype, np.dtype):  # plain numpy ints/floats: no masked copy
+                return np.asarray(col.to_numpy(dtype=np.float64), dtype=np.float64)
             return np.asarray(col.astype("Float64").to_numpy(na_value=np.nan), dtype=np.float64)
         lev = _as_tuple(self.level)
         present = set(col.dropna().unique().tolist())
@@ -250,6 +252,36 @@ def _solve(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArra
     return out
 
 
+def wtest(var: npt.NDArray[np.float64], b: npt.NDArray[np.float64], toler: float = 1e-9) -> float:
+    """b' V⁻ b as R's ``coxph.wtest`` (C ``cholesky2`` + ``chsolve2``): an LDL' factorisation
+    that zeroes every pivot below ``toler`` × the largest diagonal and gives those components a
+    zero solution, so a singular V (e.g. a cluster-robust variance from fewer clusters than
+    covariates) yields R's number where ``numpy.linalg.solve`` would fail. Loops run over the
+    p covariates only."""
+    m = np.triu(np.array(var, dtype=np.float64))
+    m = m + np.triu(m, 1).T
+    n = len(b)
+    diag = np.diag(m)
+    top = max([0.0, *[float(v) for v in diag if np.isfinite(v)]])
+    eps = toler if top == 0 else top * toler
+    for i in range(n):
+        pivot = m[i, i]
+        if not np.isfinite(pivot) or pivot < eps:
+            m[i, i] = 0.0
+            continue
+        for j in range(i + 1, n):
+            temp = m[j, i] / pivot
+            m[j, i] = temp
+            m[j, j] -= temp * temp * pivot
+            m[j + 1 :, j] -= temp * m[j + 1 :, i]
+    y = np.array(b, dtype=np.float64)
+    for i in range(n):  # L y = b (unit lower triangle)
+        y[i] -= float(y[:i] @ m[i, :i])
+    for i in range(n - 1, -1, -1):  # D L' z = y, zero for dropped pivots
+        y[i] = 0.0 if m[i, i] == 0 else y[i] / m[i, i] - float(y[i + 1 :] @ m[i + 1 :, i])
+    return float(np.asarray(b, dtype=np.float64) @ y)
+
+
 def _codes(values: Any, name: str) -> npt.NDArray[np.intp]:
     import pandas as pd
 
@@ -337,14 +369,18 @@ def cox_ph(
         for j in range(p):
             ssum[:, j] = np.bincount(cl, weights=res0[:, j])
         usum = ssum.sum(axis=0)
-        rscore = float(usum @ _solve(ssum.T @ ssum, usum))
+        rscore = wtest(ssum.T @ ssum, usum)
         robust_score = ChiSquareTest(rscore, p, float(chi2.sf(rscore, p)))
     use_se = robust_se if robust_se is not None else se
+    zc = float(norm.ppf(1 - (1 - conf_level) / 2))
+    with np.errstate(over="ignore"):  # an infinite coefficient gives an infinite HR, as R
+        hr = np.exp(beta)
+        lower = np.exp(beta - zc * use_se)
+        upper = np.exp(beta + zc * use_se)
     z = beta / use_se
     pval = 2 * norm.sf(np.abs(z))
-    zc = float(norm.ppf(1 - (1 - conf_level) / 2))
     lr = 2 * (ev.loglik - loglik0)
-    wald = float(beta @ np.linalg.solve(var, beta))
+    wald = wtest(var, beta)
     u0 = u0_stuff[:p]
     score = float(u0 @ u0_stuff[p:])
     lp = x @ beta
@@ -378,9 +414,9 @@ def cox_ph(
         coef=beta,
         se=se,
         robust_se=robust_se,
-        hr=np.exp(beta),
-        lower=np.exp(beta - zc * use_se),
-        upper=np.exp(beta + zc * use_se),
+        hr=hr,
+        lower=lower,
+        upper=upper,
         z=z,
         p_value=pval,
         var=var,

@@ -106,7 +106,9 @@ def find_quantile(
     ``y = c(0, 1 - surv)`` against ``x = c(0, time)``; duplicates of y are dropped (keeping the
     first time a value is reached); if y reaches p within ``tol = sqrt(eps)`` the answer is the
     midpoint of the flat stretch (or of that point and the last time when it is the last step).
-    Missing values of the curve (R's NA confidence limits) are skipped as ``approx`` does.
+    Missing values of the curve (R's NA confidence limits) are skipped and the points sorted
+    by y, as ``approx`` does: where a confidence curve rises again (the log upper limit can),
+    the limit is the time of the first point in that order at or above p, as R.
     """
     x = np.concatenate(([0.0], time))
     y = np.concatenate(([0.0], 1.0 - surv))
@@ -124,10 +126,14 @@ def find_quantile(
     yv = y[ok]
 
     def approx_index(shift: float) -> int | None:
+        # approx(method="constant", f=1) first sorts the points by y (a confidence curve need
+        # not be monotone), then takes the first point with y >= p
         yy = yv + shift
-        if p < yy[0] or p > yy[-1]:
+        srt = np.argsort(yy, kind="stable")
+        ys = yy[srt]
+        if p < ys[0] or p > ys[-1]:
             return None
-        return int(pos[int(np.searchsorted(yy, p, side="left"))])
+        return int(pos[srt[int(np.searchsorted(ys, p, side="left"))]])
 
     i1 = approx_index(_TOL)
     i2 = approx_index(-_TOL)

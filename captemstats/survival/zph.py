@@ -158,6 +158,7 @@ def cox_zph(
     i12 = _efron.information(lay, ev.r, ev.s0k, ev.xbar, weights=g)
     i22 = _efron.information(lay, ev.r, ev.s0k, ev.xbar, weights=g * g)
     imat = np.block([[i11, i12], [i12.T, i22]])
+    _check_identifiable(i11, i12, i22, result.terms)
     u = np.concatenate((np.zeros(p), u2))
 
     chisq = np.empty(p)
@@ -201,6 +202,27 @@ def cox_zph(
         var=var,
         method=method,
     )
+
+
+def _check_identifiable(
+    i11: npt.NDArray[np.float64],
+    i12: npt.NDArray[np.float64],
+    i22: npt.NDArray[np.float64],
+    terms: list[str],
+) -> None:
+    """Refuse a test whose x·g(t) term is (numerically) collinear with x: the Schur
+    complement I_gg − I_g' I⁻¹ I_g, whose inverse the statistic uses, has a diagonal entry
+    below 1e-8 of I_gg's. That happens when a covariate varies within the risk set at a single
+    event time only, or when g(t) is constant over the informative deaths; R's ``solve`` then
+    either fails or returns rounding noise (even a negative chi-square)."""
+    schur = i22 - i12.T @ _solve(i11, i12)
+    small = np.diag(schur) <= 1e-8 * np.abs(np.diag(i22))
+    if small.any():
+        names = [t for t, bad in zip(terms, small, strict=True) if bad]
+        raise AnalysisError(
+            f"cox_zph: the proportional-hazards test is undefined for {names}: the covariate "
+            "varies within the risk set at fewer than two distinct transformed event times"
+        )
 
 
 def _solve(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

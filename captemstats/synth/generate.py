@@ -126,7 +126,7 @@ def _tick(progress: Progress | None, stage: str, fraction: float) -> None:
         progress(stage, fraction)
 
 
-def _idx(values: Sequence[str], codes: IntArray) -> pd.Series:
+def _idx(values: Sequence[str] | npt.NDArray[np.object_], codes: IntArray) -> pd.Series:
     arr = np.asarray(values, dtype=object)[codes]
     return pd.Series(arr, dtype="string")
 
@@ -388,29 +388,6 @@ def generate_registry(
             "evaluable_disease": True,
         }
     )
-    lesions = pd.DataFrame(
-        {
-            "_patient": les.patient,
-            "assessment_date": start[les.patient] + les.day * day,
-            "lesion_id": _idx(LESION_IDS, les.lesion_id),
-            "role": _idx(ROLES, les.role),
-            "organ": _idx(ORGANS, les.organ),
-            "nodal": les.nodal,
-            "diameter_mm": les.diameter_mm,
-            "measurement_status": _opt(MEASUREMENT, les.measurement_status),
-            "non_target_status": _opt(NON_TARGET, les.non_target_status),
-        }
-    )
-    events = pd.DataFrame(
-        {
-            "_patient": ev.patient,
-            "term": _idx(_ae_terms(targets), ev.term),
-            "grade": ev.grade,
-            "onset_date": start[ev.patient] + onset.astype(np.int64) * day,
-            "led_to_interruption": ev.led_to_interruption,
-            "led_to_discontinuation": False,
-        }
-    )
     _tick(progress, "ineligible patients", 0.90)
     patients["_patient"] = np.arange(n)
     inel = _ineligible(rng, patients, n_ineligible, ineligible_kinds)
@@ -419,13 +396,44 @@ def generate_registry(
     perm = rng.permutation(len(allp))
     allp = allp.iloc[perm].reset_index(drop=True)
     width = max(4, len(str(len(allp))))
-    ids = pd.Series([f"P{i:0{width}d}" for i in range(1, len(allp) + 1)], dtype="string")
-    id_of = pd.Series(ids.to_numpy(), index=allp["_patient"].to_numpy())
-    allp.insert(0, "patient_id", ids)
-    lesions.insert(0, "patient_id", id_of.loc[lesions["_patient"]].to_numpy())
-    events.insert(0, "patient_id", id_of.loc[events["_patient"]].to_numpy())
-    lesions = lesions.sort_values(["patient_id", "assessment_date", "lesion_id"], kind="stable")
-    events = events.sort_values(["patient_id", "term", "grade"], kind="stable")
+    ids = np.array([f"P{i:0{width}d}" for i in range(1, len(allp) + 1)], dtype=object)
+    # row of each generated patient in the final table; the ids all have one width, so their
+    # text order is this row order and the tables can be sorted on integer keys
+    row_of = np.empty(len(allp), dtype=np.int64)
+    row_of[allp["_patient"].to_numpy()] = np.arange(len(allp))
+    allp.insert(0, "patient_id", pd.Series(ids, dtype="string"))
+
+    # lesions and events sorted by (patient_id, assessment_date, lesion_id) and
+    # (patient_id, term, grade): text keys as their ranks in sorted order
+    lesion_rank = _text_rank(LESION_IDS)
+    o = np.lexsort((lesion_rank[les.lesion_id], les.day, row_of[les.patient]))
+    lp = les.patient[o]
+    lesions = pd.DataFrame(
+        {
+            "patient_id": _idx(ids, row_of[lp]),
+            "assessment_date": start[lp] + les.day[o] * day,
+            "lesion_id": _idx(LESION_IDS, les.lesion_id[o]),
+            "role": _idx(ROLES, les.role[o]),
+            "organ": _idx(ORGANS, les.organ[o]),
+            "nodal": les.nodal[o],
+            "diameter_mm": les.diameter_mm[o],
+            "measurement_status": _opt(MEASUREMENT, les.measurement_status[o]),
+            "non_target_status": _opt(NON_TARGET, les.non_target_status[o]),
+        }
+    )
+    terms = _ae_terms(targets)
+    o = np.lexsort((ev.grade, _text_rank(terms)[ev.term], row_of[ev.patient]))
+    ep = ev.patient[o]
+    events = pd.DataFrame(
+        {
+            "patient_id": _idx(ids, row_of[ep]),
+            "term": _idx(terms, ev.term[o]),
+            "grade": ev.grade[o],
+            "onset_date": start[ep] + onset[o].astype(np.int64) * day,
+            "led_to_interruption": ev.led_to_interruption[o],
+            "led_to_discontinuation": False,
+        }
+    )
     _tick(progress, "typing", 0.95)
     calibration = {
         "os": _fit_summary(os_fit),
@@ -434,8 +442,8 @@ def generate_registry(
     }
     reg = SyntheticRegistry(
         patients=_typed(allp.drop(columns="_patient"), TABLES["patients"]),
-        lesions=_typed(lesions.drop(columns="_patient"), TABLES["lesions"]),
-        adverse_events=_typed(events.drop(columns="_patient"), TABLES["adverse_events"]),
+        lesions=_typed(lesions, TABLES["lesions"]),
+        adverse_events=_typed(events, TABLES["adverse_events"]),
         seed=seed,
         n_patients=n,
         n_ineligible=len(inel),
@@ -444,6 +452,13 @@ def generate_registry(
     )
     _tick(progress, "done", 1.0)
     return reg
+
+
+def _text_rank(values: Sequence[str]) -> IntArray:
+    """Rank of each value in sorted (code point) order: ``rank[code]`` sorts as the text."""
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[np.argsort(np.asarray(values, dtype=object), kind="stable")] = np.arange(len(values))
+    return rank
 
 
 def _ae_terms(targets: Targets) -> tuple[str, ...]:
@@ -515,13 +530,16 @@ def _ineligible(
     return rows
 
 
+_STRING = pd.StringDtype()
+
+
 def _typed(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     """Cast to the typed-registry contract: every schema column, in schema order."""
     out: dict[str, pd.Series[Any]] = {}
     for col in spec.columns:
         s = frame[col.name] if col.name in frame.columns else pd.Series(pd.NA, index=frame.index)
         if col.kind in ("string", "category"):
-            out[col.name] = s.astype("string")
+            out[col.name] = s if s.dtype == _STRING else s.astype("string")
         elif col.kind == "integer":
             out[col.name] = s.astype("Int64")
         elif col.kind == "number":
@@ -530,7 +548,7 @@ def _typed(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
             out[col.name] = s.astype("boolean")
         else:
             out[col.name] = pd.to_datetime(s).astype("datetime64[ns]")
-    return pd.DataFrame(out).reset_index(drop=True)
+    return pd.DataFrame(out, copy=False).reset_index(drop=True)
 
 
 def write_registry(

@@ -55,7 +55,8 @@ BoolArray = npt.NDArray[np.bool_]
 
 @dataclass(frozen=True)
 class LesionRows:
-    """Columnar lesion table: integer codes index the tuples above (-1 = missing)."""
+    """Columnar lesion table: integer codes index the tuples above (-1 = missing). Rows are
+    in no particular order (:func:`generate_lesions` leaves the sort to the caller)."""
 
     patient: IntArray
     day: IntArray  # days from CAPTEM start
@@ -200,13 +201,14 @@ def generate_lesions(
         measurement_status=np.zeros(k, dtype=np.int64),
         non_target_status=np.full(k, -1, dtype=np.int64),
     )
-    return _concat_sorted(rows, new)
+    return _concat(rows, new)
 
 
-def _concat_sorted(a: LesionRows, b: LesionRows) -> LesionRows:
-    cols = {
-        name: np.concatenate([getattr(a, name), getattr(b, name)])
-        for name in a.__dataclass_fields__
-    }
-    order = np.lexsort((cols["lesion_id"], cols["day"], cols["patient"]))
-    return LesionRows(**{k: v[order] for k, v in cols.items()})
+def _concat(a: LesionRows, b: LesionRows) -> LesionRows:
+    """The rows of ``a`` then those of ``b`` (unsorted: the caller orders the final table)."""
+    return LesionRows(
+        **{
+            name: np.concatenate([getattr(a, name), getattr(b, name)])
+            for name in a.__dataclass_fields__
+        }
+    )

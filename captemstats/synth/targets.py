@@ -8,6 +8,7 @@ method, so every N uses the same design and N = 308 reproduces the published cou
 
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass
 from typing import Any
@@ -62,8 +63,10 @@ TABLE1_LEVELS: dict[str, tuple[str, ...]] = {
 }
 
 
+@functools.lru_cache(maxsize=1)
 def load_resolved() -> Any:
-    """The resolved published values: ``captemstats.audit.resolve(study, audit)``.
+    """The resolved published values: ``captemstats.audit.resolve(study, audit)`` (computed
+    once per process; treat the frames as read-only).
 
     Falls back to a hand-resolved stand-in (same frames) only while the audit module is not
     importable, so that the generator stays usable during development.
@@ -180,7 +183,7 @@ class Targets:
             for var, m in self.table1.items()
         }
         bor = np.column_stack([largest_remainder(self.bor[:, j], int(line_n[j])) for j in range(3)])
-        ae = np.rint(self.ae * (n / self.n)).astype(np.int64)
+        ae = _scale_adverse(self.ae, n / self.n, int(table1["grade34_ae"][0].sum()))
         return Targets(
             line_n,
             table1,
@@ -192,3 +195,19 @@ class Targets:
             self.log_hr,
             self.followup_median_months,
         )
+
+
+def _scale_adverse(ae: IntArray, factor: float, grade34_patients: int) -> IntArray:
+    """Table 4 counts (terms x :data:`AE_BANDS`) scaled by ``factor`` with the constraints the
+    event generator needs: each band's total is rounded and spread over the terms by largest
+    remainder (grade 3 and 4 together); there are at least as many grade 3-4 events as Table
+    1's grade 3-4 patients (each of them needs one); a term's interruptions do not exceed its
+    grade 1-2 events (an interrupting patient without another event of the term takes one)."""
+    out = np.zeros_like(ae)
+    severe = ae[:, 1:3]
+    n_severe = max(int(np.rint(severe.sum() * factor)), grade34_patients)
+    out[:, 1:3] = largest_remainder(severe.ravel(), n_severe).reshape(severe.shape)
+    out[:, 0] = largest_remainder(ae[:, 0], int(np.rint(ae[:, 0].sum() * factor)))
+    interruption = largest_remainder(ae[:, 3], int(np.rint(ae[:, 3].sum() * factor)))
+    out[:, 3] = np.minimum(interruption, out[:, 0])
+    return out

@@ -1,0 +1,215 @@
+"""The one-call analysis (``captemstats.analyze``), its results.json, the ``analyze`` CLI, the
+prose look-ups and the published-vs-recomputed comparison, on the shipped synthetic registry.
+
+Expected values are recomputed here from the library's own building blocks or taken from the
+resolved published values, never typed in.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import captemstats
+from captemstats.analysis import InvalidRegistryError, StudyAnalysis, analyze
+from captemstats.formatting import format_median, format_p
+from captemstats.prose import ProseNumbers, join_words
+from captemstats.published import load_published
+from captemstats.reproduction import compare_with_published
+
+ROOT = Path(__file__).resolve().parents[1]
+REGISTRY = ROOT / "data" / "registry"
+INVALID = Path(__file__).parent / "data" / "invalid"
+
+
+@pytest.fixture(scope="module")
+def res() -> StudyAnalysis:
+    return analyze(REGISTRY)
+
+
+def test_top_level_lazy_export() -> None:
+    assert captemstats.analyze is analyze
+
+
+def test_cohort_and_attrition_account_for_everyone(res: StudyAnalysis) -> None:
+    att = res.cohort.attrition
+    assert att.n_input == len(pd.read_csv(REGISTRY / "patients.csv"))
+    assert att.n_input == att.n_kept + att.n_excluded
+    study = load_published()
+    assert res.n == study.study.patients.value
+    assert res.n_by_line == {k: v for k, v in study.n_per_group().items() if k != "all"}
+    assert att.n_excluded == study.study.excluded.value
+
+
+def test_every_km_grouping_of_the_paper_is_computed(res: StudyAnalysis) -> None:
+    data = res.cohort.data
+    for endpoint in ("pfs", "os"):
+        for grouping in ("all", "line_group", "grade", "ki67_group", "primary_site"):
+            sc = res.km(endpoint, grouping)
+            assert sum(sc.km.n.values()) == len(data)
+            if grouping != "all":
+                assert set(sc.km.groups) == set(data[grouping].astype(str))
+                assert sc.logrank is not None and 0 <= sc.logrank.p_value <= 1
+            else:
+                assert sc.logrank is None
+    with pytest.raises(KeyError, match="no survival analysis"):
+        res.km("pfs", "nope")
+
+
+def test_table2_counts_come_from_the_recist_engine(res: StudyAnalysis) -> None:
+    bor = res.bor_frame()
+    assert (bor["source"] == "measurements").all()
+    table = res.response_rates.table
+    orr_all = table[(table["measure"] == "ORR") & (table["group"] == "All patients")].iloc[0]
+    evaluable = bor[bor["evaluable"].astype(bool)]
+    assert int(orr_all["n"]) == len(evaluable)
+    assert int(orr_all["count"]) == int(evaluable["bor"].isin(["CR", "PR"]).sum())
+    for key in ("distribution", "ORR", "DCR"):
+        test = res.response_tests[key]
+        assert 0 <= test.p_value <= 1 and str(test.test)
+
+
+def test_cox_table3_terms_and_complete_cases(res: StudyAnalysis) -> None:
+    data = res.cohort.data
+    complete = data["ki67_le20"].notna() & data["grade_1_2"].notna()
+    for endpoint in ("pfs", "os"):
+        fit = res.cox[endpoint]
+        assert len(fit.terms) == 9
+        assert fit.n == int(complete.sum()) and fit.n_excluded == int((~complete).sum())
+        assert fit.converged
+        robust = res.cox_cluster[endpoint]
+        assert robust.robust_se is not None
+        # Same point estimates; only the variance differs (cluster sandwich by centre).
+        assert robust.coef == pytest.approx(fit.coef, rel=1e-12)
+        assert len(res.cox_univariable[endpoint].results) == 9
+
+
+def test_results_json_is_versioned_and_free_of_identifiers(
+    res: StudyAnalysis, tmp_path: Path
+) -> None:
+    written = res.write(tmp_path)
+    assert {"results.json", "table1.csv", "table2.csv", "table3_pfs.csv", "table4.csv"} <= set(
+        written
+    )
+    doc = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert doc["schema_version"] == "1.0"
+    assert doc["cohort"]["n"] == res.n
+    assert doc["attrition"]["n_input"] == res.cohort.attrition.n_input
+    km = {(s["endpoint"], s["grouping"]): s for s in doc["survival"]}
+    assert km[("pfs", "all")]["groups"][0]["median"] == pytest.approx(
+        res.km("pfs").km.median["(all)"].estimate
+    )
+    # no patient identifier and no exact date in any output
+    ids = set(res.cohort.data["patient_id"].astype(str))
+    dates = set(res.cohort.data["captem_start_date"].dt.strftime("%Y-%m-%d"))
+    for path in written.values():
+        text = path.read_text(encoding="utf-8")
+        tokens = set(re.findall(r"[A-Za-z0-9_-]+", text))
+        assert not ids & tokens, path.name
+        assert not any(d in text for d in dates), path.name
+    # deterministic bytes
+    again = res.write(tmp_path / "again")
+    for name, path in written.items():
+        assert path.read_bytes() == again[name].read_bytes(), name
+
+
+def test_invalid_registry_is_refused_with_the_report() -> None:
+    bad = INVALID / "09_duplicate_patient_id"
+    with pytest.raises(InvalidRegistryError) as info:
+        analyze(bad)
+    assert info.value.report.n_errors >= 1
+
+
+def test_cli_analyze_writes_results_and_refuses_invalid(tmp_path: Path) -> None:
+    from captemstats.cli import _register, app
+
+    _register()
+    runner = CliRunner()
+    out = tmp_path / "out"
+    ok = runner.invoke(app, ["analyze", "--registry", str(REGISTRY), "--out", str(out)])
+    assert ok.exit_code == 0, ok.output
+    assert (out / "results.json").is_file()
+    bad_out = tmp_path / "bad"
+    bad = runner.invoke(
+        app,
+        ["analyze", "--registry", str(INVALID / "09_duplicate_patient_id"), "--out", str(bad_out)],
+    )
+    assert bad.exit_code == 1
+    assert "Traceback" not in bad.output
+    assert not bad_out.exists()
+
+
+def test_prose_numbers_print_the_results(res: StudyAnalysis) -> None:
+    txt = ProseNumbers(res)
+    assert txt.n == res.n
+    assert txt.median("pfs") == format_median(res.km("pfs").km.median["(all)"], ci=False)
+    p = res.km("os", "line_group").logrank
+    assert p is not None
+    printed = format_p(p.p_value)
+    want = f"P {printed[0]} {printed[1:]}" if printed[0] in "<>" else f"P = {printed}"
+    assert txt.p_logrank("os", "line_group") == want
+    fu = res.followup["observed"].overall
+    assert txt.followup_range.startswith(f"{fu.minimum:.1f}")
+    assert txt.n_evaluable() + txt.n_not_evaluable == res.n
+    assert "HR" in txt.hr("pfs", "First-line therapy vs. subsequent therapies")
+    assert join_words(["a", "b", "c"]) == "a, b, and c"
+    assert join_words(["a", "b"]) == "a and b"
+    assert join_words([]) == "none"
+
+
+def test_reproduction_lines_up_every_published_median(res: StudyAnalysis) -> None:
+    study = load_published()
+    rep = compare_with_published(res, study).to_frame()
+    medians = rep[rep["quantity"] == "median (months)"]
+    printed = study.survival_frame().drop_duplicates(["endpoint", "grouping", "group"])
+    assert len(medians) == len(printed)
+    hrs = rep[rep["quantity"] == "hazard ratio"]
+    assert len(hrs) == len(study.cox_frame()) and hrs["recomputed"].notna().all()
+    reached = medians.dropna(subset=["published_value", "recomputed"])
+    assert (reached["difference"] == reached["recomputed"] - reached["published_value"]).all()
+
+
+def test_changed_progression_date_changes_median_pfs(tmp_path: Path) -> None:
+    base = analyze(REGISTRY)
+    km = base.km("pfs").km
+    median = km.median["(all)"].estimate
+    data = base.cohort.data
+    at_median = data[(data["pfs_months"] == median) & data["pfs_event"]]
+    assert len(at_median) >= 1
+    pid = str(at_median["patient_id"].iloc[0])
+    copy = tmp_path / "registry"
+    shutil.copytree(REGISTRY, copy)
+    patients = pd.read_csv(copy / "patients.csv", dtype=str, keep_default_na=False)
+    row = patients["patient_id"] == pid
+    start = pd.to_datetime(patients.loc[row, "captem_start_date"]).iloc[0]
+    patients.loc[row, "progression_date"] = (start + pd.Timedelta(days=14)).strftime("%Y-%m-%d")
+    patients.to_csv(copy / "patients.csv", index=False)
+    changed = analyze(copy)
+    assert changed.km("pfs").km.median["(all)"].estimate != median
+
+
+def test_table1_rows_follow_the_paper(res: StudyAnalysis) -> None:
+    from captemstats.analysis import PRIOR_TREATMENTS
+
+    f = res.characteristics.to_frame()
+    # the paper tests no prior-treatment row (none in first line by design)
+    assert f.loc[f["variable"].isin(PRIOR_TREATMENTS), "p_value"].isna().all()
+    assert f.loc[f["variable"] == "grade", "p_value"].notna().all()
+
+    def levels(variable: str) -> list[str]:
+        sel = f[(f["variable"] == variable) & (f["group"] == "all")]
+        return [str(x) for x in sel["level"]]
+
+    assert levels("age_group") == ["<50", "50-70", ">70"]
+    assert levels("ki67_group")[:4] == ["<3", "3-20", "21-55", "unknown"]
+    assert levels("ecog") == ["0", "1", "2"]
+    # counts per line add up to the All column for every categorical level
+    cat = f[f["level"].notna()]
+    wide = cat.pivot_table(index=["variable", "level"], columns="group", values="n", aggfunc="sum")
+    assert (wide[["1", "2", "3+"]].sum(axis=1) == wide["all"]).all()

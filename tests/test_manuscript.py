@@ -1,0 +1,154 @@
+"""End-to-end render of the manuscript (report/index.qmd) with the built-in renderer.
+
+The key numbers of the prose are recomputed here through the library (``analyze`` +
+``ProseNumbers``) and looked for in the HTML, the DOCX and the PDF text; every table and
+figure must be present; no patient identifier or exact date may reach any format; a changed
+progression date must change the stated median PFS.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from captemstats.analysis import StudyAnalysis, analyze
+from captemstats.prose import ProseNumbers
+from captemstats.render import RenderResult, render_document
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTICLE = ROOT / "report" / "index.qmd"
+REGISTRY = ROOT / "data" / "registry"
+pytestmark = pytest.mark.slow
+
+N_TABLES = 9  # attrition, characteristics, survival, Cox, response, AE, reproduction, audit, files
+N_FIGURES = 10  # flow, line, grade, Ki-67, forest, waterfall, S1 (PFS, OS), S2, swimmer
+
+
+@dataclass(frozen=True)
+class Rendered:
+    result: RenderResult
+    res: StudyAnalysis
+    texts: dict[str, str]
+
+
+def _html_text(path: Path) -> str:
+    s = path.read_text(encoding="utf-8")
+    s = re.sub(r"<(script|style)\b.*?</\1>", " ", s, flags=re.S)
+    s = re.sub(r"<[^>]+>", " ", s)
+    return re.sub(r"\s+", " ", html.unescape(s))
+
+
+def _docx_text(path: Path) -> str:
+    import docx
+
+    d = docx.Document(str(path))
+    parts = [p.text for p in d.paragraphs]
+    for t in d.tables:
+        parts += [c.text for row in t.rows for c in row.cells]
+    return re.sub(r"\s+", " ", " ".join(parts))
+
+
+def _pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+
+    return re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in PdfReader(path).pages))
+
+
+def _render(registry: Path, out: Path, formats: tuple[str, ...]) -> RenderResult:
+    # A copy of the report folder keeps the freeze cache out of the checkout.
+    doc = out / "report"
+    shutil.copytree(ARTICLE.parent, doc, ignore=shutil.ignore_patterns("_freeze", "_output"))
+    return render_document(
+        doc / "index.qmd",
+        formats=formats,
+        params={"registry": str(registry)},
+        out_dir=out / "_output",
+        use_quarto="never",
+    )
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+    out = tmp_path_factory.mktemp("manuscript")
+    result = _render(REGISTRY, out, ("html", "pdf", "docx"))
+    texts = {
+        "html": _html_text(result.outputs["html"]),
+        "docx": _docx_text(result.outputs["docx"]),
+        "pdf": _pdf_text(result.outputs["pdf"]),
+    }
+    return Rendered(result, analyze(REGISTRY), texts)
+
+
+def test_three_formats_without_warnings(rendered: Rendered) -> None:
+    assert set(rendered.result.outputs) == {"html", "pdf", "docx"}
+    assert rendered.result.warnings == ()
+
+
+@pytest.mark.parametrize("fmt", ["html", "docx", "pdf"])
+def test_key_numbers_equal_the_library(rendered: Rendered, fmt: str) -> None:
+    txt = ProseNumbers(rendered.res)
+    text = rendered.texts[fmt]
+    expected = [
+        f"{txt.n} patients",
+        f"{txt.followup_median} months",
+        txt.median("pfs", ci=True),
+        txt.median("os", ci=True),
+        txt.median("pfs", "line_group", "1"),
+        txt.p_logrank("pfs", "line_group"),
+        txt.rate("ORR", "1"),
+        txt.grade34,
+    ]
+    missing = [e for e in expected if e not in text]
+    assert not missing, f"{fmt}: {missing}"
+
+
+@pytest.mark.parametrize("fmt", ["html", "docx", "pdf"])
+def test_every_table_and_figure_is_present(rendered: Rendered, fmt: str) -> None:
+    text = rendered.texts[fmt]
+    for k in range(1, N_TABLES + 1):
+        assert re.search(rf"Table {k}\b", text), f"{fmt}: Table {k}"
+    for k in range(1, N_FIGURES + 1):
+        assert re.search(rf"Figure {k}\b", text), f"{fmt}: Figure {k}"
+    assert "?@" not in text  # no unresolved cross-reference
+
+
+@pytest.mark.parametrize("fmt", ["html", "docx", "pdf"])
+def test_synthetic_notice_and_no_identifiers(rendered: Rendered, fmt: str) -> None:
+    text = rendered.texts[fmt]
+    assert "Synthetic data." in text[:3000]
+    data = rendered.res.cohort.data
+    tokens = set(re.findall(r"[A-Za-z0-9]+", text))
+    assert not set(data["patient_id"].astype(str)) & tokens
+    for col in ("captem_start_date", "diagnosis_date", "birth_date"):
+        for fmt_ in ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"):
+            dates = set(data[col].dropna().dt.strftime(fmt_))
+            assert not any(d in text for d in dates), (fmt, col)
+
+
+def test_changed_progression_date_changes_the_stated_median(
+    rendered: Rendered, tmp_path: Path
+) -> None:
+    res = rendered.res
+    median = res.km("pfs").km.median["(all)"].estimate
+    data = res.cohort.data
+    pid = str(data.loc[(data["pfs_months"] == median) & data["pfs_event"], "patient_id"].iloc[0])
+    copy = tmp_path / "registry"
+    shutil.copytree(REGISTRY, copy)
+    patients = pd.read_csv(copy / "patients.csv", dtype=str, keep_default_na=False)
+    row = patients["patient_id"] == pid
+    start = pd.to_datetime(patients.loc[row, "captem_start_date"]).iloc[0]
+    patients.loc[row, "progression_date"] = (start + pd.Timedelta(days=14)).strftime("%Y-%m-%d")
+    patients.to_csv(copy / "patients.csv", index=False)
+    result = _render(copy, tmp_path / "out", ("html",))
+    text = _html_text(result.outputs["html"])
+    new = ProseNumbers(analyze(copy))
+    old = ProseNumbers(res)
+    assert new.median("pfs", ci=True) != old.median("pfs", ci=True)
+    assert f"median PFS of all patients was {new.median('pfs', ci=True)}" in text
+    assert f"median PFS of all patients was {old.median('pfs', ci=True)}" not in text

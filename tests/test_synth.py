@@ -1,0 +1,414 @@
+"""The synthetic registry: the shipped ``data/registry`` through the real pipeline, the
+generator's determinism and calibration at other sizes, and the ``captemstats synth`` CLI.
+
+Pipeline: read_registry -> validate -> derive_cohort -> RECIST 1.1 best response (from the
+generated lesion measurements) -> counts, Kaplan–Meier medians and Cox directions, compared
+with the resolved (audit-corrected) published values of ``captemstats.audit.resolve``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from captemstats.audit import audit_published, resolve
+from captemstats.cohort import Cohort, derive_cohort
+from captemstats.io import read_registry
+from captemstats.published import load_published
+from captemstats.recist import assess_timepoints, best_overall_response
+from captemstats.survival.cox import Covariate, cox_ph
+from captemstats.survival.km import kaplan_meier
+from captemstats.synth import (
+    ALL_INELIGIBLE,
+    DEFAULT_SEED,
+    PAPER_INELIGIBLE,
+    SyntheticRegistry,
+    generate_registry,
+    write_registry,
+)
+from captemstats.synth.targets import (
+    AE_BANDS,
+    BOR_CODES,
+    LINES,
+    TABLE1_LEVELS,
+    Targets,
+    load_resolved,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = ROOT / "data" / "registry"
+TABLES = ("patients.csv", "lesions.csv", "adverse_events.csv")
+#: Table 3 covariates as the cohort's derived columns (multivariable model, both endpoints).
+COX_TERMS: dict[str, Covariate] = {
+    "sex_male": Covariate("sex", level="male", reference="female"),
+    "age_le50": Covariate("age_le50"),
+    "comorbidity": Covariate("comorbidity"),
+    "ecog_0_1": Covariate("ecog_0_1"),
+    "pancreas": Covariate("pancreas"),
+    "ki67_le20": Covariate("ki67_le20"),
+    "grade_1_2": Covariate("grade_1_2"),
+    "first_line": Covariate("first_line"),
+    "prior_curative_surgery": Covariate("prior_curative_surgery"),
+}
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    cohort: Cohort
+    bor: pd.DataFrame  # per patient: bor, bor_confirmed, line_group, ...
+    n_validation_errors: int
+
+
+def run_pipeline(registry: Any) -> Pipeline:
+    """derive_cohort -> RECIST best response, on a read or generated registry."""
+    cohort = derive_cohort(registry)
+    assert cohort.lesions is not None
+    tp = assess_timepoints(cohort.lesions.reset_index(drop=True), patients=cohort.data)
+    best = best_overall_response(tp, cohort.data)
+    assert best.errors.empty, best.errors.head().to_string()
+    bor = best.patients.merge(cohort.data[["patient_id", "line_group"]], on="patient_id")
+    return Pipeline(cohort, bor, 0)
+
+
+def _as_level(d: pd.DataFrame, variable: str) -> pd.Series:
+    s = d[variable]
+    if isinstance(s.dtype, pd.BooleanDtype) or s.dtype == bool:
+        return s.map({True: "yes", False: "no"}).astype("string")
+    return s.astype("string")
+
+
+def table1_counts(d: pd.DataFrame) -> dict[tuple[str, str, str], int]:
+    """(variable, level, group) -> patients, for every Table 1 variable; group "all" too."""
+    out: dict[tuple[str, str, str], int] = {}
+    for var, levels in TABLE1_LEVELS.items():
+        lv = _as_level(d, var)
+        for level in levels:
+            hit = (lv == level).fillna(False)
+            out[(var, level, "all")] = int(hit.sum())
+            for g in LINES:
+                out[(var, level, g)] = int((hit & (d["line_group"] == g)).sum())
+    return out
+
+
+@pytest.fixture(scope="module")
+def resolved() -> Any:
+    study = load_published()
+    return resolve(study, audit_published(study))
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Pipeline:
+    registry = read_registry(SHIPPED)
+    report = registry.validate()
+    result = run_pipeline(registry)
+    return Pipeline(result.cohort, result.bor, report.n_errors)
+
+
+# --------------------------------------------------------------------------- shipped registry
+def test_generator_targets_are_the_audited_values(resolved: Any) -> None:
+    """The generator calibrates to captemstats.audit.resolve, not to the stand-in."""
+    ours = load_resolved()
+    for name in ("table1", "table2", "table4", "survival", "cox"):
+        pd.testing.assert_frame_equal(getattr(ours, name), getattr(resolved, name))
+    prov = json.loads((SHIPPED / "provenance.json").read_text(encoding="utf-8"))
+    assert prov["targets"] == "captemstats.audit.resolve"
+    assert prov["synthetic"] is True
+
+
+def test_shipped_registry_is_valid(shipped: Pipeline) -> None:
+    assert shipped.n_validation_errors == 0
+
+
+def test_shipped_attrition(shipped: Pipeline, resolved: Any) -> None:
+    log = shipped.cohort.attrition
+    assert log.n_kept == resolved.n_per_group["all"] == 308
+    assert log.n_excluded == resolved.excluded == 11
+    assert log.n_input == log.n_kept + log.n_excluded
+    # the paper's exclusions: one drug only, or irregular follow-up
+    assert set(shipped.cohort.excluded["step"]) == {"captem_both_drugs", "regular_followup"}
+    assert shipped.cohort.excluded["patient_id"].is_unique
+
+
+def test_table1_every_count_per_line(shipped: Pipeline, resolved: Any) -> None:
+    got = table1_counts(shipped.cohort.data)
+    t1 = resolved.table1
+    assert len(t1) == len(got)
+    wrong = [
+        f"{r.variable}/{r.level}/{r.group}: {got[(r.variable, r.level, r.group)]} != {r.n}"
+        for r in t1.itertuples()
+        if got[(r.variable, r.level, r.group)] != r.n
+    ]
+    assert not wrong, wrong
+    sizes = shipped.cohort.data["line_group"].value_counts().to_dict()
+    assert sizes == {g: resolved.n_per_group[g] for g in LINES}
+
+
+@pytest.mark.parametrize("variable", ["age", "cycles"])
+def test_table1_medians_and_ranges_per_line(
+    shipped: Pipeline, resolved: Any, variable: str
+) -> None:
+    d = shipped.cohort.data
+    c = resolved.table1_continuous
+    for g in ("all", *LINES):
+        values = d[variable] if g == "all" else d.loc[d["line_group"] == g, variable]
+        values = values.astype("float64")
+        for stat, got in (
+            ("median", values.median()),
+            ("min", values.min()),
+            ("max", values.max()),
+        ):
+            want = c.loc[(c.variable == variable) & (c.stat == stat) & (c.group == g), "value"]
+            assert got == float(want.iloc[0]), (variable, stat, g)
+
+
+def test_table2_best_response_from_measurements(shipped: Pipeline, resolved: Any) -> None:
+    """Best responses come from the RECIST engine on generated measurements, not a label."""
+    bor = shipped.bor
+    assert shipped.cohort.data["best_response"].isna().all()
+    assert (bor["source"].dropna() == "measurements").all()
+    t2 = resolved.table2
+    for column in ("bor", "bor_confirmed"):
+        for code in BOR_CODES:
+            for g in ("all", *LINES):
+                sel = bor if g == "all" else bor[bor["line_group"] == g]
+                got = int((sel[column] == code).fillna(False).sum())
+                want = int(t2.loc[(t2.response == code) & (t2.group == g), "n"].iloc[0])
+                assert got == want, (column, code, g, got, want)
+    # the 4 not evaluable are the one-course patients (Table 2 footnote)
+    ne = bor[bor["bor"] == "NE"]
+    assert len(ne) == 4 == resolved.n_per_group["all"] - resolved.response_denominators["all"]
+    assert set(ne["not_evaluable_rule"]) == {"one_course_only"}
+
+
+def _medians(d: pd.DataFrame, endpoint: str) -> dict[str, float]:
+    t, e = d[f"{endpoint}_months"], d[f"{endpoint}_event"]
+    overall = kaplan_meier(t, e).median
+    by_line = kaplan_meier(t, e, group=d["line_group"]).median
+    out = {"all": next(iter(overall.values())).estimate}
+    out |= {g: m.estimate for g, m in by_line.items()}
+    return {g: float("nan") if v is None else float(v) for g, v in out.items()}
+
+
+@pytest.mark.parametrize("endpoint", ["pfs", "os"])
+def test_km_medians_within_5_percent(shipped: Pipeline, resolved: Any, endpoint: str) -> None:
+    got = _medians(shipped.cohort.data, endpoint)
+    s = resolved.survival
+    for group in ("all", *LINES):
+        grouping = "overall" if group == "all" else "line"
+        want = float(
+            s.loc[
+                (s.endpoint == endpoint) & (s.grouping == grouping) & (s.group == group),
+                "median_months",
+            ].iloc[0]
+        )
+        assert got[group] == pytest.approx(want, rel=0.05), (endpoint, group, got[group], want)
+
+
+def test_followup_median(shipped: Pipeline, resolved: Any) -> None:
+    fu = shipped.cohort.data["followup_months"].median()
+    assert fu == pytest.approx(resolved.followup_months["median"], rel=0.05)
+
+
+@pytest.mark.parametrize("endpoint", ["pfs", "os"])
+def test_table3_significant_effects_keep_their_direction(
+    shipped: Pipeline, resolved: Any, endpoint: str
+) -> None:
+    d = shipped.cohort.data
+    cox = resolved.cox[resolved.cox.endpoint == endpoint].set_index("covariate")
+    fit = cox_ph(d, f"{endpoint}_months", f"{endpoint}_event", list(COX_TERMS.values()))
+    fitted = dict(zip(COX_TERMS, fit.coef, strict=True))
+    significant = cox.index[cox["p_value"] < 0.05]
+    assert len(significant) > 0
+    for covariate in significant:
+        published = np.log(cox.loc[covariate, "hr"])
+        assert np.sign(fitted[covariate]) == np.sign(published), (
+            endpoint,
+            covariate,
+            np.exp(fitted[covariate]),
+            cox.loc[covariate, "hr"],
+        )
+
+
+# --------------------------------------------------------------------------- small registries
+@pytest.fixture(scope="module")
+def small() -> SyntheticRegistry:
+    """30 eligible + 6 ineligible patients of every kind (seed 2)."""
+    return generate_registry(30, seed=2, n_ineligible=6, ineligible_kinds=ALL_INELIGIBLE)
+
+
+@pytest.fixture(scope="module")
+def small_other_seed() -> tuple[SyntheticRegistry, list[tuple[str, float]]]:
+    """As ``small`` with seed 1, and the progress reports it made."""
+    seen: list[tuple[str, float]] = []
+    reg = generate_registry(
+        30,
+        seed=1,
+        n_ineligible=6,
+        ineligible_kinds=ALL_INELIGIBLE,
+        progress=lambda s, f: seen.append((s, f)),
+    )
+    return reg, seen
+
+
+# --------------------------------------------------------------------------- determinism
+def test_default_seed_regenerates_the_shipped_registry(tmp_path: Path) -> None:
+    """``captemstats synth --patients 308 --seed 20240305 --out DIR`` rewrites data/registry
+    byte for byte; provenance.json differs only by the --out folder it records."""
+    from captemstats.cli import _register, app
+
+    _register()
+    out = tmp_path / "registry"
+    args = ["synth", "--patients", "308", "--seed", str(DEFAULT_SEED), "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    for name in TABLES:
+        assert (out / name).read_bytes() == (SHIPPED / name).read_bytes(), name
+    ours = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
+    theirs = json.loads((SHIPPED / "provenance.json").read_text(encoding="utf-8"))
+    assert ours.pop("command") == f"captemstats synth --patients 308 --seed {DEFAULT_SEED} " + (
+        f"--out {out.as_posix()}"
+    )
+    assert theirs.pop("command") == (
+        f"captemstats synth --patients 308 --seed {DEFAULT_SEED} --out data/registry"
+    )
+    assert ours == theirs
+
+
+def test_same_seed_gives_byte_identical_files(
+    tmp_path: Path,
+    small: SyntheticRegistry,
+    small_other_seed: tuple[SyntheticRegistry, list[tuple[str, float]]],
+) -> None:
+    again = generate_registry(30, seed=2, n_ineligible=6, ineligible_kinds=ALL_INELIGIBLE)
+    for fmt in ("csv", "parquet"):
+        a = write_registry(small, tmp_path / f"a.{fmt}", format=fmt)
+        b = write_registry(again, tmp_path / f"b.{fmt}", format=fmt)
+        c = write_registry(small_other_seed[0], tmp_path / f"c.{fmt}", format=fmt)
+        for name in a:
+            assert a[name].read_bytes() == b[name].read_bytes(), (fmt, name)
+        assert a["patients"].read_bytes() != c["patients"].read_bytes()
+
+
+def test_parquet_and_csv_read_back_equal(tmp_path: Path, small: SyntheticRegistry) -> None:
+    write_registry(small, tmp_path / "csv")
+    write_registry(small, tmp_path / "pq", format="parquet")
+    a, b = read_registry(tmp_path / "csv"), read_registry(tmp_path / "pq")
+    for name in ("patients", "lesions", "adverse_events"):
+        left = a.table(name).reset_index(drop=True)
+        right = b.table(name).reset_index(drop=True)
+        pd.testing.assert_frame_equal(left, right)
+        pd.testing.assert_frame_equal(left, small.tables[name], check_dtype=True)
+    prov = json.loads((tmp_path / "pq" / "provenance.json").read_text(encoding="utf-8"))
+    assert prov["format"] == "parquet" and prov["seed"] == 2 and prov["n_patients"] == 30
+    assert set(prov["files"]) == {"patients.parquet", "lesions.parquet", "adverse_events.parquet"}
+
+
+# --------------------------------------------------------------------------- other sizes
+@pytest.mark.parametrize(("n", "seed"), [(30, 2), (90, 7)])
+def test_scaled_targets_reproduced_at_other_sizes(
+    n: int, seed: int, small: SyntheticRegistry
+) -> None:
+    """Any N uses the same design: the pipeline returns the largest-remainder-scaled counts
+    of Tables 1, 2 and 4 exactly, and every ineligible kind is removed by its own step."""
+    reg = (
+        small
+        if (n, seed) == (30, 2)
+        else generate_registry(n, seed=seed, n_ineligible=6, ineligible_kinds=ALL_INELIGIBLE)
+    )
+    targets = Targets.from_resolved(load_resolved()).scaled(n)
+    result = run_pipeline(reg)
+    d = result.cohort.data
+    assert len(d) == n and result.cohort.attrition.n_excluded == 6
+    assert result.cohort.excluded["step"].nunique() == 5  # no_cycles and one_drug share one
+    got1 = table1_counts(d)
+    for var, levels in TABLE1_LEVELS.items():
+        for i, level in enumerate(levels):
+            for j, g in enumerate(LINES):
+                assert got1[(var, level, g)] == targets.table1[var][i, j], (var, level, g)
+    for i, code in enumerate(BOR_CODES):
+        for j, g in enumerate(LINES):
+            sel = result.bor[result.bor["line_group"] == g]
+            assert int((sel["bor"] == code).sum()) == targets.bor[i, j], (code, g)
+    from captemstats.adverse import summarize_adverse_events
+
+    assert result.cohort.adverse_events is not None
+    counts = summarize_adverse_events(result.cohort.adverse_events, d["patient_id"]).counts
+    for i, term in enumerate(targets.ae_terms):
+        for k, band in enumerate(AE_BANDS):
+            assert counts.loc[term, band] == targets.ae[i, k], (term, band)
+
+
+def test_generator_arguments_and_progress(
+    small_other_seed: tuple[SyntheticRegistry, list[tuple[str, float]]],
+) -> None:
+    with pytest.raises(ValueError, match="at least 30"):
+        generate_registry(29)
+    with pytest.raises(ValueError, match="unknown ineligible kind"):
+        generate_registry(30, ineligible_kinds=("bogus",))
+    reg, seen = small_other_seed
+    fractions = [f for _, f in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert len(reg.patients) == 36 and reg.n_patients == 30 and reg.n_ineligible == 6
+    assert reg.provenance()["synthetic"] is True
+    assert set(PAPER_INELIGIBLE) <= set(ALL_INELIGIBLE)
+
+
+# --------------------------------------------------------------------------- CLI
+@pytest.fixture(scope="module")
+def cli() -> Any:
+    from captemstats.cli import _register, app
+
+    _register()
+    return app
+
+
+@pytest.mark.parametrize(
+    ("patients", "seed", "ineligible", "fmt", "expected"),
+    [
+        (308, DEFAULT_SEED, 11, "csv", f"--patients 308 --seed {DEFAULT_SEED} --out o/r"),
+        (30, 4, 2, "parquet", "--patients 30 --seed 4 --ineligible 2 --format parquet --out o/r"),
+        (30, 4, 0, "csv", "--patients 30 --seed 4 --ineligible 0 --out o/r"),
+    ],
+)
+def test_cli_records_the_command(
+    patients: int, seed: int, ineligible: int, fmt: str, expected: str
+) -> None:
+    from captemstats.cli.synth_cmd import SynthFormat, _command
+
+    got = _command(patients, seed, ineligible, SynthFormat(fmt), Path("o") / "r")
+    assert got == "captemstats synth " + expected
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--patients", "5"], "--patients"),
+        (["--patients", "many"], "--patients"),
+        (["--seed", "x"], "--seed"),
+        (["--seed", "-3"], "error"),
+        (["--ineligible", "-1"], "--ineligible"),
+        (["--format", "xls"], "--format"),
+        ([], "--out"),
+        (["--out", "{file}"], "is a file"),
+    ],
+)
+def test_cli_bad_arguments_give_messages(
+    cli: Any, tmp_path: Path, args: list[str], message: str
+) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    args = [a.replace("{file}", str(afile)) for a in args]
+    if "--out" not in args and args != []:
+        args += ["--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(cli, ["synth", *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
