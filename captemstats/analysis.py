@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from captemstats.survival.followup import FollowUpResult
     from captemstats.survival.km import KaplanMeierResult
     from captemstats.survival.logrank import LogRankResult
+    from captemstats.survival.zph import ZphResult
     from captemstats.validation.report import ValidationReport
 
 #: Version of the ``results.json`` layout; bump on any incompatible change.
@@ -189,6 +190,7 @@ class StudyAnalysis:
     cox: dict[str, CoxResult]
     cox_univariable: dict[str, CoxResultCollection]
     cox_cluster: dict[str, CoxResult]
+    zph: dict[str, ZphResult]
     followup: dict[str, FollowUpResult]
     adverse: AdverseEventSummary
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -269,6 +271,7 @@ class StudyAnalysis:
             "table3_cluster_robust": {
                 e: _records(r.to_frame()) for e, r in self.cox_cluster.items()
             },
+            "table3_proportional_hazards": {e: _records(z.to_frame()) for e, z in self.zph.items()},
             "table4": _records(self.adverse.to_frame()),
             "grade34_patients": self.adverse.grade34_patients,
             "survival": survival,
@@ -308,6 +311,7 @@ class StudyAnalysis:
         }
         for e, r in self.cox.items():
             frames[f"table3_{e}"] = r.to_frame()
+            frames[f"table3_{e}_zph"] = self.zph[e].to_frame()
         for name, frame in frames.items():
             path = out / f"{name}.csv"
             written[path.name] = write_atomic(path, _csv_writer(frame))
@@ -408,6 +412,7 @@ def analyze(
     from captemstats.survival.followup import observed_followup, reverse_km_followup
     from captemstats.survival.km import kaplan_meier
     from captemstats.survival.logrank import logrank_test
+    from captemstats.survival.zph import cox_zph
 
     if isinstance(registry, str | Path):
         label = str(registry)
@@ -479,8 +484,10 @@ def analyze(
     }
     # The paper's follow-up (diagnosis to last contact or death) and, for reference, the
     # reverse Kaplan–Meier median from the start of CAPTEM (Schemper & Smith 1996).
+    # Proportional-hazards check beside each Table 3 model (R cox.zph, KM transform).
+    zph = {e: cox_zph(r) for e, r in cox.items()}
     followup = {
-        "observed": observed_followup(data["followup_months"], event=data["os_event"]),
+        "observed": observed_followup(data["followup_months"], event=data["os_event"], dropna=True),
         "reverse_km": reverse_km_followup(
             data["os_months"], data["os_event"], conf_level=conf_level
         ),
@@ -495,6 +502,10 @@ def analyze(
             f"{ENDPOINTS[e][2]} Cox model: {r.n_excluded} patient(s) with a missing covariate "
             "(unknown grade or Ki-67) excluded",
         )
+    ) + tuple(
+        f"follow-up ({name}): {f.n_excluded} patient(s) without the dates it needs excluded"
+        for name, f in followup.items()
+        if f.n_excluded
     )
     return StudyAnalysis(
         provenance=_provenance(registry, label),
@@ -508,6 +519,7 @@ def analyze(
         cox=cox,
         cox_univariable=cox_uni,
         cox_cluster=cox_cluster,
+        zph=zph,
         followup=followup,
         adverse=adverse,
         notes=notes,

@@ -157,6 +157,10 @@ class ProseNumbers:
             f"{_p_phrase(r.p_value[i])})"
         )
 
+    def p_proportional_hazards(self, endpoint: str) -> str:
+        """The global test of proportional hazards of a Table 3 model (R ``cox.zph``)."""
+        return _p_phrase(self.res.zph[endpoint].global_p_value)
+
     def significant_terms(self, endpoint: str, alpha: float = 0.05) -> list[str]:
         r = self.res.cox[endpoint]
         return [t for t, p in zip(r.terms, r.p_value, strict=True) if p < alpha]

@@ -629,7 +629,7 @@ def test_baseline_sum_uses_short_axis_of_nodes() -> None:
     assert not base["input_error"]
 
 
-def _baseline_case(targets: dict[str, float], **kw: object) -> pd.DataFrame:
+def _baseline_case(targets: dict[str, float | str], **kw: object) -> pd.DataFrame:
     return case([Visit(-3, targets), Visit(56, targets)], **kw)  # type: ignore[arg-type]
 
 
@@ -651,8 +651,8 @@ def _baseline_case(targets: dict[str, float], **kw: object) -> pd.DataFrame:
         ({"T1": 20.0, "L1": 14.9}, {"nodes": ["L1"]}, ErrorRule.BASELINE_TARGET_TOO_SMALL),
         ({"T1": 20.0, "L1": 12.0}, {"nodes": ["L1"]}, ErrorRule.BASELINE_TARGET_TOO_SMALL),
         ({"T1": 20.0, "L1": 8.0}, {"nodes": ["L1"]}, ErrorRule.BASELINE_TARGET_TOO_SMALL),
-        ({"T1": 20.0, "T2": "too_small"}, {}, ErrorRule.BASELINE_TARGET_NOT_MEASURED),  # type: ignore[dict-item]
-        ({"T1": 20.0, "T2": "not_assessed"}, {}, ErrorRule.BASELINE_TARGET_NOT_MEASURED),  # type: ignore[dict-item]
+        ({"T1": 20.0, "T2": "too_small"}, {}, ErrorRule.BASELINE_TARGET_NOT_MEASURED),
+        ({"T1": 20.0, "T2": "not_assessed"}, {}, ErrorRule.BASELINE_TARGET_NOT_MEASURED),
     ],
     ids=[
         "6-targets",
@@ -667,7 +667,7 @@ def _baseline_case(targets: dict[str, float], **kw: object) -> pd.DataFrame:
     ],
 )
 def test_non_conforming_baselines_are_errors(
-    targets: dict[str, float], kw: dict[str, object], rule: ErrorRule
+    targets: dict[str, float | str], kw: dict[str, object], rule: ErrorRule
 ) -> None:
     result = assess_timepoints(_baseline_case(targets, **kw))
     errs = result.errors
@@ -690,7 +690,7 @@ def test_non_conforming_baselines_are_errors(
     ids=["5-targets", "2-in-one-organ", "non-nodal-10mm", "node-15mm"],
 )
 def test_conforming_baselines_have_no_error(
-    targets: dict[str, float], kw: dict[str, object]
+    targets: dict[str, float | str], kw: dict[str, object]
 ) -> None:
     assert _errors(_baseline_case(targets, **kw)).empty
 

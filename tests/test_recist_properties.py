@@ -174,6 +174,10 @@ def test_best_response_is_invariant_to_row_order(
     pd.testing.assert_frame_equal(
         best_overall_response(a, patients).to_frame(), best_overall_response(b, patients).to_frame()
     )
+    # every timepoint carries its explanation, led by the response it explains
+    tp = a.timepoints
+    assert tp["explanation"].notna().all()
+    assert (tp["explanation"].str.split(":").str[0] == tp["overall_response"]).all()
     keys = ["patient_id", "assessment_date"]
     pd.testing.assert_frame_equal(
         a.timepoints.sort_values(keys).reset_index(drop=True),

@@ -51,10 +51,16 @@ def km_figure(
     transform). ``logrank`` (a ``LogRankResult``) adds "Log-rank P = …" formatted by
     :func:`captemstats.formatting.format_p`. ``breaks`` are the x ticks and the risk-table
     times (default: multiples of 6/12 months covering the follow-up). ``labels`` rename
-    groups (mapping, or a sequence in ``km.groups`` order); ``colors`` likewise (default
-    Okabe–Ito).
+    groups (mapping, or a sequence in ``km.groups`` order); a mapping also sets the order
+    of the curves, legend and risk-table rows (groups it does not name follow in
+    ``km.groups`` order). ``colors`` likewise (default Okabe–Ito, in that order).
     """
     groups = [str(g) for g in km.groups]
+    if isinstance(labels, Mapping):
+        # curves, legend and risk-table rows in the order the caller lists the groups
+        # ("<3%, 3%–20%, 21%–55%"), not the fit's sorted order; unnamed groups follow
+        named = [str(k) for k in labels if str(k) in groups]
+        groups = named + [g for g in groups if g not in named]
     names = _group_labels(groups, labels)
     palette = group_colors(groups, _by_group(groups, colors))
     curves = _curves(km, groups)

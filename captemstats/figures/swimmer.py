@@ -47,7 +47,9 @@ def swimmer_figure(
     time on CAPTEM coloured by best overall response (RECIST 1.1); a thin grey line continues
     to the last follow-up or death when ``show_followup``; markers show the first response,
     progression and death. ``time_unit`` is "months" or "days" (the columns of SwimmerData).
-    ``max_patients`` keeps the longest lanes and prints how many were left out.
+    ``max_patients`` keeps the longest lanes and prints how many were left out. Lanes are
+    labelled by anonymous sequence numbers (1 = longest treatment, see :func:`lane_numbers`);
+    no patient id is drawn or stored in the figure.
     """
     lanes = getattr(swimmer, "lanes", None)
     ev = getattr(swimmer, "events", None)
@@ -109,9 +111,13 @@ def swimmer_figure(
             handles.append(_marker(marker, color))
             names.append(text)
         ax.set_ylim(-1, n)
-        ax.set_yticks([])
+        # Lanes are numbered 1..n from the top (longest treatment first): anonymous
+        # sequence numbers, never the registry's patient ids.
+        seq = lane_numbers(n)
+        ax.set_yticks(n - seq.astype(float), [str(k) for k in seq], fontsize=7)
+        ax.tick_params(axis="y", length=2)
         ax.set_xlim(left=0)
-        ax.set_ylabel(f"Patients (n = {n})")
+        ax.set_ylabel(f"Patient (sequence number, n = {n})")
         ax.set_xlabel(xlabel or f"Time since CAPTEM start ({time_unit})")
         ax.spines["left"].set_visible(False)
         # outside the lanes: a legend inside would hide the longest follow-up lines
@@ -130,6 +136,20 @@ def swimmer_figure(
         if title:
             ax.set_title(title, loc="left")
     return fig
+
+
+def lane_numbers(n: int) -> np.ndarray:
+    """Sequence numbers labelled on the lane axis: 1, then every 5th (n ≤ 40) or 10th lane,
+    every lane when n ≤ 10; always including n."""
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if n <= 10:
+        return np.arange(1, n + 1, dtype=np.int64)
+    step = 5 if n <= 40 else 10
+    ticks = np.unique(np.concatenate([[1], np.arange(step, n + 1, step), [n]]))
+    if len(ticks) > 2 and ticks[-1] - ticks[-2] < step / 2:  # n just past a multiple
+        ticks = np.delete(ticks, -2)
+    return ticks.astype(np.int64)
 
 
 def _response_legend(codes: Any, palette: Mapping[str, str]) -> tuple[list[Any], list[str]]:

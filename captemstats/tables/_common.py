@@ -7,7 +7,8 @@ helpers only print them (P values through :func:`captemstats.formatting.format_p
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from captemstats.tables._table import Footnote
@@ -74,18 +75,85 @@ def test_footnotes(tests: Iterable[tuple[int, Any]], column: str) -> list[Footno
 
 
 def num(x: Any, digits: int) -> str:
-    """A number with ``digits`` decimals; integers stay integers when ``digits`` is 0."""
+    """A number with ``digits`` decimals, rounded half-up by
+    :func:`captemstats.formatting.format_number` (so a table cell and the prose quoting it
+    never differ at a tie such as 0.885); "NA" when missing or not finite."""
     if is_missing(x):
         return "NA"
     value = float(x)
     if not math.isfinite(value):
         return "NA"
-    return f"{value:.{digits}f}"
+    from captemstats.formatting import format_number
+
+    return str(format_number(value, digits))
 
 
 def header(label: str, n: Any, suffix: str = "") -> str:
     """``"First line (n = 139)"`` plus an optional suffix such as ", n (%)"."""
     return f"{label} (n = {int(n)}){suffix}" if not is_missing(n) else f"{label}{suffix}"
+
+
+#: A hyphen between two numbers (or a percentage and a number) is a range: "0-1", "21%-55%".
+_RANGE_HYPHEN = re.compile(r"(?<=[0-9%])-(?=[0-9])")
+
+
+def en_dash(text: str) -> str:
+    """Print numeric ranges with an en dash ("ECOG 0–1", "21%–55%"), as journals set them.
+
+    Only a hyphen between digits (a digit or "%" before, a digit after) changes, so
+    hyphenated words such as "Ki-67" or "First-line" keep their hyphen.
+    """
+    return _RANGE_HYPHEN.sub("\u2013", text)
+
+
+def ordered_codes(codes: Sequence[str], labels: Mapping[str, str] | None) -> list[str]:
+    """``codes`` in the order of the ``labels`` mapping (the order the caller lists the
+    groups in), then any code the mapping does not name, in their given order."""
+    if not labels:
+        return list(codes)
+    named = [c for c in labels if c in codes]
+    return named + [c for c in codes if c not in labels]
+
+
+def method_text(method: object) -> str:
+    """A footnote sentence from a ``MethodInfo`` record (or a plain string; "" for None).
+
+    "Kaplan–Meier product-limit estimator; 95% CI: Greenwood variance of the cumulative
+    hazard, log transform; equivalent to R survival::survfit(conf.type='log')."
+    """
+    if method is None:
+        return ""
+    if isinstance(method, str):
+        return method
+    test = getattr(method, "test", None)
+    if not test:
+        return ""
+    parts = [str(test)]
+    level = getattr(method, "conf_level", None)
+    ci_method = getattr(method, "ci_method", None)
+    transform = getattr(method, "ci_transform", None)
+    if ci_method or transform:
+        ci = str(ci_method or "")
+        if transform:
+            # a named transform ("log") reads "log transform"; a formula is printed as is
+            named = str(transform).isidentifier()
+            shown = f"{transform} transform" if named else str(transform)
+            ci = f"{ci}, {shown}" if ci_method else shown
+        parts.append(f"{level:.0%} CI: {ci}" if level else f"CI: {ci}")
+    ties = getattr(method, "ties", None)
+    if ties:
+        parts.append(f"{'Efron' if ties == 'efron' else 'Breslow' if ties == 'breslow' else ties}"
+                     " method for ties")
+    if getattr(method, "variance", None):
+        parts.append(f"{method.variance} variance")  # type: ignore[attr-defined]
+    if getattr(method, "continuity_correction", None):
+        parts.append("continuity correction")
+    software = str(getattr(method, "software_equivalent", "") or "")
+    if software:
+        # MethodInfo records name the software ("R survival::coxph(...)"); bare calls are R's.
+        parts.append(f"equivalent to {software if software.startswith('R ') else 'R ' + software}")
+    text = "; ".join(parts) + "."
+    return text[:1].upper() + text[1:]
 
 
 def label_for(code: str, labels: Mapping[str, str] | None, default: Mapping[str, str]) -> str:

@@ -36,7 +36,8 @@ def adverse_event_table(
 
     Counts come from :func:`captemstats.adverse.summarize_adverse_events` (a patient is
     counted once per term at the worst grade, CTCAE v4.0 reporting convention); percentages
-    are of ``summary.denominator`` patients, stated in the title. A band column with any
+    are of ``summary.denominator`` patients, stated in the default title (and in a footnote
+    when ``title`` is given, e.g. ``""`` for a manuscript whose caption is the title). A band column with any
     patient is always shown — a grade 5 event is never hidden because ``columns`` omits it.
     A last row gives the patients with any grade 3–4 event. ``zero_text`` prints empty cells
     (the paper's "—"). Terms nobody had are kept unless ``include_unobserved`` is false.
@@ -70,7 +71,10 @@ def adverse_event_table(
         severe[first] = n_pct(summary.grade34_patients, 100.0 * summary.grade34_patients / d)
     rows.append(severe)
     cols = tuple(Column(b, BAND_LABELS.get(b, b)) for b in shown)
+    default_title = f"Adverse events of CAPTEM chemotherapy (n = {d})"
     notes = [Footnote(summary.method)]
+    if title is not None and f"n = {d}" not in title:
+        notes.append(Footnote(f"n = {d} patients (the denominator of every percentage)."))
     if zero_text:
         notes.append(Footnote(f"{zero_text}, no patient."))
     if first is not None and first == "grade_3" and "grade_4" in shown:
@@ -85,7 +89,7 @@ def adverse_event_table(
     return Table(
         data=make_frame(rows, [c.id for c in cols]),
         columns=cols,
-        title=title or f"Adverse events of CAPTEM chemotherapy (n = {d})",
+        title=default_title if title is None else title,
         stub_header="Adverse event (CTCAE v4.0)",
         footnotes=tuple(notes),
     )

@@ -2,7 +2,9 @@
 
 The builder lays out a ``captemstats.compare.CharacteristicsSummary`` (or its tidy frame):
 categorical variables as a heading row carrying the P value with one indented row per level,
-"n (%)"; continuous variables as "Median (min–max)" and "Mean ± SD" rows. Counts,
+"n (%)"; continuous variables as "Median (min–max)" and "Mean ± SD" rows. As in the paper's
+Table 1, a "Number of patients" row comes first and yes/no variables listed in a block (the
+previous treatments) print one row each, their "yes" count, under a shared heading. Counts,
 percentages, summaries, P values and the test used all come from the summary.
 """
 
@@ -17,6 +19,7 @@ from captemstats.schema import LABELS
 from captemstats.tables._common import (
     BOLD_NOTE,
     LINE_LABELS,
+    en_dash,
     header,
     is_missing,
     is_significant,
@@ -37,6 +40,27 @@ COMORBIDITY_NOTE = (
 #: Names the summary may give its all-patients group.
 OVERALL_NAMES: tuple[str, ...] = ("all", "overall", "All patients", "Overall", "All")
 
+#: Yes/no variables printed as one "yes" row each under a shared heading (heading → variables),
+#: as the paper's "Previous treatment at metastatic stage" block.
+DEFAULT_BLOCKS: dict[str, tuple[str, ...]] = {
+    "Previous treatment at metastatic stage": (
+        "prior_ssa",
+        "prior_prrt",
+        "prior_chemo",
+        "prior_everolimus",
+        "prior_sunitinib",
+        "prior_locoregional",
+    ),
+}
+
+#: Level labels that differ from :data:`captemstats.schema.LABELS` in Table 1: an unknown
+#: grade is only eligible with Ki-67 1–20% (the cohort's eligibility rule), as the paper prints.
+DEFAULT_LEVEL_LABELS: dict[str, dict[str, str]] = {
+    "grade": {"unknown": "Unknown (Ki-67 1–20%)"},
+}
+
+_YES_LEVELS: tuple[str, ...] = ("True", "true", "Yes", "yes", "1")
+
 _YES_NO = {"True": "Yes", "False": "No", "true": "Yes", "false": "No", "yes": "Yes", "no": "No"}
 
 
@@ -47,6 +71,9 @@ def characteristics_table(
     overall_label: str = "All patients",
     level_labels: Mapping[str, Mapping[str, str]] | None = None,
     variable_footnotes: Mapping[str, str] | None = None,
+    blocks: Mapping[str, Sequence[str]] | None = None,
+    number_row: bool = True,
+    zero_text: str = "—",
     title: str = "Patient characteristics",
     digits: Mapping[str, int] | None = None,
     alpha: float = 0.05,
@@ -62,6 +89,13 @@ def characteristics_table(
     paper). P values (``formatting.format_p``) sit on the variable's heading row, bold when
     < ``alpha``; the test used is footnoted on each P cell. ``variable_footnotes`` attaches
     a note to a variable's label (default: the comorbidity definitions on ``comorbidity``).
+
+    ``number_row`` prints "Number of patients, n (%)" first: each column's N and its share
+    of all patients. ``blocks`` (default :data:`DEFAULT_BLOCKS`) maps a heading to yes/no
+    variables printed as one row each (the variable's label without a leading "Previous",
+    its "yes" count; a zero count prints ``zero_text``, the paper's "—"); pass ``{}`` for
+    the plain yes/no layout. ``level_labels`` extend :data:`DEFAULT_LEVEL_LABELS`. Numeric
+    ranges in labels print with an en dash.
     """
     frame = summary.to_frame() if hasattr(summary, "to_frame") else summary
     need = {"variable", "label", "level", "group", "n", "denominator", "pct", "p_value", "test"}
@@ -79,24 +113,66 @@ def characteristics_table(
         {"comorbidity": COMORBIDITY_NOTE} if variable_footnotes is None else variable_footnotes
     )
     dig = dict(digits or {})
+    lev_labels: dict[str, dict[str, str]] = {k: dict(v) for k, v in DEFAULT_LEVEL_LABELS.items()}
+    for var, mapping in (level_labels or {}).items():
+        lev_labels.setdefault(var, {}).update(mapping)
+    present = set(map(str, pd.unique(frame["variable"])))
+    block_of = {
+        v: heading
+        for heading, members in (DEFAULT_BLOCKS if blocks is None else blocks).items()
+        for v in members
+        if v in present
+    }
 
     rows: list[dict[str, str]] = []
     tested: list[tuple[int, Any]] = []
     bold: list[tuple[int, str]] = []
     var_notes: list[Footnote] = []
+    if number_row and overall is not None and overall in group_n:
+        total = group_n[overall]
+        number = {"variable": "n", "row_type": "stat", "label": "Number of patients, n (%)"}
+        for g in order:
+            if g in group_n:
+                number[ids[g]] = n_pct(group_n[g], 100.0 * group_n[g] / total)
+        rows.append(number)
+    headings_done: set[str] = set()
+    used_zero_text = False
     for variable in pd.unique(frame["variable"]):
         part = frame[frame["variable"] == variable]
         first = part.iloc[0]
-        head = {"variable": str(variable), "row_type": "label", "label": str(first["label"])}
         p, test = _variable_value(part, "p_value"), _variable_value(part, "test")
-        head["p"] = p_cell(p)
+        block = block_of.get(str(variable))
+        if block is not None:
+            if block not in headings_done:
+                headings_done.add(block)
+                rows.append({"variable": block, "row_type": "label", "label": f"{block}, n (%)"})
+            row = {
+                "variable": str(variable),
+                "row_type": "level",
+                "label": en_dash(_block_item_label(str(first["label"]))),
+                "p": p_cell(p),
+            }
+            yes = part[part["level"].astype("string").isin(_YES_LEVELS)]
+            for _, c in yes.iterrows():
+                if c["group"] in ids:
+                    zero = not is_missing(c["n"]) and int(c["n"]) == 0 and bool(zero_text)
+                    used_zero_text |= zero
+                    row[ids[c["group"]]] = (
+                        zero_text if zero else _count_cell(c, group_n.get(c["group"]))
+                    )
+        else:
+            row = {"variable": str(variable), "row_type": "label", "label": str(first["label"])}
+            row["label"] = en_dash(row["label"])
+            row["p"] = p_cell(p)
         if not is_missing(p):
             tested.append((len(rows), test))
             if is_significant(p, alpha):
                 bold.append((len(rows), "p"))
         if variable in notes_by_var:
             var_notes.append(Footnote(notes_by_var[variable], column="label", rows=(len(rows),)))
-        rows.append(head)
+        rows.append(row)
+        if block is not None:
+            continue
         levels = part["level"]
         categorical = part[levels.notna() & (levels.astype("string") != "")]
         if len(categorical):
@@ -104,7 +180,7 @@ def characteristics_table(
                 row = {
                     "variable": str(variable),
                     "row_type": "level",
-                    "label": _level_label(str(variable), str(level), level_labels),
+                    "label": en_dash(_level_label(str(variable), str(level), lev_labels)),
                 }
                 cells = categorical[categorical["level"].astype("string") == level]
                 for _, c in cells.iterrows():
@@ -121,7 +197,10 @@ def characteristics_table(
         ),
         Column("p", "P value"),
     )
-    notes = [*test_footnotes(tested, "p"), *var_notes, *(Footnote(t) for t in footnotes)]
+    notes = [*test_footnotes(tested, "p"), *var_notes]
+    if used_zero_text:
+        notes.append(Footnote(f"{zero_text}, no patient."))
+    notes += [Footnote(t) for t in footnotes]
     return Table(
         data=make_frame(rows, [c.id for c in cols]),
         columns=cols,
@@ -137,6 +216,15 @@ def _group_sizes(frame: pd.DataFrame, order: Sequence[str]) -> dict[str, int]:
     """Column N: the largest denominator recorded for the group (no missing values)."""
     den = frame.dropna(subset=["denominator"]).groupby("group")["denominator"].max()
     return {g: int(den[g]) for g in order if g in den.index}
+
+
+def _block_item_label(label: str) -> str:
+    """"Previous somatostatin analogue" → "Somatostatin analogue" (the heading says it)."""
+    for prefix in ("Previous ", "Prior "):
+        if label.startswith(prefix) and len(label) > len(prefix):
+            rest = label[len(prefix) :]
+            return rest[:1].upper() + rest[1:]
+    return label
 
 
 def _variable_value(part: pd.DataFrame, column: str) -> Any:
@@ -159,7 +247,7 @@ def _count_cell(c: pd.Series, column_n: int | None) -> str:
     if is_missing(pct):
         return str(int(n))
     if column_n is not None and not is_missing(d) and int(d) != column_n:
-        return f"{int(n)}/{int(d)} ({float(pct):.1f})"
+        return f"{int(n)}/{int(d)} ({num(pct, 1)})"
     return n_pct(int(n), float(pct))
 
 

@@ -7,17 +7,38 @@ from typing import Any
 
 import pandas as pd
 
-from captemstats.tables._common import BOLD_NOTE, is_missing, is_significant, num, p_cell
+from captemstats.tables._common import (
+    BOLD_NOTE,
+    en_dash,
+    is_missing,
+    is_significant,
+    method_text,
+    num,
+    p_cell,
+)
 from captemstats.tables._table import Column, Footnote, Table, make_frame
 
 _LABEL_COLUMNS: tuple[str, ...] = ("label", "term", "covariate")
 
+#: Comparison printed after a term whose label names none, keyed by the covariate column.
+#: An indicator entered as 0/1 (``Covariate`` without ``level``) compares yes with no.
+DEFAULT_REFERENCES: dict[str, str] = {"prior_curative_surgery": "yes vs. no"}
 
-def cox_terms(result: Any) -> pd.DataFrame:
-    """Per-term frame of a ``CoxResult`` with columns term, label, hr, lower, upper, p_value.
+#: Footnotes on a term's label, keyed by the covariate column (the paper's Table 3 note).
+DEFAULT_TERM_FOOTNOTES: dict[str, str] = {
+    "first_line": "Subsequent therapies: CAPTEM given as second, third or later line.",
+}
 
-    The label states the comparison: the covariate's label, plus "(level vs. reference)"
-    when the result records a level and reference that the label does not already name.
+
+def cox_terms(result: Any, *, references: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Per-term frame of a ``CoxResult`` with columns term, column, label, hr, lower, upper,
+    p_value.
+
+    The label states the comparison (the reference level spelled out): the term's label,
+    plus "(level vs. reference)" when the result records a level and reference that the
+    label does not already name, or the text ``references[column]`` (default
+    :data:`DEFAULT_REFERENCES`) for an indicator whose label names no comparison. Numeric
+    ranges print with an en dash ("ECOG 0–1 vs. 2"). ``term`` stays the result's own key.
     """
     frame = result.to_frame()
     key = next((c for c in ("term", "covariate", "label") if c in frame.columns), None)
@@ -26,17 +47,27 @@ def cox_terms(result: Any) -> pd.DataFrame:
     needed = {"hr", "lower", "upper", "p_value"} - set(frame.columns)
     if needed:
         raise ValueError(f"cox_table: CoxResult.to_frame() lacks {sorted(needed)}")
+    refs = DEFAULT_REFERENCES if references is None else references
     label_col = next(c for c in _LABEL_COLUMNS if c in frame.columns)
+    columns = (
+        frame["column"].astype("string").fillna("").tolist()
+        if "column" in frame.columns
+        else [""] * len(frame)
+    )
     labels = []
-    for _, row in frame.iterrows():
+    for (_, row), column in zip(frame.iterrows(), columns, strict=True):
         text = str(row[label_col])
         level, ref = row.get("level"), row.get("reference")
-        if not is_missing(level) and not is_missing(ref) and " vs" not in text:
-            text = f"{text} ({level} vs. {ref})"
-        labels.append(text)
+        if " vs" not in text:
+            if not is_missing(level) and not is_missing(ref):
+                text = _with_comparison(text, f"{level} vs. {ref}")
+            elif column in refs:
+                text = _with_comparison(text, refs[column])
+        labels.append(en_dash(text))
     return pd.DataFrame(
         {
             "term": frame[key].astype("string").to_numpy(),
+            "column": columns,
             "label": labels,
             "hr": frame["hr"].to_numpy(dtype=float),
             "lower": frame["lower"].to_numpy(dtype=float),
@@ -46,12 +77,22 @@ def cox_terms(result: Any) -> pd.DataFrame:
     )
 
 
+def _with_comparison(label: str, comparison: str) -> str:
+    """"Gender" + "male vs. female" → "Gender (male vs. female)"; a label that already ends
+    in parentheses takes the comparison inside them: "Prior surgery (curative; yes vs. no)"."""
+    if label.endswith(")"):
+        return f"{label[:-1]}; {comparison})"
+    return f"{label} ({comparison})"
+
+
 def cox_table(
     pfs: Any,
     os: Any,
     *,
     model_labels: Sequence[str] = ("Progression-free survival", "Overall survival"),
     term_labels: Mapping[str, str] | None = None,
+    references: Mapping[str, str] | None = None,
+    term_footnotes: Mapping[str, str] | None = None,
     title: str = "Cox regression analysis of variables associated with PFS and OS",
     digits: int = 2,
     alpha: float = 0.05,
@@ -61,18 +102,26 @@ def cox_table(
 
     Rows follow the PFS model's term order, then terms only in the OS model; a term absent
     from one model prints empty cells there. Reference levels are spelled out in the row
-    label ("Gender (male vs. female)"). P values are formatted by
-    :func:`captemstats.formatting.format_p` and bold when < ``alpha``. The method of each
-    model (``result.method``: ties, variance) is footnoted when the result records it.
+    label ("Gender (male vs. female)", see :func:`cox_terms`; ``term_labels`` keyed by term
+    replaces a label). P values are formatted by :func:`captemstats.formatting.format_p`
+    and bold when < ``alpha``.
+
+    Footnotes: each model's size on its HR header (patients, events and patients excluded
+    for a missing covariate, from ``result.n``, ``n_events``, ``n_excluded``); that the
+    terms were entered together (one multivariable model per endpoint); the method
+    (``result.method``: ties, variance, CI); and ``term_footnotes`` keyed by covariate
+    column (default :data:`DEFAULT_TERM_FOOTNOTES`: what "subsequent therapies" are).
     """
-    models = {"pfs": cox_terms(pfs), "os": cox_terms(os)}
+    models = {"pfs": cox_terms(pfs, references=references), "os": cox_terms(os, references=references)}
     order: list[str] = []
     label_of: dict[str, str] = {}
+    column_of: dict[str, str] = {}
     for frame in models.values():
-        for term, label in zip(frame["term"], frame["label"], strict=True):
+        for term, column, label in zip(frame["term"], frame["column"], frame["label"], strict=True):
             if term not in label_of:
                 order.append(term)
                 label_of[term] = (term_labels or {}).get(term, label)
+                column_of[term] = column
     rows: list[dict[str, str]] = []
     bold: list[tuple[int, str]] = []
     for i, term in enumerate(order):
@@ -95,7 +144,24 @@ def cox_table(
             Column(f"{key}_ci", "95% CI", spanner),
             Column(f"{key}_p", "P value", spanner),
         ]
-    notes = [Footnote(text) for text in _methods(pfs, os)]
+    notes: list[Footnote] = []
+    for key, result in (("pfs", pfs), ("os", os)):
+        size = _model_size(result)
+        if size:
+            notes.append(Footnote(size, column=f"{key}_hr"))
+    if any(len(frame) > 1 for frame in models.values()):
+        notes.append(
+            Footnote(
+                "Multivariable models: the terms of each endpoint were entered together; "
+                "HR > 1 means a higher hazard for the first-named level."
+            )
+        )
+    by_column = DEFAULT_TERM_FOOTNOTES if term_footnotes is None else term_footnotes
+    for i, term in enumerate(order):
+        text = by_column.get(column_of[term]) or by_column.get(term)
+        if text:
+            notes.append(Footnote(text, column="label", rows=(i,)))
+    notes += [Footnote(text) for text in _methods(pfs, os)]
     notes += [Footnote(text) for text in footnotes]
     return Table(
         data=make_frame(rows, [c.id for c in cols]),
@@ -108,14 +174,24 @@ def cox_table(
     )
 
 
+def _model_size(result: Any) -> str:
+    """"283 patients, 258 events; 25 with a missing covariate excluded." ("" if unknown)."""
+    n, events = getattr(result, "n", None), getattr(result, "n_events", None)
+    if is_missing(n) or is_missing(events) or not isinstance(n, int | float):
+        return ""
+    text = f"{int(n)} patients, {int(events)} events"  # type: ignore[arg-type]
+    excluded = getattr(result, "n_excluded", None)
+    if isinstance(excluded, int | float) and not is_missing(excluded) and int(excluded) > 0:
+        k = int(excluded)
+        text += f"; {k} {'patient' if k == 1 else 'patients'} with a missing covariate excluded"
+    return text + "."
+
+
 def _methods(*results: Any) -> list[str]:
     """Distinct method descriptions recorded on the results (MethodInfo or text)."""
     seen: list[str] = []
     for result in results:
-        method = getattr(result, "method", None)
-        if method is None:
-            continue
-        text = _method_text(method)
+        text = method_text(getattr(result, "method", None))
         if text and text not in seen:
             seen.append(text)
     return seen
@@ -123,26 +199,4 @@ def _methods(*results: Any) -> list[str]:
 
 def _method_text(method: Any) -> str:
     """A footnote sentence from a ``survival.MethodInfo`` (or a plain string)."""
-    if isinstance(method, str):
-        return method
-    test = getattr(method, "test", None)
-    if not test:
-        return ""
-    parts = [str(test)]
-    level = getattr(method, "conf_level", None)
-    ci = " ".join(
-        str(x)
-        for x in (getattr(method, "ci_method", None), getattr(method, "ci_transform", None))
-        if x
-    )
-    if ci:
-        parts.append(f"{level:.0%} CI: {ci}" if level else f"CI: {ci}")
-    if getattr(method, "ties", None):
-        parts.append(f"{method.ties} ties")
-    if getattr(method, "variance", None):
-        parts.append(f"{method.variance} variance")
-    if getattr(method, "continuity_correction", None):
-        parts.append("continuity correction")
-    if getattr(method, "software_equivalent", ""):
-        parts.append(f"equivalent to R {method.software_equivalent}")
-    return "; ".join(parts) + "."
+    return method_text(method)

@@ -23,8 +23,8 @@ from captemstats.tables._table import Column, Footnote, Table, make_frame
 
 _CATEGORIES: tuple[str, ...] = ("CR", "PR", "SD", "NON_CR_NON_PD", "PD", "NE")
 _SUMMARY_LABELS = {
-    "ORR": "Objective response rate (CR + PR)",
-    "DCR": "Disease control rate (CR + PR + SD)",
+    "ORR": "Objective response rate (ORR = CR + PR)",
+    "DCR": "Disease control rate (DCR = CR + PR + SD)",
 }
 
 
@@ -37,6 +37,7 @@ def response_table(
     title: str = "Best responses according to the line of treatment",
     ci_digits: int = 1,
     alpha: float = 0.05,
+    n_treated: int | None = None,
     footnotes: Sequence[str] = (),
 ) -> Table:
     """Table 2 layout from ``captemstats.recist.ResponseRates``.
@@ -46,7 +47,9 @@ def response_table(
     Clopper–Pearson 95% CI (computed by the RECIST engine). Column headers state each
     group's denominator (evaluable patients). ``tests`` maps ``"distribution"``, ``"ORR"``
     and ``"DCR"`` to ``captemstats.compare`` test results (``p_value``, ``test``); the test
-    used is footnoted and significant P values are bold.
+    used is footnoted and significant P values are bold. ``n_treated`` (the patients
+    analysed, e.g. ``StudyAnalysis.n``) adds how many were not evaluable for response, as
+    the paper's footnote does; without it the footnote states the rule only.
     """
     frame = rates.to_frame()
     overall = _overall_name(rates)
@@ -90,8 +93,11 @@ def response_table(
                 int(cell.loc[(m, g), "count"]), 100 * float(cell.loc[(m, g), "proportion"])
             )
         add(row)
+    summary_labels = dict(_SUMMARY_LABELS)
+    if "NON_CR_NON_PD" in present:  # RECIST 1.1: non-CR/non-PD counts as disease control
+        summary_labels["DCR"] = summary_labels["DCR"][:-1] + " + non-CR/non-PD)"
     for m in ("ORR", "DCR"):
-        row = {"variable": m, "row_type": "label", "label": _SUMMARY_LABELS[m] + ", n (%)"}
+        row = {"variable": m, "row_type": "label", "label": summary_labels[m] + ", n (%)"}
         ci = {"variable": m, "row_type": "stat", "label": "95% CI (%)"}
         for g in order:
             c = cell.loc[(m, g)]
@@ -109,10 +115,8 @@ def response_table(
     )
     notes = [
         *test_footnotes(tested, "p"),
-        Footnote(
-            "Percentages of evaluable patients; 95% CI: exact (Clopper–Pearson).",
-            column=ids[overall],
-        ),
+        Footnote(_evaluable_note(n_of[overall], n_treated), column=ids[overall]),
+        Footnote("95% CI: exact (Clopper–Pearson) confidence interval of the rate."),
         *[Footnote(t) for t in footnotes],
     ]
     return Table(
@@ -124,6 +128,23 @@ def response_table(
         notes=(BOLD_NOTE,) if bold else (),
         bold=tuple(bold),
     )
+
+
+def _evaluable_note(n_evaluable: int, n_treated: int | None) -> str:
+    """The denominator footnote: who was evaluable and, given ``n_treated``, who was not."""
+    rule = (
+        "Percentages of the patients evaluable for response (RECIST 1.1); patients who "
+        "received only one course or had no evaluable assessment are not included"
+    )
+    if n_treated is None:
+        return rule + "."
+    missing = int(n_treated) - int(n_evaluable)
+    if missing < 0:
+        raise ValueError(
+            f"response_table: n_treated = {n_treated} is below the {n_evaluable} evaluable "
+            "patients"
+        )
+    return f"{rule} ({missing} of {int(n_treated)} patients)."
 
 
 def _overall_name(rates: Any) -> str:

@@ -11,8 +11,24 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from captemstats.figures.km import at_risk_matrix
-from captemstats.tables._common import BOLD_NOTE, is_significant, p_cell
+from captemstats.tables._common import (
+    BOLD_NOTE,
+    is_significant,
+    method_text,
+    ordered_codes,
+    p_cell,
+)
 from captemstats.tables._table import Column, Footnote, Table, make_frame
+
+#: Printed names of the study's groupings (the keys :func:`captemstats.analysis.analyze`
+#: uses); other keys print as given.
+GROUPING_LABELS: dict[str, str] = {
+    "all": "All patients",
+    "line_group": "Treatment line",
+    "grade": "Histological grade",
+    "ki67_group": "Ki-67 index",
+    "primary_site": "Primary tumour site",
+}
 
 #: A grouping's results for one endpoint: the KM fit and its log-rank test (None: no test).
 Comparison = tuple[Any, Any]
@@ -23,6 +39,7 @@ def survival_summary_table(
     os: Mapping[str, Comparison],
     *,
     group_labels: Mapping[str, Mapping[str, str]] | None = None,
+    grouping_labels: Mapping[str, str] | None = None,
     endpoint_labels: Sequence[str] = ("Progression-free survival", "Overall survival"),
     title: str = "Median progression-free and overall survival by subgroup",
     time_unit: str = "months",
@@ -36,8 +53,10 @@ def survival_summary_table(
     groupings. A grouping whose KM has a single group prints one row (e.g. "All patients").
     Medians are printed by :func:`captemstats.formatting.format_median` ("not reached" when
     S(t) never falls to 0.5); n is the number at risk at time 0 (``km.at_risk([0])``).
-    ``group_labels[grouping][code]`` renames groups. The CI method (``km.method``) and the
-    test are footnoted.
+    ``group_labels[grouping][code]`` renames groups and orders them (the mapping's order;
+    groups it does not name follow in the fit's order). ``grouping_labels`` names the
+    groupings' heading rows (default :data:`GROUPING_LABELS`, then the key itself). The CI
+    method (``km.method``) and the test are footnoted.
     """
     from captemstats.formatting import format_median
 
@@ -48,11 +67,12 @@ def survival_summary_table(
     methods: list[str] = []
     for grouping in pfs:
         fits = {"pfs": pfs[grouping], "os": os[grouping]}
-        groups = [str(g) for g in fits["pfs"][0].groups]
         names = dict((group_labels or {}).get(grouping, {}))
+        groups = ordered_codes([str(g) for g in fits["pfs"][0].groups], names)
+        heading = {**GROUPING_LABELS, **(grouping_labels or {})}.get(grouping, grouping)
         single = len(groups) == 1
         if not single:
-            head = {"variable": grouping, "row_type": "label", "label": grouping}
+            head = {"variable": grouping, "row_type": "label", "label": heading}
             for key, (_, test) in fits.items():
                 if test is not None:
                     head[f"{key}_p"] = p_cell(test.p_value)
@@ -65,7 +85,7 @@ def survival_summary_table(
             row = {
                 "variable": grouping,
                 "row_type": "stat" if single else "level",
-                "label": names.get(g, grouping if single else g),
+                "label": names.get(g, heading if single else g),
                 "n": str(int(n0[g])),
             }
             for key in fits:
@@ -73,7 +93,7 @@ def survival_summary_table(
             rows.append(row)
         for km, test in fits.values():
             for obj in (km, test):
-                text = _method_text(getattr(obj, "method", None))
+                text = method_text(getattr(obj, "method", None))
                 if text and text not in methods:
                     methods.append(text)
     cols: list[Column] = [Column("n", "n")]
@@ -82,7 +102,10 @@ def survival_summary_table(
             Column(f"{key}_median", f"Median, {time_unit} (95% CI)", spanner),
             Column(f"{key}_p", "Log-rank P", spanner),
         ]
-    notes = [Footnote(m) for m in methods] + [Footnote(t) for t in footnotes]
+    notes = [Footnote(m) for m in methods]
+    if any("NR" in row.get(f"{key}_median", "") for row in rows for key in ("pfs", "os")):
+        notes.append(Footnote("NR, not reached (the confidence limit cannot be estimated)."))
+    notes += [Footnote(t) for t in footnotes]
     return Table(
         data=make_frame(rows, [c.id for c in cols]),
         columns=tuple(cols),
@@ -99,8 +122,3 @@ def _medians(km: Any, groups: Sequence[str]) -> dict[str, Any]:
 
     return {g: median_of(km, g) for g in groups}
 
-
-def _method_text(method: Any) -> str:
-    from captemstats.tables.cox import _method_text as text
-
-    return text(method) if method is not None else ""
