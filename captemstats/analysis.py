@@ -63,6 +63,14 @@ GROUPINGS: dict[str, str] = {
     "primary_site": "Primary tumour site",
 }
 
+#: Levels left out of a grouping's curves and log-rank test, as the paper compares grade 1-3
+#: and Ki-67 <3 / 3-20 / 21-55 only (the unknowns are counted in ``KaplanMeierResult
+#: .n_excluded``).
+GROUPING_EXCLUDED_LEVELS: dict[str, tuple[str, ...]] = {
+    "grade": ("unknown",),
+    "ki67_group": ("unknown",),
+}
+
 #: Table 1 rows, in the paper's order: column -> label.
 TABLE1_VARIABLES: dict[str, str] = {
     "age": "Age, years",
@@ -319,12 +327,34 @@ class StudyAnalysis:
 
 
 def _csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
-    """A writer for :func:`write_atomic`: tidy CSV with LF line ends (byte-stable)."""
+    """A writer for :func:`write_atomic`: tidy CSV with LF line ends (byte-stable); text a
+    spreadsheet would run as a formula gets a leading apostrophe."""
+    from captemstats.tables._spreadsheet import neutralise_formulas
+
+    safe = neutralise_formulas(frame)
 
     def write(tmp: Path) -> None:
-        frame.to_csv(tmp, index=False, lineterminator="\n")
+        safe.to_csv(tmp, index=False, lineterminator="\n")
 
     return write
+
+
+def _grouping_levels(data: pd.DataFrame, grouping: str) -> pd.Series[Any]:
+    """The grouping column as an ordered categorical (print order of ``schema.LABELS``, so
+    curves, legends and tables follow the paper's order), excluded levels set missing."""
+    import pandas as pd
+
+    from captemstats.schema import LABELS
+
+    values = data[grouping].astype("string")
+    present = [str(v) for v in values.dropna().unique()]
+    known = [v for v in LABELS.get(grouping, {}) if v in present]
+    order = known + sorted(v for v in present if v not in known)
+    order = [v for v in order if v not in GROUPING_EXCLUDED_LEVELS.get(grouping, ())]
+    out: pd.Series[Any] = pd.Series(
+        pd.Categorical(values, categories=order), index=data.index, name=grouping
+    )
+    return out
 
 
 def _median_dict(group: str, n: int, events: int, m: Any) -> dict[str, Any]:
@@ -463,7 +493,7 @@ def analyze(
     survival: dict[tuple[str, str], SurvivalComparison] = {}
     for endpoint, (tcol, ecol, _) in ENDPOINTS.items():
         for grouping in GROUPINGS:
-            group = None if grouping == "all" else data[grouping]
+            group = None if grouping == "all" else _grouping_levels(data, grouping)
             km = kaplan_meier(data[tcol], data[ecol], group=group, conf_level=conf_level)
             test = None
             if group is not None and len(km.groups) > 1:

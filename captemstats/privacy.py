@@ -45,6 +45,9 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from captemstats.analysis import StudyAnalysis
     from captemstats.tables._table import Table
 
 #: Default threshold: counts 1-4 are suppressed.
@@ -227,6 +230,65 @@ def suppress_medians(frame: pd.DataFrame, min_cell: int | None = DEFAULT_MIN_CEL
     return out
 
 
+def shareable_tables(analysis: StudyAnalysis, min_cell: int = DEFAULT_MIN_CELL) -> dict[str, Table]:
+    """The study's tables as shared beyond the study team, small cells suppressed: Table 1
+    (``table1``), Table 2 (``table2``), Table 4 (``table4``) and the median-survival table
+    (``survival_medians``). Cox models (Table 3) print no counts and are left out, as are
+    ``results.json`` and the attrition log, which hold unsuppressed counts."""
+    from captemstats.analysis import GROUPINGS
+    from captemstats.tables import (
+        adverse_event_table,
+        characteristics_table,
+        response_table,
+        survival_summary_table,
+    )
+
+    k = check_min_cell(min_cell)
+    if k is None:
+        raise ValueError("shareable_tables needs a min_cell threshold (>= 2)")
+    survival = {
+        e: {g: (analysis.km(e, g).km, analysis.km(e, g).logrank) for g in GROUPINGS}
+        for e in ("pfs", "os")
+    }
+    return {
+        "table1": suppress_table(characteristics_table(analysis.characteristics), k),
+        "table2": suppress_response_table(
+            response_table(analysis.response_rates, tests=analysis.response_tests), k
+        ),
+        "table4": suppress_table(adverse_event_table(analysis.adverse), k),
+        "survival_medians": suppress_table(
+            survival_summary_table(survival["pfs"], survival["os"]), k
+        ),
+    }
+
+
+def write_shareable(
+    analysis: StudyAnalysis, out_dir: str | Path, min_cell: int = DEFAULT_MIN_CELL
+) -> dict[str, Path]:
+    """Write :func:`shareable_tables` as CSV (each atomically, formula-safe) plus
+    ``suppression.json`` stating the threshold and rule; return the paths by file name."""
+    import json
+    from pathlib import Path
+
+    from captemstats.tables._atomic import write_atomic
+
+    out = Path(out_dir)
+    written: dict[str, Path] = {}
+    for name, table in shareable_tables(analysis, min_cell).items():
+        written[f"{name}.csv"] = table.to_csv(out / f"{name}.csv")
+    info = {
+        "min_cell": min_cell,
+        "rule": suppression_note(min_cell),
+        "tables": sorted(written),
+        "captemstats_version": analysis.provenance.captemstats_version,
+    }
+    text = json.dumps(info, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    written["suppression.json"] = write_atomic(
+        out / "suppression.json", lambda tmp: tmp.write_text(text, encoding="utf-8")
+    )
+    return written
+
+
 # --------------------------------------------------------------------------- internals
 
 
@@ -318,26 +380,38 @@ def _has_denominator(data: pd.DataFrame, rows: Sequence[int], col: str) -> bool:
 def _complement(
     primary: set[Cell], known: Mapping[Cell, int], relations: Sequence[_Relation]
 ) -> set[Cell]:
-    """Primary cells plus complementary cells until no hidden cell is determined."""
+    """Primary cells plus complementary cells until no hidden cell is determined.
+
+    For the first determined cell, the candidates are the published counts sharing a relation
+    with it (then relations of relations), preferred smallest non-zero first, zeros and column
+    Ns last; the first candidate whose suppression leaves the cell undetermined is taken (else
+    the first candidate: the next round continues from there).
+    """
     hidden = set(primary)
     for _ in range(len(known) + 1):
         determined = _determined(hidden, relations)
         if not determined:
             return hidden
-        pick = _candidate(min(determined), hidden, known, relations)
-        if pick is None:  # nothing left to hide around it (its total is public)
+        target = min(determined, key=lambda c: (c[0] < 0, c))
+        candidates = _candidates(target, hidden, known, relations)
+        if not candidates:  # nothing left to hide around it (its total is public)
             return hidden
+        pick = next(
+            (c for c in candidates if target not in _determined(hidden | {c}, relations, target)),
+            candidates[0],
+        )
         hidden.add(pick)
     return hidden
 
 
-def _candidate(
+def _candidates(
     target: Cell, hidden: set[Cell], known: Mapping[Cell, int], relations: Sequence[_Relation]
-) -> Cell | None:
-    """The smallest published non-zero count sharing a relation with ``target`` (widening
-    to relations of relations when those are exhausted); zeros last."""
+) -> list[Cell]:
+    """Published counts sharing a relation with ``target``, then relations of relations, each
+    ring in order of preference: smallest non-zero count first; zeros, then column Ns, last."""
     frontier = {target}
     seen: set[int] = set()
+    ordered: list[Cell] = []
     while frontier:
         pool: set[Cell] = set()
         reached: set[Cell] = set()
@@ -347,13 +421,16 @@ def _candidate(
             seen.add(i)
             pool.update(c for c in rel.cells if c not in hidden and c in known)
             reached.update(c for c in rel.cells if c in hidden)
-        if pool:
-            return min(pool, key=lambda c: (known[c] == 0, known[c], c[0], c[1]))
+        ordered += sorted(
+            pool - set(ordered), key=lambda c: (c[0] < 0, known[c] == 0, known[c], c)
+        )
         frontier = reached - frontier
-    return None
+    return ordered
 
 
-def _determined(hidden: set[Cell], relations: Sequence[_Relation]) -> list[Cell]:
+def _determined(
+    hidden: set[Cell], relations: Sequence[_Relation], only: Cell | None = None
+) -> list[Cell]:
     """Hidden cells whose value the relations fix: the cell's unit vector lies in the row
     space of the relations restricted to the hidden cells (published cells are constants)."""
     unknown = sorted(hidden)
@@ -373,7 +450,8 @@ def _determined(hidden: set[Cell], relations: Sequence[_Relation]) -> list[Cell]
     a = np.vstack(rows)
     rank = np.linalg.matrix_rank(a)
     eye = np.eye(len(unknown))
-    return [c for c, i in index.items() if np.linalg.matrix_rank(np.vstack([a, eye[i]])) == rank]
+    check = index.items() if only is None else [(only, index[only])]
+    return [c for c, i in check if np.linalg.matrix_rank(np.vstack([a, eye[i]])) == rank]
 
 
 def _header_label(
@@ -392,8 +470,10 @@ __all__ = [
     "check_min_cell",
     "parse_count",
     "primary_marker",
+    "shareable_tables",
     "suppress_medians",
     "suppress_response_table",
     "suppress_table",
     "suppression_note",
+    "write_shareable",
 ]

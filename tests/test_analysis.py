@@ -17,7 +17,12 @@ import pytest
 from typer.testing import CliRunner
 
 import captemstats
-from captemstats.analysis import InvalidRegistryError, StudyAnalysis, analyze
+from captemstats.analysis import (
+    GROUPING_EXCLUDED_LEVELS,
+    InvalidRegistryError,
+    StudyAnalysis,
+    analyze,
+)
 from captemstats.formatting import format_median, format_p
 from captemstats.prose import ProseNumbers, join_words
 from captemstats.published import load_published
@@ -52,12 +57,23 @@ def test_every_km_grouping_of_the_paper_is_computed(res: StudyAnalysis) -> None:
     for endpoint in ("pfs", "os"):
         for grouping in ("all", "line_group", "grade", "ki67_group", "primary_site"):
             sc = res.km(endpoint, grouping)
-            assert sum(sc.km.n.values()) == len(data)
+            assert sum(sc.km.n.values()) + sc.km.n_excluded == len(data)
             if grouping != "all":
-                assert set(sc.km.groups) == set(data[grouping].astype(str))
+                kept = data[grouping].astype(str)
+                kept = kept[~kept.isin(GROUPING_EXCLUDED_LEVELS.get(grouping, ()))]
+                assert set(sc.km.groups) == set(kept)
+                assert sc.km.n_excluded == len(data) - len(kept)
                 assert sc.logrank is not None and 0 <= sc.logrank.p_value <= 1
             else:
                 assert sc.logrank is None
+    # curves follow the paper's order, not the alphabet
+    assert res.km("pfs", "ki67_group").km.groups == ["<3", "3-20", "21-55"]
+    assert res.km("pfs", "primary_site").km.groups == [
+        "pancreas",
+        "gastrointestinal",
+        "lung",
+        "unknown",
+    ]
     with pytest.raises(KeyError, match="no survival analysis"):
         res.km("pfs", "nope")
 

@@ -642,7 +642,8 @@ def test_registry_summary_builds_characteristics_table(
     from captemstats.tables import characteristics_table
 
     _, summary = registry_summary
-    table = characteristics_table(summary)
+    # the plain gtsummary layout (no "Number" row, no yes-only blocks) whose rows this counts
+    table = characteristics_table(summary, blocks={}, number_row=False)
     shown = table.display_frame().astype("string").fillna("")
     headers = list(shown.columns)
     assert headers[-1] == "P value"

@@ -27,12 +27,28 @@ def analyze(
         typer.Option("--mapping", "-m", help="YAML column mapping for a center's own columns."),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("results"),
+    min_cell: Annotated[
+        int,
+        typer.Option(
+            "--min-cell",
+            min=0,
+            help="Export for sharing: the tables with counts below N suppressed ('<N' and "
+            "complementary cells); results.json and raw CSVs are not written. 0 = off.",
+        ),
+    ] = 0,
 ) -> None:
     """Validate, derive the cohort, classify responses, run the statistics; write the results."""
     from captemstats.analysis import InvalidRegistryError
     from captemstats.analysis import analyze as run_analysis
 
+    from captemstats.errors import CaptemError
+    from captemstats.privacy import check_min_cell, write_shareable
+
     err = Console(stderr=True, highlight=False)
+    try:
+        check_min_cell(min_cell)
+    except ValueError as exc:
+        raise CaptemError(f"--min-cell: {exc}") from None
     try:
         with err.status(f"Analysing {registry} ..."):
             result = run_analysis(registry, mapping=mapping)
@@ -40,7 +56,9 @@ def analyze(
         Console(highlight=False, width=None if sys.stdout.isatty() else 200).print(exc.report)
         err.print(f"[bold red]{exc}[/]")
         raise typer.Exit(1) from None
-    written = result.write(out)
+    written = write_shareable(result, out, min_cell) if min_cell else result.write(out)
+    if min_cell:
+        err.print(f"small-cell suppression on: counts below {min_cell} withheld")
     err.print(
         f"[green]analysed[/] {result.n} patients "
         f"({result.cohort.attrition.n_excluded} excluded of {result.cohort.attrition.n_input}); "

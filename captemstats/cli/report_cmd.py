@@ -64,6 +64,15 @@ def report(
         EngineChoice,
         typer.Option("--engine", help="auto: quarto when on PATH, else the built-in renderer."),
     ] = EngineChoice.AUTO,
+    min_cell: Annotated[
+        int,
+        typer.Option(
+            "--min-cell",
+            min=0,
+            help="Suppress counts below N (shown '<N', with complementary cells) for a shared "
+            "document; 0 = off (the manuscript default).",
+        ),
+    ] = 0,
 ) -> None:
     """Validate the registry, then render the manuscript with every number computed from it."""
     from captemstats.render.engine import normalise_formats
@@ -73,8 +82,11 @@ def report(
     try:
         wanted = normalise_formats(formats.split(","))
         qmd = _document(document)
+        _check_min_cell(min_cell)
         _validate(registry, mapping, out_console, err)
-        result = _render(qmd, registry, mapping, wanted, out, not no_cache, engine, err)
+        result = _render(
+            qmd, registry, mapping, wanted, out, not no_cache, engine, err, min_cell
+        )
     except CaptemError as exc:
         err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(2) from None
@@ -94,6 +106,15 @@ def _document(document: Path | None) -> Path:
             f"manuscript not found: {document} (run from the project folder or pass --document)"
         )
     return document.resolve()
+
+
+def _check_min_cell(min_cell: int) -> None:
+    from captemstats.privacy import check_min_cell
+
+    try:
+        check_min_cell(min_cell)
+    except ValueError as exc:
+        raise CaptemError(f"--min-cell: {exc}") from None
 
 
 def _validate(registry: Path, mapping: Path | None, out: Console, err: Console) -> None:
@@ -129,14 +150,19 @@ def _render(
     cache: bool,
     engine: EngineChoice,
     err: Console,
+    min_cell: int = 0,
 ) -> RenderResult:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from captemstats.render.engine import render_document
 
-    params: dict[str, str] = {"registry": str(registry.resolve())}
+    params: dict[str, str | int] = {"registry": str(registry.resolve())}
     if mapping is not None:
         params["mapping"] = str(mapping.resolve())
+    if min_cell:
+        # The document reads `min_cell` (default None: off) and passes it to
+        # captemstats.privacy.suppress_table; it states the threshold in its provenance block.
+        params["min_cell"] = min_cell
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),

@@ -25,7 +25,7 @@ def waterfall_figure(
     colors: Mapping[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
     ylabel: str = "Best change in sum of\ntarget lesions (%)",
-    xlabel: str = "Patients",
+    xlabel: str | None = None,
     clip: float | None = 100.0,
     title: str | None = None,
     width: float = DOUBLE_COLUMN,
@@ -42,6 +42,7 @@ def waterfall_figure(
     dropped silently.
 
     ``data`` is the RECIST engine's per-patient frame (or an object with ``to_frame()``).
+    The default x label states the number of bars ("Patients (n = 296)").
     """
     frame = require_columns(as_frame(data), (value, response), "waterfall_figure")
     change = pd.to_numeric(frame[value], errors="coerce").to_numpy(dtype="float64")
@@ -76,7 +77,7 @@ def waterfall_figure(
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_xlim(-1, max(len(change), 1))
         ax.set_xticks([])
-        ax.set_xlabel(xlabel)
+        ax.set_xlabel(xlabel if xlabel is not None else f"Patients (n = {len(change)})")
         ax.set_ylabel(ylabel)
         ax.spines["bottom"].set_visible(False)
         present = [c for c in _ordered(codes, RESPONSE_ORDER)]

@@ -142,8 +142,10 @@ def method_text(method: object) -> str:
         parts.append(f"{level:.0%} CI: {ci}" if level else f"CI: {ci}")
     ties = getattr(method, "ties", None)
     if ties:
-        parts.append(f"{'Efron' if ties == 'efron' else 'Breslow' if ties == 'breslow' else ties}"
-                     " method for ties")
+        parts.append(
+            f"{'Efron' if ties == 'efron' else 'Breslow' if ties == 'breslow' else ties}"
+            " method for ties"
+        )
     if getattr(method, "variance", None):
         parts.append(f"{method.variance} variance")  # type: ignore[attr-defined]
     if getattr(method, "continuity_correction", None):

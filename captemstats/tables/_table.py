@@ -19,6 +19,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from captemstats.tables._atomic import write_atomic
+from captemstats.tables._spreadsheet import neutralise_formulas
 
 #: Key columns every ``Table.data`` starts with.
 KEY_COLUMNS: tuple[str, str, str] = ("variable", "row_type", "label")
@@ -141,13 +142,19 @@ class Table:
         return self.data.rename(columns=self.headers())
 
     def to_csv(self, path: str | os.PathLike[str]) -> Path:
-        """Write :meth:`display_frame` as UTF-8 CSV, atomically (temp file, ``os.replace``)."""
-        return write_atomic(path, lambda tmp: self.display_frame().to_csv(tmp, index=False))
+        """Write :meth:`display_frame` as UTF-8 CSV, atomically (temp file, ``os.replace``).
+
+        Text that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab) is
+        written with a leading apostrophe (:mod:`captemstats.tables._spreadsheet`).
+        """
+        frame = neutralise_formulas(self.display_frame())
+        return write_atomic(path, lambda tmp: frame.to_csv(tmp, index=False, lineterminator="\n"))
 
     def to_excel(self, path: str | os.PathLike[str], *, sheet_name: str = "table") -> Path:
         """Write :meth:`display_frame` to an XLSX sheet plus a ``notes`` sheet (title, notes).
 
-        Written atomically (temp file, then ``os.replace``) with openpyxl.
+        Written atomically (temp file, then ``os.replace``) with openpyxl; formula-like text
+        is neutralised as in :meth:`to_csv` (openpyxl would store it as a live formula).
         """
         notes = pd.DataFrame(
             {
@@ -162,8 +169,9 @@ class Table:
 
         def write(tmp: Path) -> None:
             with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-                self.display_frame().to_excel(xl, sheet_name=sheet_name, index=False)
-                notes.to_excel(xl, sheet_name="notes", index=False)
+                body = neutralise_formulas(self.display_frame())
+                body.to_excel(xl, sheet_name=sheet_name, index=False)
+                neutralise_formulas(notes).to_excel(xl, sheet_name="notes", index=False)
 
         return write_atomic(path, write)
 

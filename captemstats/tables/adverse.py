@@ -37,10 +37,11 @@ def adverse_event_table(
     Counts come from :func:`captemstats.adverse.summarize_adverse_events` (a patient is
     counted once per term at the worst grade, CTCAE v4.0 reporting convention); percentages
     are of ``summary.denominator`` patients, stated in the default title (and in a footnote
-    when ``title`` is given, e.g. ``""`` for a manuscript whose caption is the title). A band column with any
-    patient is always shown — a grade 5 event is never hidden because ``columns`` omits it.
-    A last row gives the patients with any grade 3–4 event. ``zero_text`` prints empty cells
-    (the paper's "—"). Terms nobody had are kept unless ``include_unobserved`` is false.
+    when ``title`` is given, e.g. ``""`` for a manuscript whose caption is the title). A band
+    column with any patient is always shown — a grade 5 event is never hidden because
+    ``columns`` omits it. A last row gives the patients with any grade 3–4 event.
+    ``zero_text`` prints empty cells (the paper's "—"). Terms nobody had are kept unless
+    ``include_unobserved`` is false.
     """
     counts = summary.counts
     tidy = summary.to_frame().set_index(["term", "band"])

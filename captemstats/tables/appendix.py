@@ -10,9 +10,38 @@ from collections.abc import Sequence
 from typing import Any
 
 from captemstats.formatting import format_number, format_p
+from captemstats.tables._common import en_dash
 from captemstats.tables._table import Column, Footnote, Table, make_frame
 
 _QUANTITY_DIGITS = {"median (months)": 1, "hazard ratio": 2}
+
+#: Printed names of the reproduction frame's groupings (other values print as given).
+_GROUPINGS = {
+    "all": "",
+    "line_group": "treatment line",
+    "grade": "grade",
+    "ki67_group": "Ki-67",
+    "primary_site": "primary site",
+    "table3": "Table 3",
+}
+
+
+def _where(endpoint: str, grouping: str, group: str) -> str:
+    """ "PFS · treatment line 3+", "OS · all patients", "PFS · Table 3 · Gender (...)"."""
+    parts = [endpoint.upper()]
+    name = _GROUPINGS.get(grouping, grouping)
+    if grouping == "all":
+        parts.append("all patients")
+    elif grouping == "table3":
+        parts += [name, group] if group else [name]
+    else:
+        parts.append(f"{name} {group}".strip() if group else name)
+    return en_dash(" · ".join(p for p in parts if p))
+
+
+def _signed(text: str) -> str:
+    """A rounded difference without a negative zero ("-0.0" → "0.0")."""
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
 
 
 def attrition_table(attrition: Any, *, title: str = "Cohort derivation") -> Table:
@@ -56,9 +85,8 @@ def reproduction_table(
         quantity = str(r["quantity"])
         is_p = quantity == "log-rank P"
         digits = _QUANTITY_DIGITS.get(quantity, 3)
-        label = " · ".join(
-            str(x) for x in (r["endpoint"].upper(), r["grouping"], r["group"]) if str(x)
-        )
+        group = "" if str(r["group"]) in ("(all)", "all") else str(r["group"])
+        label = _where(str(r["endpoint"]), str(r["grouping"]), group)
         recomputed = (
             ("not computed" if r["recomputed"] != r["recomputed"] else format_p(r["recomputed"]))
             if is_p
@@ -68,14 +96,14 @@ def reproduction_table(
                 else format_number(r["recomputed"], digits)
             )
         )
-        diff = "" if is_p else format_number(r["difference"], digits)
+        diff = "" if is_p else _signed(format_number(r["difference"], digits))
         if diff == "NA":
             diff = ""
         rows.append(
             {
                 "variable": quantity,
                 "row_type": "stat",
-                "label": f"{quantity}: {label}",
+                "label": f"{quantity[:1].upper()}{quantity[1:]}: {label}",
                 "published": str(r["published"]),
                 "recomputed": recomputed,
                 "difference": diff,

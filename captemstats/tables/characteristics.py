@@ -219,7 +219,7 @@ def _group_sizes(frame: pd.DataFrame, order: Sequence[str]) -> dict[str, int]:
 
 
 def _block_item_label(label: str) -> str:
-    """"Previous somatostatin analogue" → "Somatostatin analogue" (the heading says it)."""
+    """ "Previous somatostatin analogue" → "Somatostatin analogue" (the heading says it)."""
     for prefix in ("Previous ", "Prior "):
         if label.startswith(prefix) and len(label) > len(prefix):
             rest = label[len(prefix) :]

@@ -78,7 +78,7 @@ def cox_terms(result: Any, *, references: Mapping[str, str] | None = None) -> pd
 
 
 def _with_comparison(label: str, comparison: str) -> str:
-    """"Gender" + "male vs. female" → "Gender (male vs. female)"; a label that already ends
+    """ "Gender" + "male vs. female" → "Gender (male vs. female)"; a label that already ends
     in parentheses takes the comparison inside them: "Prior surgery (curative; yes vs. no)"."""
     if label.endswith(")"):
         return f"{label[:-1]}; {comparison})"
@@ -112,7 +112,10 @@ def cox_table(
     (``result.method``: ties, variance, CI); and ``term_footnotes`` keyed by covariate
     column (default :data:`DEFAULT_TERM_FOOTNOTES`: what "subsequent therapies" are).
     """
-    models = {"pfs": cox_terms(pfs, references=references), "os": cox_terms(os, references=references)}
+    models = {
+        "pfs": cox_terms(pfs, references=references),
+        "os": cox_terms(os, references=references),
+    }
     order: list[str] = []
     label_of: dict[str, str] = {}
     column_of: dict[str, str] = {}
@@ -149,12 +152,14 @@ def cox_table(
         size = _model_size(result)
         if size:
             notes.append(Footnote(size, column=f"{key}_hr"))
-    if any(len(frame) > 1 for frame in models.values()):
+    kinds = {_model_kind(result) for result in (pfs, os)}
+    design = {
+        "multivariable": "Multivariable models: the terms of each endpoint were entered together",
+        "univariable": "Univariable models: one Cox model per variable and endpoint",
+    }
+    if len(kinds) == 1 and (kind := kinds.pop()) in design:
         notes.append(
-            Footnote(
-                "Multivariable models: the terms of each endpoint were entered together; "
-                "HR > 1 means a higher hazard for the first-named level."
-            )
+            Footnote(f"{design[kind]}; HR > 1 means a higher hazard for the first-named level.")
         )
     by_column = DEFAULT_TERM_FOOTNOTES if term_footnotes is None else term_footnotes
     for i, term in enumerate(order):
@@ -174,12 +179,41 @@ def cox_table(
     )
 
 
+def _parts(result: Any) -> list[Any]:
+    """The single models of a result: a ``CoxResultCollection``'s ``results`` or itself."""
+    inner = getattr(result, "results", None)
+    return list(inner) if isinstance(inner, list | tuple) else [result]
+
+
+def _model_kind(result: Any) -> str:
+    """ "univariable" (a collection of one-term models), "multivariable" (one model with
+    several terms) or "" (a single term)."""
+    parts = _parts(result)
+    if len(parts) > 1:
+        return "univariable"
+    return "multivariable" if len(result.to_frame()) > 1 else ""
+
+
+def _count_text(values: list[int], noun: str) -> str:
+    """ "283 patients" or, when the models differ, "283–308 patients"."""
+    lo, hi = min(values), max(values)
+    return f"{lo} {noun}" if lo == hi else f"{lo}–{hi} {noun}"
+
+
 def _model_size(result: Any) -> str:
-    """"283 patients, 258 events; 25 with a missing covariate excluded." ("" if unknown)."""
-    n, events = getattr(result, "n", None), getattr(result, "n_events", None)
-    if is_missing(n) or is_missing(events) or not isinstance(n, int | float):
+    """ "283 patients, 258 events; 25 patients with a missing covariate excluded." for a
+    model; the range over the models of a collection ("per model"); "" if unrecorded."""
+    parts = _parts(result)
+    ns = [getattr(r, "n", None) for r in parts]
+    events = [getattr(r, "n_events", None) for r in parts]
+    if any(not isinstance(x, int | float) or is_missing(x) for x in (*ns, *events)):
         return ""
-    text = f"{int(n)} patients, {int(events)} events"  # type: ignore[arg-type]
+    text = (
+        f"{_count_text([int(x) for x in ns], 'patients')}, "  # type: ignore[arg-type]
+        f"{_count_text([int(x) for x in events], 'events')}"  # type: ignore[arg-type]
+    )
+    if len(parts) > 1:
+        return text + " per model."
     excluded = getattr(result, "n_excluded", None)
     if isinstance(excluded, int | float) and not is_missing(excluded) and int(excluded) > 0:
         k = int(excluded)
@@ -191,9 +225,10 @@ def _methods(*results: Any) -> list[str]:
     """Distinct method descriptions recorded on the results (MethodInfo or text)."""
     seen: list[str] = []
     for result in results:
-        text = method_text(getattr(result, "method", None))
-        if text and text not in seen:
-            seen.append(text)
+        for part in _parts(result):
+            text = method_text(getattr(part, "method", None))
+            if text and text not in seen:
+                seen.append(text)
     return seen
 
 

@@ -141,8 +141,7 @@ def _evaluable_note(n_evaluable: int, n_treated: int | None) -> str:
     missing = int(n_treated) - int(n_evaluable)
     if missing < 0:
         raise ValueError(
-            f"response_table: n_treated = {n_treated} is below the {n_evaluable} evaluable "
-            "patients"
+            f"response_table: n_treated = {n_treated} is below the {n_evaluable} evaluable patients"
         )
     return f"{rule} ({missing} of {int(n_treated)} patients)."
 

@@ -121,4 +121,3 @@ def _medians(km: Any, groups: Sequence[str]) -> dict[str, Any]:
     from captemstats.figures.km import median_of
 
     return {g: median_of(km, g) for g in groups}
-
