@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from captemstats._version import __version__
-from captemstats.errors import CaptemError
+from captemstats.errors import AnalysisError, CaptemError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -339,6 +340,15 @@ def _csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
     return write
 
 
+@contextmanager
+def _naming(what: str) -> Iterator[None]:
+    """Prefix an :class:`AnalysisError` with the analysis step it came from."""
+    try:
+        yield
+    except AnalysisError as exc:
+        raise AnalysisError(f"{what} cannot be estimated: {exc}") from exc
+
+
 def _grouping_levels(data: pd.DataFrame, grouping: str) -> pd.Series[Any]:
     """The grouping column as an ordered categorical (print order of ``schema.LABELS``, so
     curves, legends and tables follow the paper's order), excluded levels set missing."""
@@ -501,21 +511,23 @@ def analyze(
             survival[(endpoint, grouping)] = SurvivalComparison(endpoint, grouping, km, test)
 
     covs = list(table3_covariates().values())
-    cox = {
-        e: cox_ph(data, t, ev, covs, conf_level=conf_level) for e, (t, ev, _) in ENDPOINTS.items()
-    }
-    cox_uni = {
-        e: univariable_cox(data, t, ev, covs, conf_level=conf_level)
-        for e, (t, ev, _) in ENDPOINTS.items()
-    }
-    cox_cluster = {
-        e: cox_ph(data, t, ev, covs, cluster="center", conf_level=conf_level)
-        for e, (t, ev, _) in ENDPOINTS.items()
-    }
+    cox: dict[str, CoxResult] = {}
+    cox_uni: dict[str, CoxResultCollection] = {}
+    cox_cluster: dict[str, CoxResult] = {}
+    zph: dict[str, ZphResult] = {}
+    for e, (t, ev, label) in ENDPOINTS.items():
+        # A model the data cannot support (e.g. a small centre's export) stops the analysis
+        # with a message naming the model, never a bare numerical error.
+        with _naming(f"Table 3 Cox model of {label.lower()}"):
+            cox[e] = cox_ph(data, t, ev, covs, conf_level=conf_level)
+            # Proportional-hazards check beside each model (R cox.zph, KM transform).
+            zph[e] = cox_zph(cox[e])
+        with _naming(f"univariable Cox models of {label.lower()}"):
+            cox_uni[e] = univariable_cox(data, t, ev, covs, conf_level=conf_level)
+        with _naming(f"cluster-robust Cox model of {label.lower()}"):
+            cox_cluster[e] = cox_ph(data, t, ev, covs, cluster="center", conf_level=conf_level)
     # The paper's follow-up (diagnosis to last contact or death) and, for reference, the
     # reverse Kaplan–Meier median from the start of CAPTEM (Schemper & Smith 1996).
-    # Proportional-hazards check beside each Table 3 model (R cox.zph, KM transform).
-    zph = {e: cox_zph(r) for e, r in cox.items()}
     followup = {
         "observed": observed_followup(data["followup_months"], event=data["os_event"], dropna=True),
         "reverse_km": reverse_km_followup(

@@ -229,3 +229,11 @@ def test_table1_rows_follow_the_paper(res: StudyAnalysis) -> None:
     cat = f[f["level"].notna()]
     wide = cat.pivot_table(index=["variable", "level"], columns="group", values="n", aggfunc="sum")
     assert (wide[["1", "2", "3+"]].sum(axis=1) == wide["all"]).all()
+
+
+def test_a_model_the_data_cannot_support_is_named() -> None:
+    from captemstats.errors import AnalysisError
+
+    # eight patients: Table 3's nine-term model is not estimable
+    with pytest.raises(AnalysisError, match="Table 3 Cox model of progression-free survival"):
+        analyze(Path(__file__).parent / "data" / "valid")

@@ -219,7 +219,7 @@ def test_table1_counts_tests_and_layout(tables: dict[str, Table], res: Any) -> N
     assert overall == "all"
     ids = {g: ("all" if g == overall else g) for g in sizes}
     # the paper's Number row, then the column headers state the same N
-    number = _rows(table, "n", "stat").iloc[0]
+    number = _rows(table, "n", "label").iloc[0]
     for g, n in sizes.items():
         assert str(number[ids[g]]) == _n_pct(n, 100.0 * n / sizes[overall])
         assert f"(n = {n})" in table.headers()[ids[g]]

@@ -130,7 +130,8 @@ def characteristics_table(
     var_notes: list[Footnote] = []
     if number_row and overall is not None and overall in group_n:
         total = group_n[overall]
-        number = {"variable": "n", "row_type": "stat", "label": "Number of patients, n (%)"}
+        # a top-level row (not indented under a heading), hence row_type "label"
+        number = {"variable": "n", "row_type": "label", "label": "Number of patients, n (%)"}
         for g in order:
             if g in group_n:
                 number[ids[g]] = n_pct(group_n[g], 100.0 * group_n[g] / total)

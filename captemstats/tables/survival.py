@@ -84,7 +84,8 @@ def survival_summary_table(
         for g in groups:
             row = {
                 "variable": grouping,
-                "row_type": "stat" if single else "level",
+                # a single-group row (all patients) stands at the top level, unindented
+                "row_type": "label" if single else "level",
                 "label": names.get(g, heading if single else g),
                 "n": str(int(n0[g])),
             }
