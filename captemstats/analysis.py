@@ -46,7 +46,8 @@ if TYPE_CHECKING:
     from captemstats.survival.zph import ZphResult
     from captemstats.validation.report import ValidationReport
 
-#: Version of the ``results.json`` layout; bump on any incompatible change.
+#: Version of the ``results.json`` layout; bump on any incompatible change. The layout is
+#: documented as a JSON Schema in ``captemstats/resources/results/results.schema.json``.
 RESULTS_SCHEMA_VERSION = "1.0"
 
 #: Survival endpoints: name -> (time column, event column, label).

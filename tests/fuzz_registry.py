@@ -10,6 +10,8 @@ non-UTF-8 bytes). Every mutant states what must happen:
 
 * ``same``: it loads, validates without error and gives typed tables equal to the original
   (so the analysis, a deterministic function of them, is the same);
+* ``warn`` (an adverse-events table with a header and no rows, which a registry may truly
+  have): it loads with a warning naming the table;
 * ``refuse``: reading raises :class:`~captemstats.errors.RegistryReadError` naming the file,
   or validation reports an error naming the mutated place (table, line, column).
 
@@ -104,12 +106,12 @@ class Mutant:
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # unchanged | refused | traceback | silent | unnamed | false_refusal
+    status: str  # unchanged | refused | warned | traceback | silent | unnamed | false_refusal
     detail: str = ""
 
     @property
     def ok(self) -> bool:
-        return self.status in ("unchanged", "refused")
+        return self.status in ("unchanged", "refused", "warned")
 
 
 _BASELINE: dict[str, pd.DataFrame] | None = None
@@ -153,7 +155,7 @@ def classify(mutant: Mutant, folder: Path) -> Outcome:
         registry = read_registry(folder)
         report = registry.validate()
     except RegistryReadError as exc:
-        if e.kind == "same":
+        if e.kind in ("same", "warn"):
             return Outcome("false_refusal", str(exc))
         file = f"{e.table}.csv" if e.table else ""
         named = file in str(exc) or (e.column is not None and e.column in str(exc))
@@ -166,8 +168,11 @@ def classify(mutant: Mutant, folder: Path) -> Outcome:
         diff = _same_tables(registry)
         if e.kind == "same" and not diff:
             return Outcome("unchanged")
+        warned = report.frame[report.frame["table"] == e.table]
+        if e.kind == "warn" and len(warned):
+            return Outcome("warned", str(warned["message"].iloc[0]))
         return Outcome("silent", diff or f"expected refusal: {e.what}")
-    if e.kind == "same":
+    if e.kind in ("same", "warn"):
         return Outcome("false_refusal", report.to_frame().head(5).to_string())
     if _named(report.frame, e):
         return Outcome("refused")
@@ -483,11 +488,13 @@ def b_extra_field(draw: Draw, m: Mutant) -> None:
 
 def b_empty_table(draw: Draw, m: Mutant) -> None:
     name = draw(st.sampled_from(("patients", "adverse_events")))
+    kind = "refuse"
     if draw(st.booleans()):
         m.raw_bytes[name] = draw(st.sampled_from([b"", b"\n\n", b"\xef\xbb\xbf"]))
     else:
         m.tables[name].rows = []
-    m.expect = Expectation("refuse", name, None, None, f"empty {name}")
+        kind = "warn" if name == "adverse_events" else "refuse"
+    m.expect = Expectation(kind, name, None, None, f"empty {name}")
     m.steps.append(f"empty table {name}")
 
 

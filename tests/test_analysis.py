@@ -12,6 +12,7 @@ import re
 import shutil
 from pathlib import Path
 
+import jsonschema
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -19,6 +20,7 @@ from typer.testing import CliRunner
 import captemstats
 from captemstats.analysis import (
     GROUPING_EXCLUDED_LEVELS,
+    RESULTS_SCHEMA_VERSION,
     InvalidRegistryError,
     StudyAnalysis,
     analyze,
@@ -31,6 +33,7 @@ from captemstats.reproduction import compare_with_published
 ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = ROOT / "data" / "registry"
 INVALID = Path(__file__).parent / "data" / "invalid"
+RESULTS_SCHEMA = ROOT / "captemstats" / "resources" / "results" / "results.schema.json"
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +117,8 @@ def test_results_json_is_versioned_and_free_of_identifiers(
         written
     )
     doc = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
-    assert doc["schema_version"] == "1.0"
+    assert doc["schema_version"] == RESULTS_SCHEMA_VERSION
+    jsonschema.validate(doc, json.loads(RESULTS_SCHEMA.read_text(encoding="utf-8")))
     assert doc["cohort"]["n"] == res.n
     assert doc["attrition"]["n_input"] == res.cohort.attrition.n_input
     km = {(s["endpoint"], s["grouping"]): s for s in doc["survival"]}

@@ -28,6 +28,8 @@ RULES: dict[str, tuple[str, str]] = {
     "wrong_type": ("error", "a cell is not a valid date / number / whole number / yes-no"),
     "unknown_code": ("error", "a category cell holds a code the data model does not define"),
     "missing_value": ("error", "a required cell is empty"),
+    "empty_table": ("error", "the patients table has no data rows"),
+    "no_adverse_events": ("warning", "the adverse-events table has no data rows"),
     "out_of_range": ("error", "a value outside the column's allowed range"),
     "ki67_range": ("error", "Ki-67 outside 0-100 %"),
     "cycles_negative": ("error", "a negative number of CAPTEM cycles"),
@@ -402,7 +404,26 @@ def lesions(ctx: Context) -> Iterator[pd.DataFrame]:
     )
 
 
+def empty_tables(ctx: Context) -> Iterator[pd.DataFrame]:
+    """A patients table without rows (nothing to analyse) is an error; an adverse-events table
+    without rows is a warning (records lost on export, or truly no event?)."""
+    for t, rule in ((ctx.patients, "empty_table"), (ctx.adverse_events, "no_adverse_events")):
+        if len(t.frame) or t.file is None:
+            continue
+        row = {c: None for c in PROBLEM_COLUMNS}
+        row.update(
+            severity=RULES[rule][0],
+            table=t.spec.name,
+            file=t.file,
+            line=1,
+            rule=rule,
+            message=f"{t.file} has a header but no data rows",
+        )
+        yield pd.DataFrame([row], columns=list(PROBLEM_COLUMNS))
+
+
 ALL_RULES: tuple[Rule, ...] = (
+    empty_tables,
     missing_values,
     ranges,
     duplicates,
