@@ -421,9 +421,7 @@ def _candidates(
             seen.add(i)
             pool.update(c for c in rel.cells if c not in hidden and c in known)
             reached.update(c for c in rel.cells if c in hidden)
-        ordered += sorted(
-            pool - set(ordered), key=lambda c: (c[0] < 0, known[c] == 0, known[c], c)
-        )
+        ordered += sorted(pool - set(ordered), key=lambda c: (c[0] < 0, known[c] == 0, known[c], c))
         frontier = reached - frontier
     return ordered
 

@@ -84,9 +84,7 @@ def report(
         qmd = _document(document)
         _check_min_cell(min_cell)
         _validate(registry, mapping, out_console, err)
-        result = _render(
-            qmd, registry, mapping, wanted, out, not no_cache, engine, err, min_cell
-        )
+        result = _render(qmd, registry, mapping, wanted, out, not no_cache, engine, err, min_cell)
     except CaptemError as exc:
         err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(2) from None

@@ -399,12 +399,13 @@ def cox_ph(
         conf_level=conf_level,
         ties=ties,
         variance=variance,
-        software_equivalent="R survival::coxph(ties='"
-        + ties
-        + "'"
-        + (", cluster=)" if cluster else "")
-        + (" + strata()" if strata else "")
-        + ")",
+        software_equivalent=(
+            "R survival::coxph(Surv(time, event) ~ terms"
+            + (f" + strata({strata})" if strata else "")
+            + f", ties = '{ties}'"
+            + (f", cluster = {cluster}" if cluster else "")
+            + ")"
+        ),
         notes=("likelihood-ratio test assumes independence within clusters",) if cluster else (),
     )
     del pd
