@@ -68,7 +68,7 @@ def _split(x: str) -> list[str]:
 def dataset(name: str) -> tuple[dict[str, str], pd.DataFrame]:
     """The dataset as make_reference.R prepares it: .time, .event (0/1) and g (group)."""
     cfg = next(c for c in _config() if c["name"] == name)
-    d = pd.read_csv(REF / f"{name}.csv")
+    d = pd.read_csv(REF / f"{cfg.get('data') or name}.csv")  # `data`: another row's file
     d[".time"] = d[cfg["time"]]
     d[".event"] = (d[cfg["event"]] == float(cfg["event_value"])).astype(int)
     if cfg["group"]:

@@ -21,6 +21,8 @@
 #   at_risk_times ';'-separated times for numbers at risk (summary(..., extend = TRUE))
 #   cat_tests    ';'-separated `row~col` pairs: chisq.test(correct = FALSE) and fisher.test
 #   cont_tests   ';'-separated `value~group`: wilcox.test (2 groups) or kruskal.test
+#   data         optional: read <data>.csv instead of <name>.csv (e.g. a second endpoint of
+#                the same data set: captem_synthetic_os reads captem_synthetic.csv)
 #
 # Output: <name>_reference.csv, long format with columns
 #   analysis, group, term, stat, value      (value printed with 17 significant digits)
@@ -90,7 +92,8 @@ for (k in seq_len(nrow(config))) {
     d <- eval(parse(text = cfg$source))
     write.csv(d, paste0(name, ".csv"), row.names = FALSE, na = "")
   }
-  d <- read.csv(paste0(name, ".csv"), stringsAsFactors = FALSE)
+  file <- if (!is.null(cfg$data) && cfg$data != "") cfg$data else name
+  d <- read.csv(paste0(file, ".csv"), stringsAsFactors = FALSE)
   d$.time <- d[[cfg$time]]
   d$.event <- as.integer(d[[cfg$event]] == as.numeric(cfg$event_value))
   has_group <- cfg$group != ""
