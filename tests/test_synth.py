@@ -16,6 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from typer.testing import CliRunner
 
 from captemstats.audit import audit_published, resolve
@@ -33,6 +36,7 @@ from captemstats.synth import (
     generate_registry,
     write_registry,
 )
+from captemstats.synth import _columns as cols
 from captemstats.synth.targets import (
     AE_BANDS,
     BOR_CODES,
@@ -412,3 +416,101 @@ def test_cli_bad_arguments_give_messages(
     assert message in result.output
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+# --------------------------------------------------------------------------- columnar helpers
+# (the fast paths of the generator must give exactly what the plain pandas/numpy calls give)
+@st.composite
+def _sort_keys(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    n = draw(st.integers(0, 60))
+    k = draw(st.integers(1, 3))
+    # narrow ranges give ties; 2**40-wide ones force the packed-stable and lexsort paths
+    bound = draw(st.sampled_from([2, 5, 1000, 2**40]))
+    return tuple(
+        draw(hnp.arrays(np.int64, n, elements=st.integers(-bound, bound))) for _ in range(k)
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(_sort_keys())
+def test_lexsort_order_is_numpy_lexsort(keys: tuple[np.ndarray, ...]) -> None:
+    got = cols.lexsort_order(keys)
+    want = np.lexsort(keys) if keys[0].size else np.zeros(0, dtype=np.int64)
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(
+    ("spans", "path"),
+    [((3, 5), "packed + row"), ((2**30, 2**25), "packed, stable"), ((2**40, 2**40), "lexsort")],
+)
+def test_lexsort_order_every_path(spans: tuple[int, ...], path: str) -> None:
+    rng = np.random.default_rng(5)
+    keys = tuple(rng.integers(0, s, 500) for s in spans)
+    keys = (keys[0], keys[1] // 7 * 7)  # ties in the primary key
+    np.testing.assert_array_equal(cols.lexsort_order(keys), np.lexsort(keys), err_msg=path)
+
+
+def _old_text(values: tuple[str, ...], codes: np.ndarray) -> pd.Series:
+    """How the generator built text columns before (object array -> ``string``)."""
+    arr = np.asarray([*values, None], dtype=object)[np.where(codes < 0, len(values), codes)]
+    return pd.Series(arr, dtype="string")
+
+
+@settings(max_examples=50, deadline=None)
+@given(hnp.arrays(np.int64, st.integers(0, 40), elements=st.integers(-1, 2)))
+def test_coded_text_to_pandas_and_arrow(codes: np.ndarray) -> None:
+    import pyarrow as pa
+
+    c = cols.text(("b", "a", "lymph node"), codes)
+    got = pd.Series(c.to_pandas())
+    pd.testing.assert_series_equal(got, _old_text(c.values, codes), check_exact=True)
+    assert c.to_arrow().equals(pa.array(got.array, type=pa.string()))
+    assert c.matches(got.array)
+
+
+def test_coded_text_matches_only_the_same_text() -> None:
+    c = cols.text(("x", "y"), np.array([0, 1, -1, 1]))
+    arr = c.to_pandas()
+    assert c.matches(arr)
+    changed = arr.copy()
+    changed[1] = "x"
+    assert not c.matches(changed)
+    filled = arr.copy()
+    filled[2] = "x"  # text where the codes say missing
+    assert not c.matches(filled)
+    emptied = arr.copy()
+    emptied[0] = pd.NA  # missing where the codes say text
+    assert not c.matches(emptied)
+    assert not c.matches(arr[:3])
+    assert not c.matches(pd.array(["x", "y", None, "y"], dtype="object"))
+
+
+def test_parquet_from_codes_is_the_pandas_conversion(
+    tmp_path: Path, small: SyntheticRegistry
+) -> None:
+    """write_registry's Parquet is byte-identical to pq.write_table(pa.Table.from_pandas(...)),
+    and a frame changed after generation is written as changed, not from stale codes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    assert small.coded_text["lesions"].keys() >= {"patient_id", "organ", "measurement_status"}
+    paths = write_registry(small, tmp_path / "fast", format="parquet")
+    for name, frame in small.tables.items():
+        ref = tmp_path / f"{name}.ref.parquet"
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), ref)
+        assert paths[name].read_bytes() == ref.read_bytes(), name
+    lesions = small.lesions.copy()
+    lesions.loc[0, "organ"] = "brain"
+    edited = SyntheticRegistry(
+        small.patients,
+        lesions,
+        small.adverse_events,
+        small.seed,
+        small.n_patients,
+        small.n_ineligible,
+        small.targets_source,
+        coded_text=small.coded_text,
+    )
+    paths = write_registry(edited, tmp_path / "edited", format="parquet")
+    back = pq.read_table(paths["lesions"]).column("organ").to_pylist()
+    assert back[0] == "brain" and back[1:] == small.lesions["organ"].iloc[1:].tolist()

@@ -30,6 +30,7 @@ import pandas as pd
 
 from captemstats._version import __version__
 from captemstats.schema import CTCAE_TERMS, TABLES, TableSpec
+from captemstats.synth import _columns as cols
 from captemstats.synth import characteristics as chars
 from captemstats.synth.adverse import generate_events
 from captemstats.synth.allocate import FloatArray, IntArray
@@ -94,6 +95,12 @@ class SyntheticRegistry:
     n_ineligible: int
     targets_source: str
     calibration: dict[str, Any] = field(default_factory=dict)
+    #: Text columns of the tables as integer codes (table -> column -> codes), from which
+    #: :func:`write_registry` writes Parquet without converting Python strings; a column is
+    #: taken from its codes only while the frame still holds exactly that text.
+    coded_text: dict[str, dict[str, cols.CodedText]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -126,9 +133,8 @@ def _tick(progress: Progress | None, stage: str, fraction: float) -> None:
         progress(stage, fraction)
 
 
-def _idx(values: Sequence[str] | npt.NDArray[np.object_], codes: IntArray) -> pd.Series:
-    arr = np.asarray(values, dtype=object)[codes]
-    return pd.Series(arr, dtype="string")
+def _idx(values: Sequence[str], codes: IntArray) -> pd.api.extensions.ExtensionArray:
+    return cols.text(values, codes).to_pandas()
 
 
 def _model_covariates(cat: dict[str, IntArray], age: FloatArray) -> FloatArray:
@@ -331,23 +337,31 @@ def generate_registry(
     de_novo = rng.random(n) < 0.4
     met_gap = np.where(de_novo, 0.0, np.floor(gap * rng.uniform(0.1, 1.0, n)))
 
-    day = np.timedelta64(1, "D")
-    diagnosis = start - gap.astype(np.int64) * day
+    # --- tables ----------------------------------------------------------------------------------
+    # columns are built typed from integer codes and whole days since 1970-01-01; the random
+    # draws below keep their order (center, birth date, Ki-67, SSA, subsequent therapy)
+    day0 = start.astype(np.int64)
+    center = _centers(rng, n)
+    birth = day0 - np.floor(age * 365.25 + rng.uniform(30, 330, n)).astype(np.int64)
+    ki67 = chars.ki67_values(rng, cat["ki67_group"])
+    concomitant = rng.random(n) < np.where(line == 0, 0.6, 0.4)
+    subsequent = (prog_t + rng.integers(21, 61, n)).astype(np.int64)
+    diagnosis = day0 - gap.astype(np.int64)
+    reason = np.select([ne, progressed, died, admin - window_end < 180], [0, 1, 2, 3], default=4)
     patients = pd.DataFrame(
         {
-            "center": _idx([f"C{i:02d}" for i in range(1, 35)], _centers(rng, n)),
+            "center": _idx([f"C{i:02d}" for i in range(1, 35)], center),
             "sex": _idx(TABLE1_LEVELS["sex"], cat["sex"]),
             "age": age,
-            "birth_date": start
-            - np.floor(age * 365.25 + rng.uniform(30, 330, n)).astype(np.int64) * day,
-            "ecog": cat["ecog"],
-            "comorbidity": cat["comorbidity"] == 0,
+            "birth_date": cols.dates(birth),
+            "ecog": cols.integers(cat["ecog"]),
+            "comorbidity": cols.booleans(cat["comorbidity"] == 0),
             "primary_site": _idx(TABLE1_LEVELS["primary_site"], cat["primary_site"]),
             "grade": _idx(TABLE1_LEVELS["grade"], cat["grade"]),
-            "ki67": chars.ki67_values(rng, cat["ki67_group"]),
+            "ki67": ki67,
             "metastatic_sites": _idx(TABLE1_LEVELS["metastatic_sites"], sites),
             **{
-                v: cat[v] == 0
+                v: cols.booleans(cat[v] == 0)
                 for v in (
                     "prior_curative_surgery",
                     "prior_ssa",
@@ -358,81 +372,97 @@ def generate_registry(
                     "prior_locoregional",
                 )
             },
-            "diagnosis_date": diagnosis,
-            "metastatic_date": diagnosis + met_gap.astype(np.int64) * day,
-            "captem_start_date": start,
-            "line": _lines(rng, line, cat),
-            "cycles": cycles.astype(np.int64),
-            "capecitabine": True,
-            "temozolomide": True,
-            "concomitant_ssa": rng.random(n) < np.where(line == 0, 0.6, 0.4),
-            "dose_reduction": cat["dose_reduction"] == 0,
-            "drug_holiday": cat["drug_holiday"] == 0,
-            "treatment_interruption": interruption,
+            "diagnosis_date": cols.dates(diagnosis),
+            "metastatic_date": cols.dates(diagnosis + met_gap.astype(np.int64)),
+            "captem_start_date": cols.dates(day0),
+            "line": cols.integers(_lines(rng, line, cat)),
+            "cycles": cols.integers(cycles.astype(np.int64)),
+            "capecitabine": cols.booleans(True, n),
+            "temozolomide": cols.booleans(True, n),
+            "concomitant_ssa": cols.booleans(concomitant),
+            "dose_reduction": cols.booleans(cat["dose_reduction"] == 0),
+            "drug_holiday": cols.booleans(cat["drug_holiday"] == 0),
+            "treatment_interruption": cols.booleans(interruption),
             "discontinuation_reason": _idx(
-                ("toxicity", "progression", "death", "ongoing", "completed"),
-                np.select(
-                    [ne, progressed, died, admin - window_end < 180],
-                    [0, 1, 2, 3],
-                    default=4,
-                ),
+                ("toxicity", "progression", "death", "ongoing", "completed"), reason
             ),
-            "progression_date": pd.Series(start + prog_t.astype(np.int64) * day).where(progressed),
-            "death_date": pd.Series(start + death_t.astype(np.int64) * day).where(died),
-            "last_followup_date": start + window_end.astype(np.int64) * day,
-            "subsequent_therapy_date": pd.Series(
-                start + (prog_t + rng.integers(21, 61, n)).astype(np.int64) * day
-            ).where(progressed & (prog_t + 60 < window_end)),
-            "tumour_type": "NET",
-            "regular_followup": True,
-            "evaluable_disease": True,
-        }
+            "progression_date": cols.dates(day0 + prog_t.astype(np.int64), progressed),
+            "death_date": cols.dates(day0 + death_t.astype(np.int64), died),
+            "last_followup_date": cols.dates(day0 + window_end.astype(np.int64)),
+            "subsequent_therapy_date": cols.dates(
+                day0 + subsequent, progressed & (prog_t + 60 < window_end)
+            ),
+            "tumour_type": _idx(("NET",), np.zeros(n, dtype=np.int64)),
+            "regular_followup": cols.booleans(True, n),
+            "evaluable_disease": cols.booleans(True, n),
+        },
+        copy=False,
     )
     _tick(progress, "ineligible patients", 0.90)
-    patients["_patient"] = np.arange(n)
     inel = _ineligible(rng, patients, n_ineligible, ineligible_kinds)
-    allp = pd.concat([patients, inel], ignore_index=True)
+    allp = pd.concat([patients, inel], ignore_index=True) if len(inel) else patients
     # shuffle row order, then number the ids in that order
     perm = rng.permutation(len(allp))
-    allp = allp.iloc[perm].reset_index(drop=True)
+    allp = allp.take(perm)
+    allp.index = pd.RangeIndex(len(allp))
     width = max(4, len(str(len(allp))))
-    ids = np.array([f"P{i:0{width}d}" for i in range(1, len(allp) + 1)], dtype=object)
-    # row of each generated patient in the final table; the ids all have one width, so their
-    # text order is this row order and the tables can be sorted on integer keys
+    ids = tuple(f"P{i:0{width}d}" for i in range(1, len(allp) + 1))
+    # row of each generated patient (eligible ones first, then the ineligible copies) in the
+    # final table; the ids all have one width, so their text order is this row order and the
+    # tables can be sorted on integer keys
     row_of = np.empty(len(allp), dtype=np.int64)
-    row_of[allp["_patient"].to_numpy()] = np.arange(len(allp))
-    allp.insert(0, "patient_id", pd.Series(ids, dtype="string"))
+    row_of[perm] = np.arange(len(allp))
+    coded: dict[str, dict[str, cols.CodedText]] = {
+        "patients": {"patient_id": cols.text(ids, np.arange(len(allp)))}
+    }
+    allp.insert(0, "patient_id", pd.Series(coded["patients"]["patient_id"].to_pandas()))
 
     # lesions and events sorted by (patient_id, assessment_date, lesion_id) and
     # (patient_id, term, grade): text keys as their ranks in sorted order
     lesion_rank = _text_rank(LESION_IDS)
-    o = np.lexsort((lesion_rank[les.lesion_id], les.day, row_of[les.patient]))
+    o = cols.lexsort_order((lesion_rank[les.lesion_id], les.day, row_of[les.patient]))
     lp = les.patient[o]
+    coded["lesions"] = {
+        "patient_id": cols.text(ids, row_of[lp]),
+        "lesion_id": cols.text(LESION_IDS, les.lesion_id[o]),
+        "role": cols.text(ROLES, les.role[o]),
+        "organ": cols.text(ORGANS, les.organ[o]),
+        "measurement_status": cols.text(MEASUREMENT, les.measurement_status[o]),
+        "non_target_status": cols.text(NON_TARGET, les.non_target_status[o]),
+    }
+    lt = {k: c.to_pandas() for k, c in coded["lesions"].items()}
     lesions = pd.DataFrame(
         {
-            "patient_id": _idx(ids, row_of[lp]),
-            "assessment_date": start[lp] + les.day[o] * day,
-            "lesion_id": _idx(LESION_IDS, les.lesion_id[o]),
-            "role": _idx(ROLES, les.role[o]),
-            "organ": _idx(ORGANS, les.organ[o]),
-            "nodal": les.nodal[o],
+            "patient_id": lt["patient_id"],
+            "assessment_date": cols.dates(day0[lp] + les.day[o]),
+            "lesion_id": lt["lesion_id"],
+            "role": lt["role"],
+            "organ": lt["organ"],
+            "nodal": cols.booleans(les.nodal[o]),
             "diameter_mm": les.diameter_mm[o],
-            "measurement_status": _opt(MEASUREMENT, les.measurement_status[o]),
-            "non_target_status": _opt(NON_TARGET, les.non_target_status[o]),
-        }
+            "measurement_status": lt["measurement_status"],
+            "non_target_status": lt["non_target_status"],
+        },
+        copy=False,
     )
+    del lt
     terms = _ae_terms(targets)
-    o = np.lexsort((ev.grade, _text_rank(terms)[ev.term], row_of[ev.patient]))
+    o = cols.lexsort_order((ev.grade, _text_rank(terms)[ev.term], row_of[ev.patient]))
     ep = ev.patient[o]
+    coded["adverse_events"] = {
+        "patient_id": cols.text(ids, row_of[ep]),
+        "term": cols.text(terms, ev.term[o]),
+    }
     events = pd.DataFrame(
         {
-            "patient_id": _idx(ids, row_of[ep]),
-            "term": _idx(terms, ev.term[o]),
-            "grade": ev.grade[o],
-            "onset_date": start[ep] + onset[o].astype(np.int64) * day,
-            "led_to_interruption": ev.led_to_interruption[o],
-            "led_to_discontinuation": False,
-        }
+            "patient_id": coded["adverse_events"]["patient_id"].to_pandas(),
+            "term": coded["adverse_events"]["term"].to_pandas(),
+            "grade": cols.integers(ev.grade[o]),
+            "onset_date": cols.dates(day0[ep] + onset[o].astype(np.int64)),
+            "led_to_interruption": cols.booleans(ev.led_to_interruption[o]),
+            "led_to_discontinuation": cols.booleans(False, ep.size),
+        },
+        copy=False,
     )
     _tick(progress, "typing", 0.95)
     calibration = {
@@ -441,7 +471,7 @@ def generate_registry(
         "exact_calibration": exact,
     }
     reg = SyntheticRegistry(
-        patients=_typed(allp.drop(columns="_patient"), TABLES["patients"]),
+        patients=_typed(allp, TABLES["patients"]),
         lesions=_typed(lesions, TABLES["lesions"]),
         adverse_events=_typed(events, TABLES["adverse_events"]),
         seed=seed,
@@ -449,6 +479,7 @@ def generate_registry(
         n_ineligible=len(inel),
         targets_source=source,
         calibration=calibration,
+        coded_text=coded,
     )
     _tick(progress, "done", 1.0)
     return reg
@@ -497,11 +528,6 @@ def _lines(rng: np.random.Generator, line: IntArray, cat: dict[str, IntArray]) -
     return np.where(line < 2, line + 1, 3 + extra).astype(np.int64)
 
 
-def _opt(values: Sequence[str], codes: IntArray) -> pd.Series:
-    arr = np.asarray([*values, None], dtype=object)[np.where(codes < 0, len(values), codes)]
-    return pd.Series(arr, dtype="string")
-
-
 def _ineligible(
     rng: np.random.Generator, patients: pd.DataFrame, k: int, kinds: Sequence[str]
 ) -> pd.DataFrame:
@@ -510,7 +536,6 @@ def _ineligible(
     if k == 0 or not kinds:
         return patients.iloc[0:0].copy()
     rows = patients.iloc[rng.choice(len(patients), size=k, replace=False)].copy()
-    rows["_patient"] = np.arange(len(patients), len(patients) + k)
     rows = rows.reset_index(drop=True)
     for i in range(k):
         kind = kinds[i % len(kinds)]
@@ -533,13 +558,26 @@ def _ineligible(
 _STRING = pd.StringDtype()
 
 
+_KIND_DTYPES: dict[str, Any] = {
+    "string": _STRING,
+    "category": _STRING,
+    "integer": pd.Int64Dtype(),
+    "number": np.dtype("float64"),
+    "boolean": pd.BooleanDtype(),
+    "date": np.dtype("datetime64[ns]"),
+}
+
+
 def _typed(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
-    """Cast to the typed-registry contract: every schema column, in schema order."""
+    """Cast to the typed-registry contract: every schema column, in schema order (columns
+    already of their dtype are kept as they are, not copied)."""
     out: dict[str, pd.Series[Any]] = {}
     for col in spec.columns:
         s = frame[col.name] if col.name in frame.columns else pd.Series(pd.NA, index=frame.index)
-        if col.kind in ("string", "category"):
-            out[col.name] = s if s.dtype == _STRING else s.astype("string")
+        if s.dtype == _KIND_DTYPES[col.kind]:
+            out[col.name] = s
+        elif col.kind in ("string", "category"):
+            out[col.name] = s.astype("string")
         elif col.kind == "integer":
             out[col.name] = s.astype("Int64")
         elif col.kind == "number":
@@ -548,7 +586,10 @@ def _typed(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
             out[col.name] = s.astype("boolean")
         else:
             out[col.name] = pd.to_datetime(s).astype("datetime64[ns]")
-    return pd.DataFrame(out, copy=False).reset_index(drop=True)
+    typed = pd.DataFrame(out, copy=False)
+    if not typed.index.equals(pd.RangeIndex(len(typed))):
+        typed = typed.reset_index(drop=True)
+    return typed
 
 
 def write_registry(
@@ -561,26 +602,39 @@ def write_registry(
     """Write the tables (``patients``, ``lesions``, ``adverse_events``) as CSV or Parquet plus
     ``provenance.json`` (seed, generator version, command, sha256 of each file). Output is
     byte-identical for the same registry."""
+    from captemstats.tables._atomic import write_atomic
+
+    if format not in ("csv", "parquet"):
+        raise ValueError(f"format must be 'csv' or 'parquet', got {format!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
+    # Each file is written to a temporary name and renamed into place (write_atomic): an
+    # interrupted run leaves the previous version of every file intact.
     for name, frame in registry.tables.items():
         if format == "csv":
-            path = out / f"{name}.csv"
-            frame.to_csv(path, index=False, date_format="%Y-%m-%d", lineterminator="\n")
-        elif format == "parquet":
+
+            def write_csv(tmp: Path, frame: pd.DataFrame = frame) -> None:
+                frame.to_csv(tmp, index=False, date_format="%Y-%m-%d", lineterminator="\n")
+
+            paths[name] = write_atomic(out / f"{name}.csv", write_csv)
+        else:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            path = out / f"{name}.parquet"
-            pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
-        else:
-            raise ValueError(f"format must be 'csv' or 'parquet', got {format!r}")
-        paths[name] = path
+            # text columns from their codes: the same table as pa.Table.from_pandas makes,
+            # without converting millions of Python strings
+            table = cols.arrow_table(frame, registry.coded_text.get(name, {}))
+
+            def write_parquet(tmp: Path, table: pa.Table = table) -> None:
+                pq.write_table(table, tmp)
+
+            paths[name] = write_atomic(out / f"{name}.parquet", write_parquet)
     prov = registry.provenance(command)
     prov["format"] = format
     prov["files"] = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths.values()}
-    prov_path = out / "provenance.json"
-    prov_path.write_text(json.dumps(prov, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    paths["provenance"] = prov_path
+    text = json.dumps(prov, indent=2, sort_keys=True) + "\n"
+    paths["provenance"] = write_atomic(
+        out / "provenance.json", lambda tmp: tmp.write_text(text, encoding="utf-8")
+    )
     return paths
