@@ -516,16 +516,17 @@ def analyze(
     cox_uni: dict[str, CoxResultCollection] = {}
     cox_cluster: dict[str, CoxResult] = {}
     zph: dict[str, ZphResult] = {}
-    for e, (t, ev, label) in ENDPOINTS.items():
+    for e, (t, ev, endpoint_label) in ENDPOINTS.items():
+        what = endpoint_label.lower()
         # A model the data cannot support (e.g. a small centre's export) stops the analysis
         # with a message naming the model, never a bare numerical error.
-        with _naming(f"Table 3 Cox model of {label.lower()}"):
+        with _naming(f"Table 3 Cox model of {what}"):
             cox[e] = cox_ph(data, t, ev, covs, conf_level=conf_level)
             # Proportional-hazards check beside each model (R cox.zph, KM transform).
             zph[e] = cox_zph(cox[e])
-        with _naming(f"univariable Cox models of {label.lower()}"):
+        with _naming(f"univariable Cox models of {what}"):
             cox_uni[e] = univariable_cox(data, t, ev, covs, conf_level=conf_level)
-        with _naming(f"cluster-robust Cox model of {label.lower()}"):
+        with _naming(f"cluster-robust Cox model of {what}"):
             cox_cluster[e] = cox_ph(data, t, ev, covs, cluster="center", conf_level=conf_level)
     # The paper's follow-up (diagnosis to last contact or death) and, for reference, the
     # reverse Kaplan–Meier median from the start of CAPTEM (Schemper & Smith 1996).

@@ -53,6 +53,13 @@ def test_cohort_and_attrition_account_for_everyone(res: StudyAnalysis) -> None:
     assert res.n == study.study.patients.value
     assert res.n_by_line == {k: v for k, v in study.n_per_group().items() if k != "all"}
     assert att.n_excluded == study.study.excluded.value
+    assert res.provenance.registry == str(REGISTRY)
+    assert res.provenance.synthetic
+    assert {f["table"] for f in res.provenance.files} == {
+        "patients",
+        "lesions",
+        "adverse_events",
+    }
 
 
 def test_every_km_grouping_of_the_paper_is_computed(res: StudyAnalysis) -> None:
