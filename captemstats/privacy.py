@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from captemstats.analysis import StudyAnalysis
+    from captemstats.io.registry import Registry
     from captemstats.tables._table import Table
 
 #: Default threshold: counts 1-4 are suppressed.
@@ -123,12 +124,13 @@ def suppress_table(
 
     known: dict[Cell, int] = {}
     for col in count_cols:
-        for row, value in counts[col].dropna().items():
+        column = counts[col].dropna()
+        for row, value in zip(column.index.tolist(), column.tolist(), strict=True):
             known[(int(row), col)] = int(value)
     for col, n in header_n.items():
         known[(-1, col)] = n
 
-    relations = _relations(data, counts, count_cols, header_n)
+    relations = _relations(data, set(known), count_cols, header_n)
     relations += [_Relation(total, tuple(parts)) for total, parts in sums]
     primary = {cell for cell, n in known.items() if 0 < n < k}
     hidden = _complement(primary, known, relations)
@@ -194,6 +196,18 @@ def suppress_response_table(table: Table, min_cell: int | None = DEFAULT_MIN_CEL
     return suppress_table(table, min_cell, sums=sums)
 
 
+def suppress_attrition_table(table: Table, min_cell: int | None = DEFAULT_MIN_CELL) -> Table:
+    """:func:`suppress_table` for the attrition table
+    (:func:`captemstats.tables.appendix.attrition_table`), with its arithmetic as relations:
+    before = excluded + after on every step, and each step's after = the next step's before."""
+    data = table.data.reset_index(drop=True)
+    sums: list[tuple[Cell, list[Cell]]] = [
+        ((i, "before"), [(i, "excluded"), (i, "after")]) for i in range(len(data))
+    ]
+    sums += [((i + 1, "before"), [(i, "after")]) for i in range(len(data) - 1)]
+    return suppress_table(table, min_cell, sums=sums)
+
+
 def suppress_medians(frame: pd.DataFrame, min_cell: int | None = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """Kaplan–Meier medians frame (``KaplanMeierResult.medians_frame()`` or
     ``SurvivalComparison.to_frame()``) with small groups suppressed.
@@ -217,7 +231,7 @@ def suppress_medians(frame: pd.DataFrame, min_cell: int | None = DEFAULT_MIN_CEL
         block = hide.loc[idx]
         if int(block.sum()) == 1 and len(idx) > 1:
             candidates = n.loc[idx][~block]
-            hide.loc[candidates.idxmin()] = True
+            hide[hide.index == candidates.idxmin()] = True
     for col in ("n", "n_events"):
         if col in out.columns:
             out[col] = out[col].astype("Float64").astype("Int64").mask(hide)
@@ -289,6 +303,34 @@ def write_shareable(
     return written
 
 
+#: Spellings under which a registry date could appear in a document.
+DATE_SPELLINGS: tuple[str, ...] = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d")
+
+
+def identifier_tokens(registry: Registry) -> set[str]:
+    """Every patient id and every date (in :data:`DATE_SPELLINGS`) of a registry, all tables
+    and all rows (excluded patients too): what must never appear in a shared document."""
+    tokens: set[str] = set()
+    for name in ("patients", "lesions", "adverse_events"):
+        frame = registry.table(name)
+        tokens |= set(frame["patient_id"].dropna().astype(str))
+        for col in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[col]):
+                dates = frame[col].dropna()
+                for spelling in DATE_SPELLINGS:
+                    tokens |= set(dates.dt.strftime(spelling))
+    return tokens
+
+
+def find_identifiers(text: str, tokens: set[str]) -> list[str]:
+    """The identifier tokens (:func:`identifier_tokens`) found in ``text``, sorted; ids are
+    matched as whole words, dates anywhere."""
+    words = set(re.findall(r"[\w.\-/]+", text))
+    found = {t for t in tokens if t in words}
+    found |= {t for t in tokens if not t.isalnum() and t not in found and t in text}
+    return sorted(found)
+
+
 # --------------------------------------------------------------------------- internals
 
 
@@ -332,7 +374,7 @@ class _Relation:
 
 def _relations(
     data: pd.DataFrame,
-    counts: pd.DataFrame,
+    present: set[Cell],
     count_cols: Sequence[str],
     header_n: Mapping[str, int],
 ) -> list[_Relation]:
@@ -346,16 +388,16 @@ def _relations(
         if len(levels) < 2:  # one printed level ("Yes" only) is no partition
             continue
         for col in count_cols:
-            parts = tuple((r, col) for r in levels if not pd.isna(counts.loc[r, col]))
+            parts = tuple((r, col) for r in levels if (r, col) in present)
             if not parts:
                 continue
-            head = [r for r in heads if not pd.isna(counts.loc[r, col])]
+            head = [r for r in heads if (r, col) in present]
             total: Cell | None = None
             if head:
                 total = (head[0], col)
             elif col in header_n and not _has_denominator(data, levels, col):
                 total = (-1, col)
-            elif len(overall_rows) == 1 and not pd.isna(counts.loc[overall_rows[0], col]):
+            elif len(overall_rows) == 1 and (int(overall_rows[0]), col) in present:
                 total = (int(overall_rows[0]), col)
             relations.append(_Relation(total, parts))
     total_col = next((c for c in TOTAL_COLUMNS if c in count_cols), None)
@@ -365,9 +407,9 @@ def _relations(
     if total_col in header_n and all(c in header_n for c in others):
         relations.append(_Relation((-1, total_col), tuple((-1, c) for c in others)))
     for row in range(len(data)):
-        if pd.isna(counts.loc[row, total_col]):
+        if (row, total_col) not in present:
             continue
-        parts = tuple((row, c) for c in others if not pd.isna(counts.loc[row, c]))
+        parts = tuple((row, c) for c in others if (row, c) in present)
         if len(parts) == len(others):
             relations.append(_Relation((row, total_col), parts))
     return relations
@@ -462,10 +504,13 @@ def _header_label(
 
 
 __all__ = [
+    "DATE_SPELLINGS",
     "DEFAULT_MIN_CELL",
     "TOTAL_COLUMNS",
     "WITHHELD",
     "check_min_cell",
+    "find_identifiers",
+    "identifier_tokens",
     "parse_count",
     "primary_marker",
     "shareable_tables",

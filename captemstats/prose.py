@@ -27,6 +27,21 @@ class ProseNumbers:
 
     res: StudyAnalysis
     digits: int = 1
+    #: Small-cell threshold of a shared document (``--min-cell``): counts 1 to min_cell - 1
+    #: print as "<min_cell" and their percentages are withheld. None: off.
+    min_cell: int | None = None
+
+    def _small(self, n: int) -> bool:
+        return self.min_cell is not None and 0 < n < self.min_cell
+
+    def _n(self, n: int) -> str:
+        """A patient count as printed: "<5" when it is a small cell."""
+        return f"<{self.min_cell}" if self._small(n) else str(n)
+
+    def _n_pct(self, n: int, pct: float) -> str:
+        if self._small(n):
+            return self._n(n)
+        return f"{n} ({format_number(pct, self.digits)}%)"
 
     # -- cohort ------------------------------------------------------------------------------
     @property
@@ -38,18 +53,20 @@ class ProseNumbers:
         return int(self.res.cohort.attrition.n_input)
 
     @property
-    def n_excluded(self) -> int:
-        return int(self.res.cohort.attrition.n_excluded)
+    def n_excluded(self) -> str:
+        return self._n(int(self.res.cohort.attrition.n_excluded))
 
     @property
     def n_centres(self) -> int:
         return int(self.res.cohort.data["center"].nunique())
 
-    def n_line(self, line: str) -> int:
-        return self.res.n_by_line.get(line, 0)
+    def n_line(self, line: str) -> str:
+        return self._n(self.res.n_by_line.get(line, 0))
 
-    def pct_line(self, line: str) -> str:
-        return format_number(100.0 * self.n_line(line) / self.n, self.digits)
+    def n_pct_line(self, line: str) -> str:
+        """``"139 (45.1%)"``: the patients treated in a line and their share of the cohort."""
+        n = self.res.n_by_line.get(line, 0)
+        return self._n_pct(n, 100.0 * n / self.n)
 
     @property
     def start_years(self) -> str:
@@ -74,7 +91,7 @@ class ProseNumbers:
         if row.empty:
             raise KeyError(f"Table 1 has no cell {variable}={level} for group {group!r}")
         r = row.iloc[0]
-        return f"{int(r['n'])} ({format_number(r['pct'], self.digits)}%)"
+        return self._n_pct(int(r["n"]), float(r["pct"]))
 
     def continuous(self, variable: str, group: str = "all", digits: int = 0) -> str:
         """``"53 (range, 22–79)"``: median and range of a continuous Table 1 variable."""
@@ -141,8 +158,8 @@ class ProseNumbers:
         return int(self._rate("ORR", group)["n"])
 
     @property
-    def n_not_evaluable(self) -> int:
-        return self.n - self.n_evaluable()
+    def n_not_evaluable(self) -> str:
+        return self._n(self.n - self.n_evaluable())
 
     def p_response(self, which: str) -> str:
         return _p_phrase(self.res.response_tests[which].p_value)
@@ -169,8 +186,7 @@ class ProseNumbers:
     @property
     def grade34(self) -> str:
         a = self.res.adverse
-        pct = format_number(100 * a.grade34_patients / a.denominator, self.digits)
-        return f"{a.grade34_patients} ({pct}%)"
+        return self._n_pct(a.grade34_patients, 100 * a.grade34_patients / a.denominator)
 
 
 def _p_phrase(p: Any) -> str:

@@ -95,7 +95,10 @@ class Mutant:
                 if name in self.blank_lines:
                     buf.write(end)
             text = buf.getvalue()
-            data = text.encode(self.encoding.get(name, "utf-8"))
+            try:
+                data = text.encode(self.encoding.get(name, "utf-8"))
+            except UnicodeEncodeError:  # a later step put non-ASCII text in an "ASCII" table
+                data = text.encode("utf-8")
             if name in self.bom:
                 data = b"\xef\xbb\xbf" + data
             path.write_bytes(data)
@@ -265,7 +268,10 @@ def p_extra_column(draw: Draw, m: Mutant) -> None:
     t = m.tables[name]
     ascii_text = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=12)
     values = st.one_of(ascii_text, st.sampled_from(["=1+1", "@SUM(A1)", "-2", "x"]))
-    t.header.append(draw(st.sampled_from(["notes", "zz_extra", "Hasta notu"])))
+    name_ = draw(st.sampled_from(["notes", "zz_extra", "Hasta notu"]))
+    while name_ in t.header:  # a second extra column needs its own name
+        name_ += "_2"
+    t.header.append(name_)
     for r in t.rows:
         r.append(draw(values).replace("\x00", ""))
     m.steps.append(f"extra column in {name}")
@@ -302,7 +308,7 @@ def p_dayfirst(draw: Draw, m: Mutant) -> None:
 
 
 def p_zeros(draw: Draw, m: Mutant) -> None:
-    name, i, col, cs = _pick(draw, _cells(m.tables, ("number", "integer")))
+    name, i, col, _ = _pick(draw, _cells(m.tables, ("number", "integer")))
     value = _get(m, name, i, col)
     new = value + (".0" if "." not in value else "0")
     _set(m, name, i, col, new)
@@ -397,8 +403,10 @@ def b_out_of_range(draw: Draw, m: Mutant) -> None:
     name, i, col, cs = _pick(draw, _bounded_cells(m))
     high = draw(st.booleans())
     if cs.kind == "integer":
-        value = str(int(cs.maximum) + draw(st.integers(1, 1000))) if high else str(
-            int(cs.minimum) - draw(st.integers(1, 1000))
+        value = (
+            str(int(cs.maximum) + draw(st.integers(1, 1000)))
+            if high
+            else str(int(cs.minimum) - draw(st.integers(1, 1000)))
         )
     else:
         step = draw(st.floats(0.5, 1e6, allow_nan=False))
@@ -525,7 +533,7 @@ BREAKING = {
 def mutants(draw: Draw) -> Mutant:
     """A mutant of tests/data/valid: 0-3 preserving steps and at most one breaking step."""
     m = Mutant(_copy(load_valid()))
-    breaking = draw(st.sampled_from([None, *BREAKING]))
+    breaking = draw(st.sampled_from([None, None, None, *BREAKING]))
     for key in draw(st.lists(st.sampled_from(sorted(PRESERVING)), max_size=3)):
         PRESERVING[key](draw, m)
     if breaking is not None:

@@ -183,7 +183,12 @@ def test_prose_numbers_print_the_results(res: StudyAnalysis) -> None:
     assert txt.p_logrank("os", "line_group") == want
     fu = res.followup["observed"].overall
     assert txt.followup_range.startswith(f"{fu.minimum:.1f}")
-    assert txt.n_evaluable() + txt.n_not_evaluable == res.n
+    assert txt.n_evaluable() + int(txt.n_not_evaluable) == res.n
+    # a shared version prints small counts as "<5" and withholds their percentages
+    shared = ProseNumbers(res, min_cell=5)
+    assert shared.n_not_evaluable == "<5"
+    assert shared.n_pct_line("1") == txt.n_pct_line("1")
+    assert shared.count("prior_sunitinib", "True", "2") == "<5"
     assert "HR" in txt.hr("pfs", "First-line therapy vs. subsequent therapies")
     assert join_words(["a", "b", "c"]) == "a, b, and c"
     assert join_words(["a", "b"]) == "a and b"

@@ -18,6 +18,8 @@ import pandas as pd
 import pytest
 
 from captemstats.analysis import StudyAnalysis, analyze
+from captemstats.io import read_registry
+from captemstats.privacy import find_identifiers, identifier_tokens
 from captemstats.prose import ProseNumbers
 from captemstats.render import RenderResult, render_document
 
@@ -61,12 +63,16 @@ def _pdf_text(path: Path) -> str:
     return re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in PdfReader(path).pages))
 
 
-def _render(registry: Path, out: Path, formats: tuple[str, ...]) -> RenderResult:
-    # A copy of the report folder keeps the freeze cache out of the checkout.
+def _copy_report(out: Path) -> Path:
+    """A copy of the report folder keeps the freeze cache out of the checkout."""
     doc = out / "report"
     shutil.copytree(ARTICLE.parent, doc, ignore=shutil.ignore_patterns("_freeze", "_output"))
+    return doc
+
+
+def _render(registry: Path, out: Path, formats: tuple[str, ...]) -> RenderResult:
     return render_document(
-        doc / "index.qmd",
+        _copy_report(out) / "index.qmd",
         formats=formats,
         params={"registry": str(registry)},
         out_dir=out / "_output",
@@ -123,13 +129,31 @@ def test_every_table_and_figure_is_present(rendered: Rendered, fmt: str) -> None
 def test_synthetic_notice_and_no_identifiers(rendered: Rendered, fmt: str) -> None:
     text = rendered.texts[fmt]
     assert "Synthetic data." in text[:3000]
-    data = rendered.res.cohort.data
-    tokens = set(re.findall(r"[A-Za-z0-9]+", text))
-    assert not set(data["patient_id"].astype(str)) & tokens
-    for col in ("captem_start_date", "diagnosis_date", "birth_date"):
-        for fmt_ in ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"):
-            dates = set(data[col].dropna().dt.strftime(fmt_))
-            assert not any(d in text for d in dates), (fmt, col)
+    # every patient id and every date of every table, excluded patients included
+    tokens = identifier_tokens(read_registry(REGISTRY))
+    assert len(tokens) > 1000
+    assert find_identifiers(text, tokens) == []
+
+
+def test_min_cell_version_suppresses_small_counts(rendered: Rendered, tmp_path: Path) -> None:
+    result = render_document(
+        _copy_report(tmp_path) / "index.qmd",
+        formats=("html",),
+        params={"registry": str(REGISTRY), "min_cell": 5},
+        out_dir=tmp_path / "_output",
+        use_quarto="never",
+    )
+    text = _html_text(result.outputs["html"])
+    full = rendered.texts["html"]
+    assert "Small-cell suppression: on (threshold 5)" in text
+    assert "Small-cell suppression: off" in full
+    txt = ProseNumbers(rendered.res)
+    assert f"({txt.n_not_evaluable} received only one course" in full
+    assert "(<5 received only one course" in text
+    # withheld figures keep their numbers: every cross-reference still resolves
+    assert "?@" not in text
+    assert re.search(rf"Figure {N_FIGURES}\b", text)
+    assert text.count("<5") > 10
 
 
 def test_changed_progression_date_changes_the_stated_median(

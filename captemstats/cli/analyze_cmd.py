@@ -1,5 +1,8 @@
 """``captemstats analyze``: run the whole analysis and write ``results.json`` plus tidy CSVs.
 
+With ``--min-cell N`` the export is for sharing beyond the study team: only the tables, with
+counts below N suppressed (:mod:`captemstats.privacy`), and ``suppression.json``.
+
 Exit codes: 0 written, 1 invalid registry (the problem list is printed, nothing written),
 2 unreadable input or an analysis that cannot be computed (one-line message).
 """
@@ -40,7 +43,6 @@ def analyze(
     """Validate, derive the cohort, classify responses, run the statistics; write the results."""
     from captemstats.analysis import InvalidRegistryError
     from captemstats.analysis import analyze as run_analysis
-
     from captemstats.errors import CaptemError
     from captemstats.privacy import check_min_cell, write_shareable
 
@@ -49,6 +51,12 @@ def analyze(
         check_min_cell(min_cell)
     except ValueError as exc:
         raise CaptemError(f"--min-cell: {exc}") from None
+    if min_cell and (out / "results.json").exists():
+        # A shared export must not sit beside an earlier unsuppressed one.
+        raise CaptemError(
+            f"--min-cell: {out} holds unsuppressed results (results.json); "
+            "write the shared export to a folder of its own"
+        )
     try:
         with err.status(f"Analysing {registry} ..."):
             result = run_analysis(registry, mapping=mapping)

@@ -9,6 +9,7 @@ imported inside the builders, so importing this package is cheap.
 - :func:`waterfall_figure` — best % change of the target sum, coloured by best response
 - :func:`swimmer_figure` — time on treatment with response/progression/death markers
 - :func:`flow_figure` — STROBE flow from the cohort's attrition log
+- :func:`withheld_figure` — the stand-in for a figure withheld under small-cell suppression
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from captemstats.figures.forest import forest_figure
 from captemstats.figures.km import default_breaks, km_figure
 from captemstats.figures.swimmer import swimmer_figure
 from captemstats.figures.waterfall import waterfall_figure
+from captemstats.figures.withheld import withheld_figure
 
 __all__ = [
     "OKABE_ITO",
@@ -33,4 +35,5 @@ __all__ = [
     "save_figure",
     "swimmer_figure",
     "waterfall_figure",
+    "withheld_figure",
 ]

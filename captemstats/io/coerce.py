@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from captemstats.errors import RegistryReadError
@@ -226,9 +227,13 @@ def _parse_boolean(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMap
 def _parse_integer(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMapping) -> Parsed:
     ok = s.str.fullmatch(_INT).fillna(False).astype(bool)
     whole = s.where(ok).str.replace(r"[.,]0*$", "", regex=True)
-    values = pd.to_numeric(whole, errors="coerce").astype("Int64")
-    bad = s.notna() & ~ok
-    return values, bad.astype(bool), "not a whole number"
+    # More than 18 digits does not fit a 64-bit integer (it would wrap): reported instead.
+    overflow = (whole.str.lstrip("+-").str.len() > 18).fillna(False).astype(bool)
+    values = pd.to_numeric(whole.mask(overflow), errors="coerce").astype("Int64")
+    bad = (s.notna() & ~ok) | overflow
+    msg = pd.Series("not a whole number", index=s.index, dtype=object)
+    msg[overflow] = "number too large to be read (more than 18 digits)"
+    return values, bad.astype(bool), msg
 
 
 def _parse_number(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMapping) -> Parsed:
@@ -238,12 +243,19 @@ def _parse_number(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMapp
     if ctx.decimal == ",":
         text = text.str.replace(",", ".", regex=False)
     values = pd.to_numeric(text, errors="coerce").astype("float64")
-    bad = (s.notna() & ~ok).astype(bool)
+    # A well-formed number beyond the float range (1e400) becomes NaN or inf: reported, never
+    # silently missing.
+    overflow = (ok & ~np.isfinite(values.fillna(0.0).to_numpy()) | (ok & values.isna())).astype(
+        bool
+    )
+    values = values.mask(overflow)
+    bad = ((s.notna() & ~ok) | overflow).astype(bool)
     if not bad.any():
         return values, bad, ""
     other = "," if ctx.decimal == "." else "."
     looks_other = s.str.contains(other, regex=False).fillna(False).astype(bool)
     msg = pd.Series("not a number", index=s.index, dtype=object)
+    msg[overflow] = "number too large to be read (beyond the floating-point range)"
     msg[looks_other] = (
         f"not a number: this file's numbers use '{ctx.decimal}' as the decimal mark, so "
         f"'{other}' is not read (thousands separators are not allowed)"

@@ -305,5 +305,16 @@ def _publish(staging: Path, target: Path) -> None:
     for entry in staging.iterdir():
         dest = target / entry.name
         if dest.is_dir() and not dest.is_symlink():
-            shutil.rmtree(dest)
+            # Rename the old folder aside first (one atomic step) so that an interrupted
+            # publication never leaves the folder half-deleted; remove it once replaced.
+            old = Path(tempfile.mkdtemp(prefix=f".{entry.name}.old-", dir=target))
+            os.replace(dest, old / entry.name)
+            try:
+                shutil.move(str(entry), str(dest))
+            except BaseException:
+                os.replace(old / entry.name, dest)  # put the previous folder back
+                raise
+            finally:
+                shutil.rmtree(old, ignore_errors=True)
+            continue
         shutil.move(str(entry), str(dest))

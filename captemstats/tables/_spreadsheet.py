@@ -5,7 +5,9 @@ Excel, LibreOffice and Google Sheets as a formula (OWASP "CSV injection"), so a 
 value such as ``=HYPERLINK(...)`` that reaches an exported table could run when the file is
 opened. Such text cells are written with a leading apostrophe, which spreadsheets show as
 text. Numbers are left alone: a numeric column, and a text cell that is a plain number
-(``-0.25``, ``+3``), cannot be a formula.
+(``-0.25``, ``+3``), cannot be a formula. A carriage return inside a text cell becomes a
+line feed: the CSV writer (``lineterminator="\\n"``) quotes a cell holding ``\\n`` but not
+one holding a bare ``\\r``, which other readers take as the end of the row.
 """
 
 from __future__ import annotations
@@ -36,6 +38,12 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
             continue
         text = s.astype("string")
+        has_cr = text.str.contains("\r", regex=False).fillna(False).astype(bool)
+        if has_cr.any():
+            fixed_cr = s.astype(object).copy()
+            fixed_cr[has_cr.to_numpy()] = text[has_cr].str.replace("\r\n?", "\n", regex=True)
+            out[name] = s = fixed_cr
+            text = s.astype("string")
         risky = text.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
         risky &= ~text.str.fullmatch(_PLAIN_NUMBER.pattern).fillna(False).astype(bool)
         if risky.any():

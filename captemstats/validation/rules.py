@@ -410,7 +410,7 @@ def empty_tables(ctx: Context) -> Iterator[pd.DataFrame]:
     for t, rule in ((ctx.patients, "empty_table"), (ctx.adverse_events, "no_adverse_events")):
         if len(t.frame) or t.file is None:
             continue
-        row = {c: None for c in PROBLEM_COLUMNS}
+        row: dict[str, object] = {c: None for c in PROBLEM_COLUMNS}
         row.update(
             severity=RULES[rule][0],
             table=t.spec.name,

@@ -1,0 +1,316 @@
+"""Small-cell suppression (captemstats.privacy): primary and complementary suppression on the
+display tables, withheld statistics of small groups, KM medians, and the --min-cell options.
+
+The attacker here is independent of the implementation: it rebuilds the relations a reader
+sees (levels add up to the column N, the all-patients column adds up the groups) from the
+*unsuppressed* table and asks, with the null space of that linear system, whether any hidden
+count is fixed by the published cells.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.linalg import null_space
+from typer.testing import CliRunner
+
+from captemstats import privacy
+from captemstats.privacy import (
+    WITHHELD,
+    check_min_cell,
+    parse_count,
+    suppress_medians,
+    suppress_response_table,
+    suppress_table,
+)
+from captemstats.tables._table import Column, Table, make_frame
+
+VALID = Path(__file__).parent / "data" / "valid"
+
+
+def contingency(counts: list[list[int]], *, pct: bool = True) -> Table:
+    """A Table 1-like table: one variable, ``counts[level][group]``, an all-patients column
+    and column Ns in the headers."""
+    arr = np.asarray(counts, dtype=int)
+    totals = arr.sum(axis=0)
+    n_all = int(totals.sum())
+    groups = [f"g{j}" for j in range(arr.shape[1])]
+    rows = [{"variable": "v", "row_type": "label", "label": "Variable", "p": ".04"}]
+    for i, level in enumerate(arr):
+        row = {"variable": "v", "row_type": "level", "label": f"L{i}"}
+        cells = {"all": (int(level.sum()), n_all)} | {
+            g: (int(level[j]), int(totals[j])) for j, g in enumerate(groups)
+        }
+        for cid, (n, d) in cells.items():
+            row[cid] = f"{n} ({100 * n / d:.1f})" if pct and d else str(n)
+        rows.append(row)
+    cols = (
+        Column("all", f"All (n = {n_all})"),
+        *(Column(g, f"Group {g} (n = {int(totals[j])})") for j, g in enumerate(groups)),
+        Column("p", "P value"),
+    )
+    return Table(make_frame(rows, [c.id for c in cols]), cols)
+
+
+def recoverable(original: Table, suppressed: Table) -> list[tuple[int, str]]:
+    """Hidden count cells that the published cells determine (attacker's view)."""
+    data, shown = original.data, suppressed.data
+    ids = [c.id for c in original.columns if c.id != "p"]
+    levels = list(data.index[data["row_type"] == "level"])
+    hidden = [(r, c) for r in levels for c in ids if parse_count(shown.loc[r, c]) is None]
+    if not hidden:
+        return []
+    index = {cell: k for k, cell in enumerate(hidden)}
+    published = {c.id for c in suppressed.columns if re.search(r"\(n = \d+\)", c.label)}
+    equations: list[list[tuple[float, tuple[int, str]]]] = []
+    for c in ids:  # levels add up to the column N, when the header still prints it
+        if c in published:
+            equations.append([(1.0, (r, c)) for r in levels])
+    for r in levels:  # all = sum of groups
+        equations.append([(-1.0, (r, "all"))] + [(1.0, (r, c)) for c in ids if c != "all"])
+    rows = []
+    for eq in equations:
+        row = np.zeros(len(hidden))
+        for sign, cell in eq:
+            if cell in index:
+                row[index[cell]] += sign
+        rows.append(row)
+    basis = null_space(np.vstack(rows))
+    return [cell for cell, k in index.items() if np.allclose(basis[k], 0.0, atol=1e-9)]
+
+
+def test_primary_suppression_hides_small_counts_and_their_percentages() -> None:
+    table = contingency([[3, 40, 30], [50, 2, 60], [45, 41, 9]])
+    out = suppress_table(table, 5)
+    cells = out.data.loc[out.data["row_type"] == "level", ["all", "g0", "g1", "g2"]]
+    assert cells.loc[1, "g0"] == "<5"
+    assert cells.loc[2, "g1"] == "<5"
+    flat = cells.to_numpy().ravel().tolist()
+    assert not any(s.startswith(("3 ", "2 ")) for s in flat)
+    assert "(4.0)" not in " ".join(flat)  # 3/75: the percentage went with the count
+    assert privacy.suppression_note(5) in [f.text for f in out.footnotes]
+    assert out.data.loc[0, "p"] == ".04"  # P values are not counts
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [
+        [[3, 40, 30], [50, 60, 70]],  # one small cell: row and column complements needed
+        [[1, 2, 3], [40, 50, 60], [45, 46, 47]],  # a whole small row
+        [[4, 30], [30, 4]],  # diagonal small cells
+        [[0, 0, 2], [10, 20, 30]],  # zeros around a small cell
+        [[7, 8], [9, 10]],  # nothing small: unchanged
+    ],
+)
+def test_no_hidden_count_can_be_recomputed_from_the_totals(counts: list[list[int]]) -> None:
+    table = contingency(counts)
+    out = suppress_table(table, 5)
+    assert recoverable(table, out) == []
+    if not any(0 < n < 5 for row in counts for n in row):
+        assert out is table
+
+
+def test_without_complementary_suppression_the_attacker_recovers_the_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    table = contingency([[3, 40, 30], [50, 60, 70]])
+    monkeypatch.setattr(privacy, "_complement", lambda primary, known, relations: set(primary))
+    assert recoverable(table, suppress_table(table, 5)) != []
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(2, 4).flatmap(
+        lambda n_levels: st.integers(1, 3).flatmap(
+            lambda n_groups: st.lists(
+                st.lists(st.integers(0, 40), min_size=n_groups, max_size=n_groups),
+                min_size=n_levels,
+                max_size=n_levels,
+            )
+        )
+    ),
+    st.integers(2, 11),
+)
+def test_property_suppressed_tables_protect_every_small_count(
+    counts: list[list[int]], k: int
+) -> None:
+    table = contingency(counts)
+    out = suppress_table(table, k)
+    assert recoverable(table, out) == []
+    levels = out.data[out.data["row_type"] == "level"]
+    for col in ("all", *(f"g{j}" for j in range(len(counts[0])))):
+        for cell in levels[col]:
+            n = parse_count(cell)
+            assert n is None or n == 0 or n >= k  # no small count printed
+
+
+def test_small_group_column_withholds_its_statistics() -> None:
+    rows = [
+        {"variable": "age", "row_type": "label", "label": "Age"},
+        {"variable": "age", "row_type": "stat", "label": "Median", "all": "53 (18–82)",
+         "a": "50 (18–82)", "b": "61 (55–70)"},
+        {"variable": "sex", "row_type": "label", "label": "Sex"},
+        {"variable": "sex", "row_type": "level", "label": "F", "all": "40 (50.0)",
+         "a": "38 (50.7)", "b": "2 (40.0)"},
+        {"variable": "sex", "row_type": "level", "label": "M", "all": "40 (50.0)",
+         "a": "37 (49.3)", "b": "3 (60.0)"},
+    ]  # fmt: skip
+    cols = (Column("all", "All (n = 80)"), Column("a", "A (n = 75)"), Column("b", "B (n = 5)"))
+    table = Table(make_frame(rows, ["all", "a", "b"]), cols)
+    out = suppress_table(table, 6)
+    assert out.data.loc[1, "b"] == WITHHELD  # median (min-max) of a 5-patient group
+    assert out.data.loc[1, "a"] == "50 (18–82)"
+    assert {out.data.loc[3, "b"], out.data.loc[4, "b"]} == {"<6"}
+    assert "(n <6)" in out.columns[2].label
+    assert "n = 80" not in out.columns[0].label or "n = 75" not in out.columns[1].label
+
+
+def test_study_tables_on_the_shipped_registry() -> None:
+    from captemstats.analysis import analyze
+    from captemstats.tables import (
+        adverse_event_table,
+        characteristics_table,
+        response_table,
+        survival_summary_table,
+    )
+
+    res = analyze(Path(__file__).parents[1] / "data" / "registry")
+    t1 = characteristics_table(res.characteristics)
+    s1 = suppress_table(t1, 5)
+    assert recoverable_by_variable(t1, s1) == []
+    t2 = response_table(res.response_rates, tests=res.response_tests)
+    s2 = suppress_response_table(t2, 5)
+    body = s2.data.drop(columns=["variable", "row_type", "label", "p"])
+    for cell in body.to_numpy().ravel():
+        n = parse_count(cell)
+        assert n is None or n == 0 or n >= 5
+    # a CI row under a hidden ORR count is withheld with it (the CI would give the count)
+    for measure in ("ORR", "DCR"):
+        head = s2.data.index[(s2.data["variable"] == measure) & (s2.data["row_type"] == "label")]
+        ci = head[0] + 1
+        for col in body.columns:
+            if parse_count(s2.data.loc[head[0], col]) is None:
+                assert s2.data.loc[ci, col] == WITHHELD
+    ae = suppress_table(adverse_event_table(res.adverse), 5)
+    assert "<5" in ae.data.to_numpy()
+    groupings = ["all", "line_group", "grade", "ki67_group", "primary_site"]
+    km = {e: {g: (res.km(e, g).km, res.km(e, g).logrank) for g in groupings} for e in ("pfs", "os")}
+    sv = suppress_table(survival_summary_table(km["pfs"], km["os"]), 45)
+    small = sv.data["n"] == "<45"
+    assert small.any()
+    assert (sv.data.loc[small, ["pfs_median", "os_median"]] == WITHHELD).all(axis=None)
+
+
+def recoverable_by_variable(original: Table, suppressed: Table) -> list[tuple[str, int, str]]:
+    """The attacker of :func:`recoverable`, one Table 1 variable at a time (multi-level)."""
+    found = []
+    for variable in pd.unique(original.data["variable"]):
+        rows = original.data["variable"] == variable
+        if int((original.data.loc[rows, "row_type"] == "level").sum()) < 2:
+            continue
+        part = Table(original.data.loc[rows], original.columns)
+        shown = Table(suppressed.data.loc[rows], suppressed.columns)
+        found += [(str(variable), r, c) for r, c in recoverable(part, shown)]
+    return found
+
+
+def test_suppress_medians_hides_small_groups_and_a_complement() -> None:
+    frame = pd.DataFrame(
+        {
+            "group": ["a", "b", "c"],
+            "n": [3, 40, 60],
+            "n_events": [2, 30, 41],
+            "median": [5.0, 11.0, 14.0],
+            "lower": [1.0, 9.0, 12.0],
+            "upper": [np.nan, 13.0, 17.0],
+            "reached": [True, True, True],
+            "upper_reached": [False, True, True],
+        }
+    )
+    out = suppress_medians(frame, 5)
+    assert out["suppressed"].tolist() == [True, False, False]
+    assert out.loc[0, ["median", "lower", "upper"]].isna().all()
+    assert pd.isna(out.loc[0, "n"]) and pd.isna(out.loc[0, "n_events"])
+    assert pd.isna(out.loc[1, "n"])  # complement: 103 - 60 - n_b would give n_a
+    assert out.loc[2, "n"] == 60 and out.loc[1, "median"] == 11.0
+    assert suppress_medians(frame, None) is frame
+
+
+def test_min_cell_off_and_invalid_values() -> None:
+    table = contingency([[3, 40], [50, 60]])
+    assert suppress_table(table, None) is table
+    assert suppress_table(table, 0) is table
+    for bad in (1, -3, True, 2.5):
+        with pytest.raises(ValueError, match="min_cell"):
+            check_min_cell(bad)  # type: ignore[arg-type]
+
+
+def test_analyze_min_cell_writes_only_suppressed_tables(tmp_path: Path) -> None:
+    from captemstats.cli import _register, app
+
+    _register()
+    registry = Path(__file__).parents[1] / "data" / "registry"
+    out = tmp_path / "shared"
+    result = CliRunner().invoke(
+        app, ["analyze", "--registry", str(registry), "--out", str(out), "--min-cell", "5"]
+    )
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        "suppression.json",
+        "survival_medians.csv",
+        "table1.csv",
+        "table2.csv",
+        "table4.csv",
+    ]
+    assert json.loads((out / "suppression.json").read_text())["min_cell"] == 5
+    for name in names[1:]:
+        frame = pd.read_csv(out / name, dtype=str, keep_default_na=False)
+        for cell in frame.iloc[:, 3:].to_numpy().ravel():
+            n = parse_count(cell)
+            assert n is None or n == 0 or n >= 5, (name, cell)
+    bad = CliRunner().invoke(app, ["analyze", "--registry", str(registry), "--min-cell", "1"])
+    assert bad.exit_code != 0
+    full = tmp_path / "full"
+    assert CliRunner().invoke(app, ["analyze", "-r", str(registry), "-o", str(full)]).exit_code == 0
+    mixed = CliRunner().invoke(
+        app, ["analyze", "-r", str(registry), "-o", str(full), "--min-cell", "5"]
+    )
+    assert mixed.exit_code != 0
+    assert not (full / "suppression.json").exists()
+
+
+def test_report_min_cell_is_passed_to_the_document(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from captemstats.cli import _register, app
+
+    _register()
+    seen: dict[str, object] = {}
+
+    class Result:
+        outputs: ClassVar[dict[str, Path]] = {}
+        engine = "captemstats"
+        cache_hit = False
+        timings: ClassVar[dict[str, float]] = {}
+        warnings: tuple[str, ...] = ()
+
+    def fake_render(qmd: Path, **kw: object) -> Result:
+        seen.update(kw)
+        return Result()
+
+    monkeypatch.setattr("captemstats.render.engine.render_document", fake_render)
+    doc = Path(__file__).parent / "data" / "qmd" / "article.qmd"
+    args = ["report", "--registry", str(VALID), "--document", str(doc), "--out", str(tmp_path)]
+    assert CliRunner().invoke(app, [*args, "--min-cell", "5"]).exit_code == 0
+    assert seen["params"] == {"registry": str(VALID.resolve()), "min_cell": 5}
+    assert CliRunner().invoke(app, args).exit_code == 0
+    assert "min_cell" not in seen["params"]  # type: ignore[operator]
