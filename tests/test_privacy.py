@@ -314,3 +314,54 @@ def test_report_min_cell_is_passed_to_the_document(
     assert seen["params"] == {"registry": str(VALID.resolve()), "min_cell": 5}
     assert CliRunner().invoke(app, args).exit_code == 0
     assert "min_cell" not in seen["params"]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("excluded", "hidden"),
+    [
+        ((0, 6, 5), {(1, "excluded"), (2, "excluded")}),  # two small steps hide each other
+        ((0, 3, 40), {(1, "excluded")}),  # one small step needs complements
+        ((0, 30, 40), set()),  # nothing small
+    ],
+)
+def test_attrition_table_hides_small_exclusions_and_their_arithmetic(
+    excluded: tuple[int, int, int], hidden: set[tuple[int, str]]
+) -> None:
+    from captemstats.privacy import suppress_attrition_table
+
+    before = 300
+    rows = []
+    for i, n in enumerate(excluded):
+        rows.append(
+            {
+                "variable": f"s{i}",
+                "row_type": "stat",
+                "label": f"step {i}",
+                "before": str(before),
+                "excluded": str(n),
+                "after": str(before - n),
+            }
+        )
+        before -= n
+    cols = (Column("before", "Before"), Column("excluded", "Excluded"), Column("after", "After"))
+    table = Table(make_frame(rows, [c.id for c in cols]), cols)
+    out = suppress_attrition_table(table, 7).data
+    for r, col in hidden:
+        assert out.loc[r, col] in ("<7", "*")
+    small = [(i, "excluded") for i, n in enumerate(excluded) if 0 < n < 7]
+    if not small:
+        assert out.equals(table.data)
+        return
+    for r, col in small:
+        assert out.loc[r, col] == "<7"
+        # neither before − after on the step nor the neighbouring steps give the count away
+        b, a = parse_count(out.loc[r, "before"]), parse_count(out.loc[r, "after"])
+        assert b is None or a is None
+
+
+def test_withheld_figure_states_why() -> None:
+    from captemstats.figures import withheld_figure
+
+    fig = withheld_figure("Withheld: small cells.")
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts if t.get_gid() == "withheld"]
+    assert texts == ["Withheld: small cells."]
