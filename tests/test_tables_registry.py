@@ -69,6 +69,8 @@ def manuscript_chunks(path: Path = QMD) -> dict[str, str]:
         code = "\n".join(line for line in body.splitlines() if not line.startswith("#|"))
         if label:
             chunks[label.group(1)] = code
+        elif re.search(r"^#\|\s*tags:\s*\[parameters\]", body, flags=re.M):
+            chunks["parameters"] = code
         elif _ANALYZE_CALL in code:
             chunks["setup"] = code
     return chunks
@@ -78,7 +80,10 @@ def manuscript_namespace(res: Any) -> dict[str, Any]:
     """The manuscript's setup cell run with ``res`` given (its ``analyze`` call removed)."""
     setup = manuscript_chunks()["setup"]
     assert _ANALYZE_CALL in setup, "report/index.qmd no longer analyses with " + _ANALYZE_CALL
-    ns: dict[str, Any] = {"res": res, "registry": str(ROOT / "data" / "registry")}
+    ns: dict[str, Any] = {}
+    # the document's parameters with their defaults (registry, mapping, min_cell), then ours
+    exec(compile(manuscript_chunks()["parameters"], "index.qmd:parameters", "exec"), ns)
+    ns.update(res=res, registry=str(ROOT / "data" / "registry"))
     exec(compile(setup.replace(_ANALYZE_CALL, ""), "index.qmd:setup", "exec"), ns)
     return ns
 
