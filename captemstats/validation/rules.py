@@ -289,21 +289,24 @@ def age(ctx: Context) -> Iterator[pd.DataFrame]:
         both_missing, "age", "age_missing", "neither age nor birth_date is given (one is needed)"
     )
     effective = f["age"].astype("Float64").fillna(derived.astype("Float64"))
+    # Rounding a value near 1e308 overflows; such a value is refused by the range rule, so
+    # the message text may carry it unrounded.
+    with np.errstate(over="ignore", invalid="ignore"):
+        effective_text = effective.round(1).astype("string")
+        derived_text = derived.round(1).astype("string").fillna("")
     yield t.flag(
         (effective < 18) & (effective >= 0),
         "age",
         "age_under_18",
         "age at CAPTEM start is below 18 (the study treated adults)",
-        value=effective.round(1).astype("string"),
+        value=effective_text,
     )
     mismatch = (f["age"] - derived).abs() > 1.5
     yield t.flag(
         mismatch,
         "age",
         "age_birth_date_mismatch",
-        "age differs from the age computed from birth_date and CAPTEM start ("
-        + derived.round(1).astype("string").fillna("")
-        + ")",
+        "age differs from the age computed from birth_date and CAPTEM start (" + derived_text + ")",
     )
 
 
