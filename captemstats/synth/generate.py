@@ -246,13 +246,9 @@ def generate_registry(
     unknown = set(ineligible_kinds) - set(ALL_INELIGIBLE)
     if unknown:
         raise ValueError(f"unknown ineligible kind(s) {sorted(unknown)}; use {ALL_INELIGIBLE}")
-    source = "captemstats.audit.resolve"
+    source = "captemstats.audit.resolve" if resolved is None else "supplied"
     if resolved is None:
         resolved = load_resolved()
-        if type(resolved).__name__ == "SimpleNamespace":
-            source = "stand-in (captemstats.synth._standin)"
-    else:
-        source = "supplied"
     targets = Targets.from_resolved(resolved).scaled(n_patients)
     rng = np.random.default_rng(seed)
     n = n_patients

@@ -66,18 +66,9 @@ TABLE1_LEVELS: dict[str, tuple[str, ...]] = {
 @functools.lru_cache(maxsize=1)
 def load_resolved() -> Any:
     """The resolved published values: ``captemstats.audit.resolve(study, audit)`` (computed
-    once per process; treat the frames as read-only).
-
-    Falls back to a hand-resolved stand-in (same frames) only while the audit module is not
-    importable, so that the generator stays usable during development.
-    """
-    try:
-        audit = importlib.import_module("captemstats.audit")
-        published = importlib.import_module("captemstats.published")
-    except ImportError:
-        from captemstats.synth._standin import standin_resolved
-
-        return standin_resolved()
+    once per process; treat the frames as read-only)."""
+    audit = importlib.import_module("captemstats.audit")
+    published = importlib.import_module("captemstats.published")
     study = published.load_published()
     return audit.resolve(study, audit.audit_published(study))
 
