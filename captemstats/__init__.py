@@ -6,9 +6,9 @@ Heavy modules are imported lazily: ``import captemstats`` is cheap, and attribut
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from captemstats._lazy import lazy_loader
 from captemstats._version import __version__
 
 # public name -> module that defines it
@@ -37,14 +37,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from captemstats.validation import ValidationReport, validate
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'captemstats' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_loader("captemstats", _LAZY, globals())

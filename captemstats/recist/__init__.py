@@ -8,9 +8,9 @@ Pipeline: :func:`assess_timepoints` (lesions -> timepoint responses and input er
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from captemstats._lazy import lazy_loader
 from captemstats.recist.config import RecistConfig
 
 _LAZY: dict[str, str] = {
@@ -61,14 +61,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from captemstats.recist.timepoint import TimepointResult, assess_timepoints
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'captemstats.recist' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_loader("captemstats.recist", _LAZY, globals())

@@ -12,9 +12,9 @@ Submodules load lazily so that importing the package is cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from captemstats._lazy import lazy_loader
 from captemstats.survival._results import MethodInfo
 
 _LAZY: dict[str, str] = {
@@ -80,14 +80,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from captemstats.survival.zph import ZphResult, cox_zph
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'captemstats.survival' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_loader("captemstats.survival", _LAZY, globals())
