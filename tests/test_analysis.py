@@ -253,3 +253,26 @@ def test_a_model_the_data_cannot_support_is_named() -> None:
     # eight patients: Table 3's nine-term model is not estimable
     with pytest.raises(AnalysisError, match="Table 3 Cox model of progression-free survival"):
         analyze(Path(__file__).parent / "data" / "valid")
+
+
+def test_a_registry_with_recorded_best_responses_only(res: StudyAnalysis, tmp_path: Path) -> None:
+    """Registries may send the recorded best response instead of lesion measurements: the
+    analysis then uses the record and Table 2 is the same."""
+    copy = tmp_path / "registry"
+    shutil.copytree(REGISTRY, copy)
+    (copy / "lesions.csv").unlink()
+    bor = res.bor_frame().set_index("patient_id")["bor"].astype(str)
+    patients = pd.read_csv(copy / "patients.csv", dtype=str, keep_default_na=False)
+    patients["best_response"] = patients["patient_id"].map(bor).fillna("")
+    patients.to_csv(copy / "patients.csv", index=False)
+    recorded = analyze(copy)
+    frame = recorded.bor_frame()
+    evaluable = frame["evaluable"].astype(bool)
+    assert set(frame.loc[evaluable, "source"]) == {"recorded"}
+    # the one-course rule applies whatever the source (the study's four patients)
+    assert set(frame.loc[~evaluable, "not_evaluable_rule"]) == {"one_course_only"}
+    cols = ["group", "measure", "count", "n"]
+    pd.testing.assert_frame_equal(
+        recorded.response_rates.table[cols].reset_index(drop=True),
+        res.response_rates.table[cols].reset_index(drop=True),
+    )
