@@ -11,7 +11,6 @@ per assessment. Rows are shuffled.
 
 from __future__ import annotations
 
-import sys
 import time
 
 import numpy as np
@@ -127,7 +126,13 @@ def make_registry(n_patients: int, seed: int = 1) -> tuple[pd.DataFrame, pd.Data
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Time the RECIST engine on simulated lesions.")
+    parser.add_argument(
+        "patients", nargs="?", type=int, default=100_000, help="patients (~10 lesion rows each)"
+    )
+    n = parser.parse_args().patients
     lesions, patients = make_registry(n)
     print(f"{len(lesions):,} lesion rows, {n:,} patients")
     t0, c0 = time.perf_counter(), time.process_time()
