@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from captemstats.published import TABLE1_LEVELS as PUBLISHED_LEVELS
 from captemstats.synth.allocate import IntArray, largest_remainder
 
 #: Treatment-line groups, in order.
@@ -39,27 +40,12 @@ COX_COVARIATES: tuple[str, ...] = (
 #: Median follow-up (diagnosis to last follow-up or death), Results para 1 and Abstract.
 FOLLOWUP_MEDIAN_MONTHS = 41.0
 
-#: Levels of each Table 1 categorical variable, in print order.
+#: Levels of each Table 1 categorical variable, in print order: the published table's levels
+#: (:data:`captemstats.published.TABLE1_LEVELS`), completed with "no" where the paper prints
+#: only the "yes" row (previous treatments), since every generated patient needs a value.
 TABLE1_LEVELS: dict[str, tuple[str, ...]] = {
-    "age_group": ("<50", "50-70", ">70"),
-    "sex": ("female", "male"),
-    "ecog": ("0", "1", "2"),
-    "comorbidity": ("yes", "no"),
-    "primary_site": ("pancreas", "gastrointestinal", "lung", "unknown"),
-    "grade": ("1", "2", "3", "unknown"),
-    "metastatic_sites": ("liver", "extrahepatic", "both"),
-    "ki67_group": ("<3", "3-20", "21-55", "unknown"),
-    "prior_curative_surgery": ("yes", "no"),
-    "prior_ssa": ("yes", "no"),
-    "prior_prrt": ("yes", "no"),
-    "prior_chemo": ("yes", "no"),
-    "prior_everolimus": ("yes", "no"),
-    "prior_sunitinib": ("yes", "no"),
-    "prior_locoregional": ("yes", "no"),
-    "grade34_ae": ("yes", "no"),
-    "drug_holiday": ("yes", "no"),
-    "dose_reduction": ("yes", "no"),
-    "treatment_interruption": ("yes", "no"),
+    variable: levels if len(levels) > 1 else (*levels, "no")
+    for variable, levels in PUBLISHED_LEVELS.items()
 }
 
 
