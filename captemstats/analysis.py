@@ -167,19 +167,35 @@ class SurvivalComparison:
 
 @dataclass(frozen=True, eq=False)
 class Provenance:
-    """Where the numbers come from: the input files (SHA-256, rows), versions, synthetic flag."""
+    """Where the numbers come from: the input files (SHA-256, rows), versions, and whether
+    the registry is the synthetic one its ``provenance.json`` records.
+
+    ``synthetic`` is True only when the recorded SHA-256s match the files analysed
+    (:mod:`captemstats.provenance_check`); ``synthetic_status`` is ``"synthetic"``,
+    ``"modified"`` (says synthetic, files differ: ``modified_files``) or ``"not_synthetic"``.
+    """
 
     registry: str
     files: tuple[dict[str, Any], ...]
     synthetic: bool
     captemstats_version: str
     package_versions: dict[str, str]
+    synthetic_status: str = "not_synthetic"
+    modified_files: tuple[str, ...] = ()
+    check_message: str = ""
+
+    @property
+    def modified(self) -> bool:
+        """A synthetic registry whose files differ from the recorded ones."""
+        return self.synthetic_status == "modified"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "registry": self.registry,
             "files": list(self.files),
             "synthetic": self.synthetic,
+            "synthetic_status": self.synthetic_status,
+            "modified_files": list(self.modified_files),
             "captemstats_version": self.captemstats_version,
             "package_versions": self.package_versions,
         }
@@ -421,16 +437,21 @@ def _provenance(registry: Registry, label: str) -> Provenance:
         }
         for name, info in sorted(registry.sources.items())
     )
-    synthetic = False
-    for info in registry.sources.values():
-        prov = info.path.parent / "provenance.json"
-        if prov.is_file():
-            try:
-                synthetic = bool(json.loads(prov.read_text(encoding="utf-8")).get("synthetic"))
-            except (OSError, ValueError):
-                synthetic = False
-            break
-    return Provenance(label, files, synthetic, __version__, _package_versions())
+    from captemstats.provenance_check import check_registry, warn_if_modified
+
+    # The synthetic label is verified against the recorded SHA-256s, never read from a flag.
+    check = check_registry(registry)
+    warn_if_modified(check)
+    return Provenance(
+        label,
+        files,
+        check.synthetic,
+        __version__,
+        _package_versions(),
+        synthetic_status=str(check.status),
+        modified_files=check.differing_files,
+        check_message=check.message(),
+    )
 
 
 def analyze(
@@ -551,8 +572,11 @@ def analyze(
         for name, f in followup.items()
         if f.n_excluded
     )
+    provenance = _provenance(registry, label)
+    if provenance.modified:
+        notes += (provenance.check_message,)
     return StudyAnalysis(
-        provenance=_provenance(registry, label),
+        provenance=provenance,
         validation=report,
         cohort=cohort,
         responses=responses,

@@ -8,6 +8,7 @@ follows the data.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -108,7 +109,7 @@ class ProseNumbers:
     def p_table1(self, variable: str) -> str:
         f = self._t1()
         p = f.loc[f["variable"] == variable, "p_value"].dropna()
-        return _p_phrase(p.iloc[0] if len(p) else None)
+        return p_phrase(p.iloc[0] if len(p) else None)
 
     # -- survival ----------------------------------------------------------------------------
     def median(
@@ -121,7 +122,7 @@ class ProseNumbers:
     def p_logrank(self, endpoint: str, grouping: str) -> str:
         """``"P = .01"`` / ``"P < .001"`` for the log-rank test of a grouping."""
         test = self.res.km(endpoint, grouping).logrank
-        return _p_phrase(None if test is None else test.p_value)
+        return p_phrase(None if test is None else test.p_value)
 
     @property
     def followup_median(self) -> str:
@@ -162,7 +163,7 @@ class ProseNumbers:
         return self._n(self.n - self.n_evaluable())
 
     def p_response(self, which: str) -> str:
-        return _p_phrase(self.res.response_tests[which].p_value)
+        return p_phrase(self.res.response_tests[which].p_value)
 
     # -- Cox ---------------------------------------------------------------------------------
     def hr(self, endpoint: str, term: str) -> str:
@@ -171,12 +172,12 @@ class ProseNumbers:
         i = r.terms.index(term)
         return (
             f"HR {format_number(r.hr[i], 2)} (95% CI, {format_ci(r.lower[i], r.upper[i], 2)}; "
-            f"{_p_phrase(r.p_value[i])})"
+            f"{p_phrase(r.p_value[i])})"
         )
 
     def p_proportional_hazards(self, endpoint: str) -> str:
         """The global test of proportional hazards of a Table 3 model (R ``cox.zph``)."""
-        return _p_phrase(self.res.zph[endpoint].global_p_value)
+        return p_phrase(self.res.zph[endpoint].global_p_value)
 
     def significant_terms(self, endpoint: str, alpha: float = 0.05) -> list[str]:
         r = self.res.cox[endpoint]
@@ -189,8 +190,16 @@ class ProseNumbers:
         return self._n_pct(a.grade34_patients, 100 * a.grade34_patients / a.denominator)
 
 
-def _p_phrase(p: Any) -> str:
-    if p is None:
+def p_phrase(p: Any) -> str:
+    """``"P = .43"``, ``"P < .001"``, ``"P > .99"``; ``"P not computed"`` for a missing one
+    (a missing or non-finite P is never printed as a number, so it cannot read as a result).
+
+    Example
+    -------
+    >>> p_phrase(0.0004)
+    'P < .001'
+    """
+    if p is None or not math.isfinite(float(p)):
         return "P not computed"
     text = format_p(float(p))
     if text.startswith(("<", ">")):
