@@ -19,27 +19,36 @@ import pandas as pd
 
 from captemstats.errors import RegistryReadError
 from captemstats.io.mapping import TableMapping
-from captemstats.io.problems import PROBLEM_COLUMNS, normalise_problem_frame
+from captemstats.io.problems import PROBLEM_COLUMNS, normalise_problem_frame, omitted_row
 from captemstats.io.readers import ROW_INDEX
+from captemstats.io.text import ARABIC_DECIMAL_SEPARATOR, ascii_digits, fold_key, fold_one
+from captemstats.io.variants import check_strings
 from captemstats.schema import FALSE_TOKENS, TRUE_TOKENS, ColumnSpec, TableSpec
 
-_ISO = r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
-_DMY = r"^(?P<d>\d{1,2})(?P<sep>[./-])(?P<m>\d{1,2})(?P=sep)(?P<y>\d{4})$"
-_NUM_DOT = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
-_NUM_COMMA = r"^[+-]?(?:\d+(?:,\d*)?|,\d+)$"
-_INT = r"^[+-]?\d+(?:[.,]0*)?$"
+# (?a): \d is ASCII 0-9 only. Unicode \d also matches Arabic-Indic digits, which pandas cannot
+# convert (they became "number too large"); other scripts' digits are translated to ASCII
+# first (captemstats.io.text.ascii_digits).
+_ISO = (
+    r"(?a)^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
+_DMY = r"(?a)^(?P<d>\d{1,2})(?P<sep>[./-])(?P<m>\d{1,2})(?P=sep)(?P<y>\d{4})$"
+_NUM_DOT = r"(?a)^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+_NUM_COMMA = r"(?a)^[+-]?(?:\d+(?:,\d*)?|,\d+)$"
+_INT = r"(?a)^[+-]?\d+(?:[.,]0*)?$"
 
 DATE_FORMS = "YYYY-MM-DD, DD.MM.YYYY or DD/MM/YYYY"
 
 
 @dataclass(frozen=True, slots=True)
 class ParseContext:
-    """What a table's cells are parsed with: its file label, decimal mark and date reading."""
+    """What a table's cells are parsed with: its file label, decimal mark and date reading,
+    and how many problems per column and rule are listed (``None``: all)."""
 
     table: str
     file: str
     decimal: str = "."
     dayfirst: bool | None = None
+    max_problems: int | None = 100
 
 
 def empty_table(spec: TableSpec) -> pd.DataFrame:
@@ -67,13 +76,11 @@ def map_columns(
     case-insensitive names). Returns the renamed frame (schema columns only, absent ones
     all-missing) and problems: unknown columns (warning: not read) and missing required
     columns (error). Two file columns landing on one schema column raise."""
-    folded = {c.casefold(): c for c in spec.names}
     renames: dict[str, str] = {}
     unknown: list[str] = []
+    targets = resolve_columns(list(raw.columns), spec, mapping)
     for name in raw.columns:
-        target = mapping.rename.get(name)
-        if target is None:
-            target = folded.get(name.casefold())
+        target = targets.get(name)
         if target is None:
             unknown.append(name)
             continue
@@ -116,6 +123,18 @@ def map_columns(
     return out[list(spec.names)], normalise_problem_frame(problems)
 
 
+def resolve_columns(names: list[str], spec: TableSpec, mapping: TableMapping) -> dict[str, str]:
+    """A file's column name -> the data-model column it gives (the mapping's rename first,
+    then the same name ignoring case); names that give none are left out."""
+    folded = {c.casefold(): c for c in spec.names}
+    out: dict[str, str] = {}
+    for name in names:
+        target = mapping.rename.get(name) or folded.get(name.casefold())
+        if target is not None:
+            out[name] = target
+    return out
+
+
 def detect_decimal(raw: pd.DataFrame, spec: TableSpec, given: str | None) -> str:
     """The decimal mark of a table's number columns: ``given``, else the mark most of their
     values use (``,`` only when comma decimals outnumber point decimals). Values using the
@@ -125,49 +144,84 @@ def detect_decimal(raw: pd.DataFrame, spec: TableSpec, given: str | None) -> str
     numbers = [c.name for c in spec.columns if c.kind == "number" and c.name in raw.columns]
     commas = points = 0
     for name in numbers:
-        s = raw[name].dropna()
+        s = ascii_digits(raw[name].dropna())
         commas += int(s.str.fullmatch(r"[+-]?\d*,\d+").sum())
         points += int(s.str.fullmatch(r"[+-]?\d*\.\d+").sum())
     return "," if commas > points else "."
 
 
 def apply_labels(frame: pd.DataFrame, spec: TableSpec, mapping: TableMapping) -> pd.DataFrame:
-    """Mapping's missing-value tokens and label recodes (case-folded, stripped)."""
+    """Mapping's missing-value tokens and label recodes, compared by
+    :func:`~captemstats.io.text.fold_key` (NFKC, white space, Turkish-aware case)."""
     out = frame.copy()
-    missing = {v.strip().casefold() for v in mapping.missing_values}
+    missing = {fold_one(v) for v in mapping.missing_values}
     for col in spec.columns:
         s = out[col.name]
-        if missing:
-            s = s.mask(s.str.casefold().isin(missing))
-        labels = mapping.recode.get(col.name)
-        if labels:
-            table = {k.strip().casefold(): v for k, v in labels.items()}
-            mapped = s.str.casefold().map(table)
-            s = s.where(mapped.isna(), mapped.astype("string"))
+        if missing or col.name in mapping.recode:
+            key = fold_key(s)
+            if missing:
+                s = s.mask(key.isin(missing))
+            labels = mapping.recode.get(col.name)
+            if labels:
+                table = {fold_one(k): v for k, v in labels.items()}
+                mapped = key.map(table)
+                s = s.where(mapped.isna(), mapped.astype("string"))
         out[col.name] = s
     return out
 
 
+@dataclass(slots=True)
+class ParsedTable:
+    """One table parsed: the typed frame, its problems (at most ``max_problems`` per column
+    and rule), how many problems were left out per (column, rule), and the file lines of every
+    unreadable cell per column (all of them, so that no rule reports such a cell again)."""
+
+    typed: pd.DataFrame
+    problems: pd.DataFrame
+    omitted: list[dict[str, object]]
+    unreadable: dict[str, np.ndarray]
+
+
 def parse_table(
     text: pd.DataFrame, spec: TableSpec, ctx: ParseContext, mapping: TableMapping
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Typed frame + problem frame for a mapped raw frame (see the module docstring)."""
+) -> ParsedTable:
+    """Typed frame + problems for a mapped raw frame (see the module docstring).
+
+    String columns are checked by :func:`captemstats.io.variants.check_strings`: invisible
+    characters in identifiers are errors at their cell, spelling variants of free-text
+    categories (centre, organ, CTCAE term) are merged with a warning."""
     columns: dict[str, pd.Series] = {}
     problems: list[pd.DataFrame] = []
+    omitted: list[dict[str, object]] = []
+    unreadable: dict[str, np.ndarray] = {}
     pid = text["patient_id"] if "patient_id" in text.columns else None
     for col in spec.columns:
         s = text[col.name]
+        if col.kind == "string":
+            values, found, more_rows = check_strings(
+                s, col, ctx.table, ctx.file, pid, ctx.max_problems
+            )
+            columns[col.name] = values
+            problems.append(found)
+            omitted += more_rows
+            continue
         values, bad, message = _PARSERS[col.kind](s, col, ctx, mapping)
         columns[col.name] = values
         if bad.any():
-            problems.append(_cell_problems(s, bad, message, col, ctx, pid))
+            unreadable[col.name] = np.asarray(s.index[bad.to_numpy()], dtype="int64")
+            frame, more = _cell_problems(s, bad, message, col, ctx, pid)
+            problems.append(frame)
+            if more:
+                rule = str(frame["rule"].iloc[0])
+                omitted.append(omitted_row("error", ctx.table, ctx.file, col.name, rule, more))
     typed = pd.DataFrame(columns, index=text.index)
+    found_any = [f for f in problems if len(f)]
     frame = (
-        pd.concat(problems, ignore_index=True)
-        if problems
+        pd.concat(found_any, ignore_index=True)
+        if found_any
         else pd.DataFrame(columns=list(PROBLEM_COLUMNS))
     )
-    return typed, normalise_problem_frame(frame)
+    return ParsedTable(typed, normalise_problem_frame(frame), omitted, unreadable)
 
 
 def _cell_problems(
@@ -177,45 +231,49 @@ def _cell_problems(
     col: ColumnSpec,
     ctx: ParseContext,
     pid: pd.Series | None,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, int]:
+    """The problem rows of the first ``ctx.max_problems`` bad cells, and how many more."""
     rule = "unknown_code" if col.kind == "category" else "wrong_type"
-    msg = message[bad] if isinstance(message, pd.Series) else message
-    return pd.DataFrame(
+    where = np.flatnonzero(bad.to_numpy(dtype=bool))
+    more = 0
+    if ctx.max_problems is not None and len(where) > ctx.max_problems:
+        # Only the listed rows are built: a column of 100 000 bad cells costs 100 rows.
+        more = len(where) - ctx.max_problems
+        where = where[: ctx.max_problems]
+    msg = message.iloc[where] if isinstance(message, pd.Series) else message
+    frame = pd.DataFrame(
         {
             "severity": "error",
             "table": ctx.table,
             "file": ctx.file,
-            "line": raw.index[bad.to_numpy()],
-            "patient_id": None if pid is None else pid[bad].to_numpy(),
+            "line": raw.index[where],
+            "patient_id": None if pid is None else pid.iloc[where].to_numpy(),
             "column": col.name,
-            "value": raw[bad].to_numpy(),
+            "value": raw.iloc[where].to_numpy(),
             "rule": rule,
             "message": msg if isinstance(msg, str) else msg.to_numpy(),
         }
     )
+    return frame, more
 
 
 Parsed = tuple[pd.Series, pd.Series, "pd.Series | str"]
 
 
-def _parse_string(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMapping) -> Parsed:
-    return s.astype("string"), pd.Series(False, index=s.index), ""
-
-
 def _parse_category(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMapping) -> Parsed:
-    codes = {c.casefold(): c for c in col.categories}
-    mapped = s.str.casefold().map(codes).astype("string")
+    codes = {fold_one(c): c for c in col.categories}
+    mapped = fold_key(s).map(codes).astype("string")
     bad = s.notna() & mapped.isna()
     msg = f"unknown code for {col.name}; allowed: {', '.join(col.categories)}"
     return mapped, bad.fillna(False).astype(bool), msg
 
 
 def _parse_boolean(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMapping) -> Parsed:
-    table: dict[str, bool] = {t: True for t in TRUE_TOKENS}
-    table.update({t: False for t in FALSE_TOKENS})
-    table.update({v.strip().casefold(): True for v in m.true_values})
-    table.update({v.strip().casefold(): False for v in m.false_values})
-    mapped = s.str.casefold().map(table).astype("boolean")
+    table: dict[str, bool] = {fold_one(t): True for t in TRUE_TOKENS}
+    table.update({fold_one(t): False for t in FALSE_TOKENS})
+    table.update({fold_one(v): True for v in m.true_values})
+    table.update({fold_one(v): False for v in m.false_values})
+    mapped = fold_key(s).map(table).astype("boolean")
     bad = (s.notna() & mapped.isna()).fillna(False).astype(bool)
     extra = [*m.true_values, *m.false_values]
     msg = "not a yes/no value (use yes/no, true/false or 1/0" + (
@@ -225,6 +283,7 @@ def _parse_boolean(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMap
 
 
 def _parse_integer(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMapping) -> Parsed:
+    s = ascii_digits(s)  # Arabic-Indic, full-width ... digits read as written
     ok = s.str.fullmatch(_INT).fillna(False).astype(bool)
     whole = s.where(ok).str.replace(r"[.,]0*$", "", regex=True)
     # More than 18 digits does not fit a 64-bit integer (it would wrap): reported instead.
@@ -237,7 +296,10 @@ def _parse_integer(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMap
 
 
 def _parse_number(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMapping) -> Parsed:
+    s = ascii_digits(s)
     pattern = _NUM_COMMA if ctx.decimal == "," else _NUM_DOT
+    # U+066B is a decimal separator whatever the file's mark: read as that mark.
+    s = s.str.replace(ARABIC_DECIMAL_SEPARATOR, ctx.decimal, regex=False)
     ok = s.str.fullmatch(pattern).fillna(False).astype(bool)
     text = s.where(ok)
     if ctx.decimal == ",":
@@ -264,6 +326,7 @@ def _parse_number(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMapp
 
 
 def _parse_date(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMapping) -> Parsed:
+    s = ascii_digits(s)
     iso = s.str.extract(_ISO)
     dmy = s.str.extract(_DMY)
     is_iso = iso["y"].notna()
@@ -305,7 +368,6 @@ def _parse_date(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMappin
 
 
 _PARSERS = {
-    "string": _parse_string,
     "category": _parse_category,
     "boolean": _parse_boolean,
     "integer": _parse_integer,
@@ -315,9 +377,11 @@ _PARSERS = {
 
 __all__ = [
     "ParseContext",
+    "ParsedTable",
     "apply_labels",
     "detect_decimal",
     "empty_table",
     "map_columns",
     "parse_table",
+    "resolve_columns",
 ]

@@ -97,3 +97,74 @@ def problems_from_frame(frame: pd.DataFrame) -> tuple[Problem, ...]:
         )
         for r in clean.itertuples(index=False, name=None)
     )
+
+
+#: Columns of an omitted-problems frame: problems counted but not listed, per rule and column.
+OMITTED_COLUMNS: tuple[str, ...] = ("severity", "table", "file", "column", "rule", "n")
+
+
+def omitted_row(
+    severity: str, table: str, file: str | None, column: str | None, rule: str, n: int
+) -> dict[str, object]:
+    """One row of an omitted-problems frame (see :data:`OMITTED_COLUMNS`)."""
+    return {
+        "severity": severity,
+        "table": table,
+        "file": file,
+        "column": column,
+        "rule": rule,
+        "n": int(n),
+    }
+
+
+def omitted_frame(rows: list[dict[str, object]] | pd.DataFrame) -> pd.DataFrame:
+    """Omitted-problem rows -> one frame, rows of the same (severity, table, file, column,
+    rule) added up."""
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+    frame = frame.reindex(columns=list(OMITTED_COLUMNS))
+    keys = list(OMITTED_COLUMNS[:-1])
+    if frame.empty:
+        out = frame
+    else:
+        out = frame.groupby(keys, dropna=False, sort=False)["n"].sum().reset_index()
+    out = out.astype({k: "string" for k in keys})
+    out["n"] = pd.to_numeric(out["n"]).astype("int64")
+    return out.reset_index(drop=True)
+
+
+def cap_problems(frame: pd.DataFrame, limit: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keep the first ``limit`` problems of each (table, column, rule), in the frame's order;
+    the rest are counted, not kept (``limit=None``: keep all).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A problem frame (:data:`PROBLEM_COLUMNS`).
+    limit : int or None
+        Problems listed per table, column and rule.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        The kept problems, and the omitted counts (:data:`OMITTED_COLUMNS`).
+
+    Example
+    -------
+    >>> p = problem_frame([Problem("error", "patients", "p.csv", i, None, "age", "x",
+    ...                            "wrong_type", "bad") for i in range(5)])
+    >>> kept, omitted = cap_problems(p, 2)
+    >>> len(kept), int(omitted["n"].sum())
+    (2, 3)
+    """
+    if limit is None or frame.empty:
+        return frame, omitted_frame([])
+    keys = [frame[c].astype("string").fillna("\0") for c in ("table", "column", "rule")]
+    rank = frame.groupby(keys, sort=False).cumcount()
+    keep = (rank < limit).to_numpy()
+    dropped = frame.loc[~keep]
+    omitted = (
+        dropped.assign(n=1)[list(OMITTED_COLUMNS)]
+        if len(dropped)
+        else pd.DataFrame(columns=list(OMITTED_COLUMNS))
+    )
+    return frame.loc[keep].reset_index(drop=True), omitted_frame(omitted)

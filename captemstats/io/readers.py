@@ -10,17 +10,19 @@ error reporting (:mod:`captemstats.io.coerce`) work the same for every format.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import io
-import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from captemstats.errors import RegistryReadError
+from captemstats.io.excel import ROW_INDEX as ROW_INDEX
+from captemstats.io.excel import cell_to_text as cell_to_text
+from captemstats.io.excel import read_xlsx, sheet_names, tables_by_name
 from captemstats.io.problems import Problem
 
 FileFormat = Literal["csv", "xlsx", "sav", "parquet"]
@@ -33,7 +35,8 @@ SUFFIXES: dict[str, FileFormat] = {
     ".sav": "sav",
     ".parquet": "parquet",
 }
-ROW_INDEX = "_row"
+#: Longest cell read (Excel's limit for one cell): a longer one means a damaged export.
+MAX_CELL_CHARS = 32_767
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,19 +98,18 @@ def locate_tables(path: Path, tables: dict[str, bool]) -> dict[str, TableLocatio
                 f"{path}: a registry is a folder of table files or one .xlsx workbook with a "
                 f"sheet per table; {path.suffix or 'this file'!s} is not supported"
             )
-        sheets = _sheet_names(path)
-        by_name = {s.strip().casefold(): s for s in sheets}
+        sheets = sheet_names(path)
+        by_name = tables_by_name(sheets, tables, f"workbook {path}", "sheets")
         found = {t: TableLocation(path, "xlsx", by_name[t]) for t in tables if t in by_name}
         _require(found, tables, f"workbook {path} (sheets: {', '.join(sheets) or 'none'})")
         return found
 
     found = {}
+    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
+    # "patients .csv" or "Patients.csv" is the patients table too: compared like sheet names.
+    stems = tables_by_name([p.stem for p in files], tables, f"folder {path}", "file names")
     for table in tables:
-        candidates = sorted(
-            p
-            for p in path.iterdir()
-            if p.is_file() and p.stem == table and p.suffix.lower() in SUFFIXES
-        )
+        candidates = [p for p in files if p.stem == stems.get(table)]
         if len(candidates) > 1:
             names = ", ".join(p.name for p in candidates)
             raise RegistryReadError(
@@ -158,12 +160,12 @@ def read_raw(
         used_sep = sep or sniff_separator(text, default="\t" if loc.path.suffix == ".tsv" else ",")
         frame, problems, header_line = _parse_csv(text, used_sep, table, label)
     elif loc.format == "xlsx":
-        frame, header_line = _read_xlsx(loc.path, loc.sheet, table)
+        frame, header_line, problems = read_xlsx(loc.path, loc.sheet, table)
     elif loc.format == "parquet":
         frame = _read_parquet(loc.path)
     else:
         frame = _read_sav(loc.path)
-    frame = _normalise(frame, loc.path)
+    frame = _normalise(frame, loc.path, label)
     source = SourceInfo(
         table=table,
         path=loc.path,
@@ -240,6 +242,19 @@ def _parse_csv(
     text: str, sep: str, table: str, label: str
 ) -> tuple[pd.DataFrame, list[Problem], int]:
     """Parse CSV text, keeping each record's first physical line number."""
+    # The csv module refuses fields over 128 KiB with a bare "field larger than field limit"
+    # that names no line; the limit is lifted here (the text is in memory anyway) and long
+    # cells are reported with file, line and column by _normalise.
+    old_limit = csv.field_size_limit(max(len(text) + 1, csv.field_size_limit()))
+    try:
+        return _read_records(text, sep, table, label)
+    finally:
+        csv.field_size_limit(old_limit)
+
+
+def _read_records(
+    text: str, sep: str, table: str, label: str
+) -> tuple[pd.DataFrame, list[Problem], int]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     header: list[str] | None = None
     header_line = 1
@@ -278,77 +293,6 @@ def _parse_csv(
     frame = pd.DataFrame(rows, columns=header, dtype=object)
     frame.index = pd.Index(lines, name=ROW_INDEX, dtype="int64")
     return frame, problems, header_line
-
-
-# --------------------------------------------------------------------------- Excel
-
-
-def _sheet_names(path: Path) -> list[str]:
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a corrupt file
-        raise RegistryReadError(f"{path}: not a readable .xlsx workbook ({exc})") from None
-    try:
-        return list(wb.sheetnames)
-    finally:
-        wb.close()
-
-
-def _read_xlsx(path: Path, sheet: str | None, table: str) -> tuple[pd.DataFrame, int]:
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise RegistryReadError(f"{path}: not a readable .xlsx workbook ({exc})") from None
-    try:
-        if sheet is None:
-            names = {s.strip().casefold(): s for s in wb.sheetnames}
-            sheet = names.get(table, wb.sheetnames[0])
-        ws = wb[sheet]
-        header: list[str] | None = None
-        header_line = 1
-        rows: list[list[str | None]] = []
-        lines: list[int] = []
-        for number, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
-            cells = [cell_to_text(v) for v in values]
-            if not any(c for c in cells):
-                continue
-            if header is None:
-                header, header_line = [c or "" for c in cells], number
-                continue
-            rows.append((cells + [None] * len(header))[: len(header)])
-            lines.append(number)
-    finally:
-        wb.close()
-    if header is None:
-        raise RegistryReadError(f"{path}[{sheet}]: the sheet is empty (no header row)")
-    frame = pd.DataFrame(rows, columns=header, dtype=object)
-    frame.index = pd.Index(lines, name=ROW_INDEX, dtype="int64")
-    return frame, header_line
-
-
-def cell_to_text(value: Any) -> str | None:
-    """One native cell value (Excel, SPSS) -> text the typed parser understands.
-
-    Whole floats lose their ``.0`` (an Excel ``1`` is read as ``1.0``), dates become ISO,
-    booleans ``true``/``false``; missing values and NaN become ``None``.
-    """
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
 
 
 # --------------------------------------------------------------------------- Parquet, SPSS
@@ -401,8 +345,12 @@ def _native_to_text(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _normalise(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """Strip header names and cells; empty cells -> missing; every column ``string``."""
+def _normalise(frame: pd.DataFrame, path: Path, label: str) -> pd.DataFrame:
+    """Strip header names and cells; empty cells -> missing; every column ``string``.
+
+    A cell longer than :data:`MAX_CELL_CHARS` raises :class:`RegistryReadError` naming the
+    file, line and column: no registry value is that long, so the export is damaged (an
+    unclosed quote swallows the lines after it into one cell)."""
     names = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     # A trailing separator makes a nameless column; dropped only when it holds nothing.
     keep = [
@@ -417,5 +365,13 @@ def _normalise(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     columns: dict[str, pd.Series] = {}
     for i, new in enumerate(names):
         s = frame.iloc[:, i].astype("string").str.strip()
+        long = (s.str.len() > MAX_CELL_CHARS).fillna(False).to_numpy(dtype=bool)
+        if long.any():
+            first = int(np.flatnonzero(long)[0])
+            raise RegistryReadError(
+                f"{label} line {s.index[first]}, column {new!r}: a cell of "
+                f"{len(str(s.iloc[first])):,} characters (the limit is {MAX_CELL_CHARS:,}, "
+                "Excel's own); the file is damaged, e.g. a quote that is never closed"
+            )
         columns[new] = s.mask(s == "")
     return pd.DataFrame(columns, index=frame.index)

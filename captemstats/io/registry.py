@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from captemstats.errors import RegistryReadError
@@ -16,18 +17,21 @@ from captemstats.io.coerce import (
     empty_table,
     map_columns,
     parse_table,
+    resolve_columns,
 )
-from captemstats.io.mapping import ColumnMapping, load_mapping
+from captemstats.io.mapping import ColumnMapping, TableMapping, load_mapping
 from captemstats.io.problems import (
     PROBLEM_COLUMNS,
     Problem,
+    cap_problems,
     empty_problem_frame,
     normalise_problem_frame,
+    omitted_frame,
     problem_frame,
     problems_from_frame,
 )
 from captemstats.io.readers import SourceInfo, locate_tables, read_raw
-from captemstats.schema import TABLES
+from captemstats.schema import TABLES, TableSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from captemstats.validation import ValidationReport
@@ -44,7 +48,11 @@ class Registry:
     not a column, so analysis code sees only schema columns (call ``reset_index(drop=True)``
     for a plain RangeIndex). ``lesions`` is an empty typed frame when the registry has none.
     ``sources`` describes each file read; ``parse_problems`` holds every problem found while
-    reading (unreadable cells, unknown codes, missing or unknown columns) as a problem frame.
+    reading (unreadable cells, unknown codes, missing or unknown columns) as a problem frame,
+    at most ``max_problems`` per table, column and rule; ``omitted_problems`` counts the rest
+    (columns :data:`~captemstats.io.problems.OMITTED_COLUMNS`). ``unreadable`` holds, per
+    table and column, the file lines of *every* cell that could not be read (listed or not),
+    so that validation rules do not report those cells a second time.
     """
 
     patients: pd.DataFrame
@@ -52,6 +60,8 @@ class Registry:
     adverse_events: pd.DataFrame
     sources: dict[str, SourceInfo] = field(default_factory=dict)
     parse_problems: pd.DataFrame = field(default_factory=empty_problem_frame)
+    omitted_problems: pd.DataFrame = field(default_factory=lambda: omitted_frame([]))
+    unreadable: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     @property
     def problems(self) -> tuple[Problem, ...]:
@@ -65,11 +75,13 @@ class Registry:
         frame: pd.DataFrame = getattr(self, name)
         return frame
 
-    def validate(self, *, today: pd.Timestamp | None = None) -> ValidationReport:
+    def validate(
+        self, *, today: pd.Timestamp | None = None, max_problems: int | None = 100
+    ) -> ValidationReport:
         """Check every rule (see :func:`captemstats.validation.validate`)."""
         from captemstats.validation import validate
 
-        return validate(self, today=today)
+        return validate(self, today=today, max_problems=max_problems)
 
 
 def read_registry(
@@ -80,6 +92,7 @@ def read_registry(
     sep: str | None = None,
     decimal: str | None = None,
     dayfirst: bool | None = None,
+    max_problems: int | None = 100,
 ) -> Registry:
     """Read a registry: a folder with ``patients``, ``lesions`` (optional) and
     ``adverse_events`` as ``.csv``/``.tsv``/``.xlsx``/``.sav``/``.parquet`` files (stems
@@ -93,8 +106,10 @@ def read_registry(
     center's own columns first; explicit keyword arguments win over the mapping's settings.
 
     Bad cells never raise: they are missing in the typed frame and listed in
-    ``parse_problems`` as errors. Unreadable input (missing path, missing required table,
-    unsupported format, undecodable bytes) raises :class:`RegistryReadError`.
+    ``parse_problems`` as errors (the first ``max_problems`` per table, column and rule; the
+    rest counted in ``omitted_problems``; ``None`` lists all). Unreadable input (missing path,
+    missing required table, unsupported format, undecodable bytes, a cell over 32 767
+    characters) raises :class:`RegistryReadError`.
     """
     root = Path(path)
     if mapping is not None and not isinstance(mapping, ColumnMapping):
@@ -110,6 +125,8 @@ def read_registry(
     frames: dict[str, pd.DataFrame] = {}
     sources: dict[str, SourceInfo] = {}
     found: list[pd.DataFrame] = []
+    omitted: list[dict[str, object]] = []
+    unreadable: dict[str, dict[str, np.ndarray]] = {}
     for name, spec in TABLES.items():
         if name not in locations:
             frames[name] = empty_table(spec)
@@ -125,20 +142,49 @@ def read_registry(
             file=label,
             decimal=mark,
             dayfirst=dayfirst if dayfirst is not None else tm.dayfirst,
+            max_problems=max_problems,
         )
-        typed, cell_problems = parse_table(mapped, spec, ctx, tm)
-        frames[name] = typed
+        parsed = parse_table(mapped, spec, ctx, tm)
+        frames[name] = parsed.typed
+        unreadable[name] = parsed.unreadable
+        omitted += parsed.omitted
         sources[name] = replace(raw.source, decimal=mark if raw.source.format == "csv" else None)
-        found += [problem_frame(raw.problems), column_problems, cell_problems]
+        found += [_structural(raw.problems, spec, tm, unreadable[name]), column_problems]
+        found.append(parsed.problems)
     parse_problems = (
         normalise_problem_frame(pd.concat([f for f in found if len(f)], ignore_index=True))
         if any(len(f) for f in found)
         else pd.DataFrame(columns=list(PROBLEM_COLUMNS)).pipe(normalise_problem_frame)
     )
+    # Structural problems (e.g. 100 000 rows with a field too many) are capped like cells.
+    parse_problems, more = cap_problems(parse_problems, max_problems)
     return Registry(
         patients=frames["patients"],
         lesions=frames["lesions"],
         adverse_events=frames["adverse_events"],
         sources=sources,
         parse_problems=parse_problems,
+        omitted_problems=omitted_frame(pd.concat([omitted_frame(omitted), more])),
+        unreadable=unreadable,
     )
+
+
+def _structural(
+    problems: list[Problem],
+    spec: TableSpec,
+    mapping: TableMapping,
+    unreadable: dict[str, np.ndarray],
+) -> pd.DataFrame:
+    """Problems found by the file reader (wrong field counts, formulas without a value) as a
+    problem frame, their columns named as in the data model. A formula cell's line joins the
+    column's unreadable lines (rules must not also call the cell empty)."""
+    if not problems:
+        return empty_problem_frame()
+    frame = problem_frame(problems)
+    names = resolve_columns([str(c) for c in frame["column"].dropna().unique()], spec, mapping)
+    frame["column"] = frame["column"].map(lambda c: names.get(c, c)).astype("string")
+    formula = frame[(frame["rule"] == "formula_without_value") & frame["column"].isin(spec.names)]
+    for col, group in formula.groupby("column"):
+        lines = group["line"].astype("int64").to_numpy()
+        unreadable[str(col)] = np.union1d(unreadable.get(str(col), lines[:0]), lines)
+    return frame

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from captemstats.io.problems import PROBLEM_COLUMNS, Problem, normalise_problem_frame
+from captemstats.io.problems import (
+    PROBLEM_COLUMNS,
+    Problem,
+    cap_problems,
+    normalise_problem_frame,
+    omitted_frame,
+)
 from captemstats.validation.report import ValidationReport, sort_problems
 from captemstats.validation.rules import ALL_RULES, RULES, Checker, Context
 
@@ -23,27 +29,40 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["RULES", "Problem", "ValidationReport", "validate"]
 
 
-def validate(registry: Registry, *, today: pd.Timestamp | str | None = None) -> ValidationReport:
+def validate(
+    registry: Registry,
+    *,
+    today: pd.Timestamp | str | None = None,
+    max_problems: int | None = 100,
+) -> ValidationReport:
     """Check every rule on ``registry`` and report all problems.
 
     ``today`` (default: the current date) bounds dates in the future. Lines in messages come
     from the frames' ``_row`` index (see :class:`captemstats.io.Registry`); frames built in
-    code without it give problems without a line.
+    code without it give problems without a line. ``max_problems`` bounds what is *listed*
+    per table, column and rule (a file of 100 000 garbage rows gives a readable report in
+    bounded memory); every problem is still *counted*: the rest are in
+    :attr:`ValidationReport.omitted` and in ``n_errors`` / ``n_warnings``. ``None`` lists all.
     """
     from captemstats.schema import TABLES
 
     now = pd.Timestamp.today().normalize() if today is None else pd.Timestamp(today)
     parsed = registry.parse_problems
+    omitted: list[dict[str, object]] = []
     checkers = {}
     for name, spec in TABLES.items():
         frame = registry.table(name)
         mine = parsed[parsed["table"] == name]
         source = registry.sources.get(name)
-        cell_bad = mine[mine["rule"].isin(["wrong_type", "unknown_code"]) & mine["line"].notna()]
         parse_bad = {
-            str(col): np.asarray(frame.index.isin(group["line"].astype("int64")), dtype=bool)
-            for col, group in cell_bad.groupby("column")
+            col: np.asarray(frame.index.isin(lines), dtype=bool)
+            for col, lines in registry.unreadable.get(name, {}).items()
         }
+        # Problem frames built in code (no `unreadable`) still mark their cells.
+        cell_bad = mine[mine["rule"].isin(["wrong_type", "unknown_code"]) & mine["line"].notna()]
+        for col, group in cell_bad.groupby("column"):
+            hit = np.asarray(frame.index.isin(group["line"].astype("int64")), dtype=bool)
+            parse_bad[str(col)] = parse_bad.get(str(col), np.zeros(len(frame), bool)) | hit
         absent = frozenset(mine.loc[mine["rule"] == "missing_column", "column"].dropna())
         checkers[name] = Checker(
             spec=spec,
@@ -51,6 +70,8 @@ def validate(registry: Registry, *, today: pd.Timestamp | str | None = None) -> 
             file=source.label if source else None,
             parse_bad=parse_bad,
             absent=frozenset(str(c) for c in absent),
+            limit=max_problems,
+            omitted=omitted,
         )
     ctx = Context(
         patients=checkers["patients"],
@@ -65,4 +86,11 @@ def validate(registry: Registry, *, today: pd.Timestamp | str | None = None) -> 
         if found
         else normalise_problem_frame(pd.DataFrame(columns=list(PROBLEM_COLUMNS)))
     )
-    return ValidationReport(sort_problems(frame), dict(registry.sources))
+    # A rule may flag one column in several calls: the limit holds for their union.
+    frame, more = cap_problems(sort_problems(frame), max_problems)
+    counted = [registry.omitted_problems, omitted_frame(omitted), more]
+    return ValidationReport(
+        frame,
+        dict(registry.sources),
+        omitted=omitted_frame(pd.concat([c for c in counted if len(c)] or [more])),
+    )

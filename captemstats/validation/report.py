@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from captemstats.io.problems import PROBLEM_COLUMNS, Problem, problems_from_frame
+from captemstats.io.problems import PROBLEM_COLUMNS, Problem, omitted_frame, problems_from_frame
 from captemstats.schema import TABLES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,10 +37,13 @@ def sort_problems(frame: pd.DataFrame) -> pd.DataFrame:
 @dataclass(frozen=True)
 class ValidationReport:
     """All problems found in one pass. ``ok`` is true when there is no ERROR (warnings are
-    allowed). ``frame`` is the tidy problem frame (columns :data:`PROBLEM_COLUMNS`)."""
+    allowed). ``frame`` is the tidy problem frame (columns :data:`PROBLEM_COLUMNS`) of the
+    problems *listed*; ``omitted`` counts, per severity, table, file, column and rule, the
+    problems found beyond the listing limit (``n_errors`` and ``n_warnings`` include them)."""
 
     frame: pd.DataFrame
     sources: dict[str, SourceInfo] = field(default_factory=dict)
+    omitted: pd.DataFrame = field(default_factory=lambda: omitted_frame([]))
 
     @property
     def ok(self) -> bool:
@@ -48,11 +51,28 @@ class ValidationReport:
 
     @cached_property
     def n_errors(self) -> int:
-        return int((self.frame["severity"] == "error").sum())
+        return int((self.frame["severity"] == "error").sum()) + self._omitted("error")
 
     @cached_property
     def n_warnings(self) -> int:
-        return int((self.frame["severity"] == "warning").sum())
+        return int((self.frame["severity"] == "warning").sum()) + self._omitted("warning")
+
+    def _omitted(self, severity: str) -> int:
+        return int(self.omitted.loc[self.omitted["severity"] == severity, "n"].sum())
+
+    def omitted_lines(self) -> list[str]:
+        """One sentence per (table, column, rule) whose problems were not all listed.
+
+        Example
+        -------
+        ``patients.csv, column age, wrong_type: and 99,900 more errors (not listed; ...)``
+        """
+        rows = self.omitted.astype(object).where(self.omitted.notna(), None)
+        return [
+            f"{file or table}, column {column or '-'}, {rule}: and {int(n):,} more "
+            f"{severity}{'s' if int(n) != 1 else ''} (not listed; --max-problems 0 lists all)"
+            for severity, table, file, column, rule, n in rows.itertuples(index=False, name=None)
+        ]
 
     @cached_property
     def problems(self) -> tuple[Problem, ...]:
@@ -90,6 +110,10 @@ class ValidationReport:
                 for name, s in self.sources.items()
             },
             "problems": [p.to_dict() for p in self.problems],
+            "omitted": [
+                {**{k: (None if pd.isna(v) else v) for k, v in r.items()}, "n": int(r["n"])}
+                for r in self.omitted.astype(object).to_dict("records")
+            ],
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -116,8 +140,9 @@ class ValidationReport:
 
         style = "bold green" if self.ok else "bold red"
         head = Text(self.summary(), style=style)
+        more = [Text(line, style="yellow") for line in self.omitted_lines()]
         if self.frame.empty:
-            return head
+            return Group(head, *more)
         table = Table(show_lines=False, expand=False)
         for name, kw in (
             ("severity", {"no_wrap": True}),
@@ -137,7 +162,7 @@ class ValidationReport:
             cells = [Text(str(c)) for c in row]
             cells[0].stylize("red" if row[0] == "error" else "yellow")
             table.add_row(*cells)
-        return Group(head, table)
+        return Group(head, table, *more)
 
 
 __all__ = ["PROBLEM_COLUMNS", "ValidationReport", "sort_problems"]

@@ -16,13 +16,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from captemstats.io.problems import PROBLEM_COLUMNS
+from captemstats.io.problems import PROBLEM_COLUMNS, omitted_row
 from captemstats.io.readers import ROW_INDEX
 from captemstats.schema import ADVERSE_EVENTS, CTCAE_TERMS, LESIONS, PATIENTS, TABLES, TableSpec
 
 #: rule id -> (severity, meaning). Parse-time rules are listed too.
 RULES: dict[str, tuple[str, str]] = {
     "field_count": ("error", "a CSV row has more or fewer fields than the header"),
+    "formula_without_value": ("error", "an Excel formula cell without a saved (cached) value"),
+    "invisible_character": ("error", "an identifier holds an invisible character (BOM, NBSP ...)"),
+    "merged_variants": ("warning", "spellings of one centre / organ / term merged into one"),
+    "response_not_evaluable": (
+        "warning",
+        "no lesions table and no recorded best_response: response not evaluable",
+    ),
     "unknown_column": ("warning", "a column that is not in the data model (not read)"),
     "missing_column": ("error", "a required column is absent"),
     "wrong_type": ("error", "a cell is not a valid date / number / whole number / yes-no"),
@@ -107,6 +114,9 @@ class Checker:
     file: str | None
     parse_bad: dict[str, np.ndarray] = field(default_factory=dict)
     absent: frozenset[str] = frozenset()
+    #: Problems listed per call of :meth:`flag`; the rest are counted in ``omitted``.
+    limit: int | None = None
+    omitted: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def lines(self) -> pd.Series:
@@ -131,6 +141,15 @@ class Checker:
         m = pd.Series(mask, index=self.frame.index).astype("boolean").fillna(False).to_numpy(bool)
         if not m.any():
             return _EMPTY
+        n = int(m.sum())
+        if self.limit is not None and n > self.limit:
+            # Build only the listed rows; a rule hitting every row of a 100 000-row file
+            # costs `limit` rows, and the rest are counted.
+            m = m.copy()
+            m[np.flatnonzero(m)[self.limit :]] = False
+            self.omitted.append(
+                omitted_row(RULES[rule][0], self.spec.name, self.file, column, rule, n - self.limit)
+            )
         if value is None:
             value = as_text(self.frame[column]) if column else pd.Series(pd.NA, self.frame.index)
         msg = message[m].to_numpy() if isinstance(message, pd.Series) else message
@@ -425,6 +444,35 @@ def empty_tables(ctx: Context) -> Iterator[pd.DataFrame]:
         yield pd.DataFrame([row], columns=list(PROBLEM_COLUMNS))
 
 
+def response_evaluable(ctx: Context) -> Iterator[pd.DataFrame]:
+    """Without lesion measurements, response comes only from ``patients.best_response``
+    (RECIST 1.1 needs the measurements to classify it). When the lesions table is absent or
+    empty, patients without a recorded best response cannot be evaluated: said once, with
+    their number, instead of a Table 2 with silently fewer evaluable patients."""
+    if len(ctx.lesions.frame):
+        return
+    p = ctx.patients
+    empty = p.frame["best_response"].isna().to_numpy() & p.readable("best_response")
+    n, total = int(empty.sum()), len(p.frame)
+    if not n or p.file is None:
+        return
+    where = "no lesions table" if ctx.lesions.file is None else f"{ctx.lesions.file} has no rows"
+    row: dict[str, object] = {c: None for c in PROBLEM_COLUMNS}
+    row.update(
+        severity=RULES["response_not_evaluable"][0],
+        table="patients",
+        file=p.file,
+        line=None,
+        column="best_response",
+        value=f"{n} of {total} empty",
+        rule="response_not_evaluable",
+        message=f"response not evaluable from measurements: {where}, and best_response is "
+        f"empty for {n} of {total} patients, so they count as not evaluable for response "
+        "(send the lesions table or the recorded best responses)",
+    )
+    yield pd.DataFrame([row], columns=list(PROBLEM_COLUMNS))
+
+
 ALL_RULES: tuple[Rule, ...] = (
     empty_tables,
     missing_values,
@@ -438,6 +486,7 @@ ALL_RULES: tuple[Rule, ...] = (
     discontinuation,
     adverse_events,
     lesions,
+    response_evaluable,
 )
 
 __all__ = ["ALL_RULES", "DATE_ORDER", "PATIENTS", "RULES", "TABLES", "Checker", "Context"]

@@ -1,0 +1,195 @@
+"""Text normalisation for registry cells: one reading of labels, names and digits.
+
+Hospital exports spell the same thing in several ways: a non-breaking space or a double space
+inside a centre name, upper-case Turkish labels (``KADIN``, ``HAYIR``), full-width or
+Arabic-Indic digits, an invisible character pasted into an identifier. Three operations cover
+them, all vectorised over pandas ``string`` Series:
+
+* :func:`fold_key` - the comparison key of a label or free-text value: Unicode NFKC (UAX #15),
+  invisible characters removed, runs of white space collapsed, then *Turkish-aware* case
+  folding. Turkish has dotted and dotless i (``İ``/``i`` and ``I``/``ı``), so ``KADIN`` is
+  ``kadın`` in Turkish but ``kadin`` in English; the key folds all four to ``i``, which makes a
+  label match in either reading (distinct labels that differ only in the dot of an i do not
+  occur in a registry).
+* :func:`ascii_digits` - every Unicode decimal digit (category Nd: Arabic-Indic ``٥``,
+  full-width ``５``, Devanagari ...) to its ASCII digit by :func:`unicodedata.digit`, and the
+  full-width sign and separator forms to ASCII, so numbers and dates read as written.
+  NFKC is *not* used for numbers: it turns a superscript ``²`` into ``2`` (``5²`` would read 52).
+* :func:`invisible_characters` - the first invisible character (controls, format characters,
+  non-breaking and other non-ASCII spaces, the BOM) of each value, for identifiers, where such a
+  character makes two equal-looking ids different.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+import unicodedata
+
+import pandas as pd
+
+_SIGNS = {
+    0xFF0B: "+",  # FULLWIDTH PLUS SIGN
+    0xFF0D: "-",  # FULLWIDTH HYPHEN-MINUS
+    0x2212: "-",  # MINUS SIGN
+    0xFF0E: ".",  # FULLWIDTH FULL STOP
+    0xFF0C: ",",  # FULLWIDTH COMMA
+    0xFF0F: "/",  # FULLWIDTH SOLIDUS
+    0xFF1A: ":",  # FULLWIDTH COLON
+}
+
+
+@functools.cache
+def _tables() -> tuple[re.Pattern[str], dict[int, str]]:
+    """The invisible-character class and the digit translation, built once on first use
+    (scanning the Unicode database takes 0.2 s, too long for every command's start-up).
+
+    Invisible: C0/C1 controls, format characters (soft hyphen, zero-width and direction marks,
+    word joiner, BOM), non-ASCII spaces (NBSP, en/em/thin, ideographic), line and paragraph
+    separators: categories Cc, Cf, Zs, Zl, Zp except U+0020. Digits: category Nd -> ASCII.
+    """
+    invisible: list[str] = []
+    digits: dict[int, str] = dict(_SIGNS)
+    for c in range(sys.maxunicode + 1):
+        cat = unicodedata.category(chr(c))
+        if cat in {"Cc", "Cf", "Zs", "Zl", "Zp"} and c != 0x20:
+            invisible.append(re.escape(chr(c)))
+        elif cat == "Nd" and c > 0x7F:
+            digits[c] = str(unicodedata.digit(chr(c)))
+    return re.compile("[" + "".join(invisible) + "]"), digits
+
+
+ARABIC_DECIMAL_SEPARATOR = "\u066b"
+
+# Turkish capitals first (NFKC has composed İ), then casefold, then the dotless ı.
+_TURKISH_UPPER = str.maketrans({"İ": "i", "I": "i"})
+_ZERO_WIDTH = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
+
+
+def tidy(s: pd.Series) -> pd.Series:
+    """NFKC, invisible characters removed, white space collapsed and trimmed (case kept).
+
+    Parameters
+    ----------
+    s : pandas.Series
+        ``string`` values (missing stays missing).
+
+    Returns
+    -------
+    pandas.Series
+        The tidied values, ``string`` dtype.
+
+    Example
+    -------
+    >>> tidy(pd.Series(["Ankara\\u00a0 Univ. "], dtype="string")).tolist()
+    ['Ankara Univ.']
+    """
+    # Zero-width characters are removed, not made a space: they separate nothing visible.
+    text = s.astype("string").str.replace(_ZERO_WIDTH, "", regex=True).str.normalize("NFKC")
+    text = text.str.replace(_tables()[0], " ", regex=True)
+    return text.str.replace(r"\s+", " ", regex=True).str.strip()
+
+
+def fold_key(s: pd.Series) -> pd.Series:
+    """The comparison key of labels and free text: :func:`tidy`, then Turkish-aware case
+    folding (``İ``, ``I``, ``ı`` and ``i`` all become ``i``).
+
+    Parameters
+    ----------
+    s : pandas.Series
+        ``string`` values.
+
+    Returns
+    -------
+    pandas.Series
+        Keys, ``string`` dtype; equal keys are the same label.
+
+    Example
+    -------
+    >>> fold_key(pd.Series(["KADIN", "Kadın", "kadın"], dtype="string")).tolist()
+    ['kadin', 'kadin', 'kadin']
+    """
+    text = tidy(s).str.translate(_TURKISH_UPPER).str.casefold()
+    return text.str.replace("ı", "i", regex=False)
+
+
+def fold_one(value: str) -> str:
+    """:func:`fold_key` of one string (mapping keys, tokens).
+
+    Example
+    -------
+    >>> fold_one(" Hayır ")
+    'hayir'
+    """
+    return str(fold_key(pd.Series([value], dtype="string")).iloc[0])
+
+
+def ascii_digits(s: pd.Series) -> pd.Series:
+    """Unicode decimal digits and full-width signs -> ASCII (see the module docstring).
+
+    Example
+    -------
+    >>> ascii_digits(pd.Series(["٥٤", "５４", "8²"], dtype="string")).tolist()
+    ['54', '54', '8²']
+    """
+    return s.astype("string").str.translate(_tables()[1])
+
+
+def invisible_characters(s: pd.Series) -> pd.Series:
+    """The first invisible character of each value as ``U+XXXX NAME at position N``, or
+    missing when the value has none.
+
+    Example
+    -------
+    >>> invisible_characters(pd.Series(["P0\\u200b01", "P002"], dtype="string")).tolist()
+    ['U+200B ZERO WIDTH SPACE at position 3', <NA>]
+    """
+    text = s.astype("string")
+    found = text.str.contains(_tables()[0], regex=True).fillna(False).astype(bool)
+    out = pd.Series(pd.NA, index=s.index, dtype="string")
+    if found.any():
+        out[found] = [_describe_first(str(v)) for v in text[found]]
+    return out
+
+
+def strip_invisible(s: pd.Series) -> pd.Series:
+    """Values with every invisible character removed (plain spaces kept).
+
+    Example
+    -------
+    >>> strip_invisible(pd.Series(["\ufeffP001", "P0\x0002"], dtype="string")).tolist()
+    ['P001', 'P002']
+    """
+    return s.astype("string").str.replace(_tables()[0], "", regex=True)
+
+
+def visible(value: str) -> str:
+    """A value quoted with its invisible characters written as ``<U+XXXX>`` (for messages).
+
+    Example
+    -------
+    >>> visible("Ankara\\u00a0Univ.")
+    "'Ankara<U+00A0>Univ.'"
+    """
+    return "'" + _tables()[0].sub(lambda m: f"<U+{ord(m.group()):04X}>", value) + "'"
+
+
+def _describe_first(value: str) -> str:
+    m = _tables()[0].search(value)
+    assert m is not None
+    ch = m.group()
+    name = unicodedata.name(ch, "CONTROL CHARACTER" if ch < "\u00a0" else "UNNAMED")
+    return f"U+{ord(ch):04X} {name} at position {m.start() + 1}"
+
+
+__all__ = [
+    "ARABIC_DECIMAL_SEPARATOR",
+    "ascii_digits",
+    "fold_key",
+    "fold_one",
+    "invisible_characters",
+    "strip_invisible",
+    "tidy",
+    "visible",
+]
