@@ -20,13 +20,14 @@ Placeholders every wording may use: ``{subject}``, ``{p}`` (``"P = .01"``) and `
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from captemstats.claims import Claim, Finding, GroupValue, Wording, make_claim
-from captemstats.formatting import format_median, format_number, format_p
-from captemstats.prose import ProseNumbers, join_words, p_phrase
+from captemstats.formatting import format_ci, format_median, format_number, format_p
+from captemstats.prose import join_words, p_phrase
 
 if TYPE_CHECKING:
     from captemstats.analysis import StudyAnalysis
@@ -66,11 +67,11 @@ COX_TERMS = Wording(
     not_tested="no term could be tested",
 )
 COX_TERM = Wording(
-    higher="{subject} was associated with a higher hazard ({hr})",
-    lower="{subject} was associated with a lower hazard ({hr})",
-    different="{subject} had {hr}",
-    no_difference="{subject} was not associated with the hazard ({hr})",
-    not_tested="{subject}: hazard ratio not estimable",
+    higher="{subject} was associated with a higher hazard for {endpoint} ({hr})",
+    lower="{subject} was associated with a lower hazard for {endpoint} ({hr})",
+    different="{subject} had a hazard ratio for {endpoint} different from 1 ({hr})",
+    no_difference="{subject} was not associated with {endpoint} ({hr})",
+    not_tested="{subject}: hazard ratio for {endpoint} not estimable",
 )
 
 
@@ -82,7 +83,7 @@ class SummaryWording:
     with P >= alpha, each with its P); ``{all}`` (every item with its P).
     """
 
-    none_differ: str = "{subject} did not differ by line ({all})"
+    none_differ: str = "{subject} did not differ by line: {all}"
     some_differ: str = "{differed} differed by line, whereas {same} did not"
     all_differ: str = "{differed} differed by line"
     not_tested: str = "{subject} by line: {all}"
@@ -247,7 +248,7 @@ class ManuscriptClaims:
         r = self.res.cox[endpoint]
         ps = [float(p) for p in r.p_value]
         significant = [t for t, p in zip(r.terms, ps, strict=True) if p < self.alpha]
-        finite = [p for p in ps if p == p]
+        finite = [p for p in ps if math.isfinite(p)]
         return make_claim(
             ENDPOINT_NAMES.get(endpoint, endpoint),
             min(finite) if finite else None,
@@ -260,17 +261,23 @@ class ManuscriptClaims:
         self, endpoint: str, term: str, *, subject: str | None = None, wording: Wording = COX_TERM
     ) -> Claim:
         """One Cox term: "higher/lower hazard" only when its Wald P < alpha, from the side of
-        1 its hazard ratio is on (``{hr}``: "HR 0.29 (95% CI, 0.22–0.39; P < .001)")."""
+        1 its hazard ratio is on (``{hr}``: "HR, 0.29; 95% CI, 0.22–0.39; P < .001";
+        ``{endpoint}``: "PFS")."""
         r = self.res.cox[endpoint]
         i = r.terms.index(term)
         hr, p = float(r.hr[i]), float(r.p_value[i])
-        text = ProseNumbers(self.res).hr(endpoint, term)
-        values = [GroupValue(term, hr)] if hr == hr else []
+        # AMA style inside parentheses: "HR, 0.29; 95% CI, 0.22–0.39; P < .001".
+        pct = format_number(100 * r.conf_level, 0)
+        text = (
+            f"HR, {format_number(hr, 2)}; {pct}% CI, {format_ci(r.lower[i], r.upper[i], 2)}; "
+            f"{p_phrase(p)}"
+        )
+        values = [GroupValue(term, hr)] if math.isfinite(hr) else []
         return make_claim(
             subject or term,
             p if values else None,
             wording,
-            {"hr": text},
+            {"hr": text, "endpoint": ENDPOINT_NAMES.get(endpoint, endpoint)},
             values=[*values, GroupValue("no effect", 1.0)],
             reference=term if values else None,
             alpha=self.alpha,

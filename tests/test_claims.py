@@ -196,7 +196,7 @@ def part(subject: str, p: float | None) -> Claim:
         (
             (0.30, 0.15, 0.36),
             Finding.NO_DIFFERENCE,
-            "toxicity did not differ by line (a (P = .30), b (P = .15), and c (P = .36))",
+            "toxicity did not differ by line: a (P = .30), b (P = .15), and c (P = .36)",
         ),
         (
             (0.30, 0.0004, 0.36),
