@@ -8,6 +8,7 @@ it uses — not by the finding the library attached to it.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -144,3 +145,45 @@ def test_every_claim_is_checked_by_one_of_the_tests_above(res: StudyAnalysis) ->
             assert claim.p_value is not None and claim.p_value < ALPHA
         else:
             assert claim.p_value is None or claim.p_value >= ALPHA
+
+
+# -- the manuscript types no claim ----------------------------------------------------------
+QMD = ROOT / "report" / "index.qmd"
+CLAIM_WORDS = re.compile(
+    r"\b(longer|shorter|higher|lower|more|less|greater|fewer|better|worse|differ\w*|"
+    r"associated|superior|inferior|significan\w*|similar|comparable|improv\w*|benefit\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def _claim_prose(qmd: str) -> str:
+    """Abstract, Results and Discussion without code cells and inline code."""
+    text = qmd.split("## Abstract", 1)[1].split("## Introduction", 1)[0]
+    text += qmd.split("## Results", 1)[1].split("## Supplementary material", 1)[0]
+    text = re.sub(r"```\{python\}.*?```", "", text, flags=re.DOTALL)
+    return re.sub(r"`[^`]*`", "<computed>", text)
+
+
+@pytest.mark.parametrize(
+    ("snippet", "typed"),
+    [
+        ("toxicity did not differ materially by line.", True),
+        ("first-line CAPTEM was associated with longer PFS", True),
+        ("Histological grade differed by line (P = .69).", True),
+        ("`{python} claims.survival_by_line('pfs')`.", False),
+        ("Median PFS was `{python} txt.median('pfs')` months.", False),
+    ],
+)
+def test_the_typed_claim_detector(snippet: str, typed: bool) -> None:
+    qmd = (
+        f"## Abstract\n\n## Introduction\n\n## Results\n\n{snippet}\n\n## Supplementary material\n"
+    )
+    assert bool(CLAIM_WORDS.search(_claim_prose(qmd))) is typed
+
+
+def test_the_manuscript_types_no_claim() -> None:
+    """Every word of direction or (no) difference in the Abstract, Results and Discussion
+    comes from captemstats.manuscript_claims (inline code), none is typed."""
+    prose = _claim_prose(QMD.read_text(encoding="utf-8"))
+    typed = [prose[max(0, m.start() - 50) : m.end() + 30] for m in CLAIM_WORDS.finditer(prose)]
+    assert typed == []
