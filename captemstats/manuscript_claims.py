@@ -38,8 +38,8 @@ ENDPOINT_NAMES = {"pfs": "PFS", "os": "OS"}
 LINE_ORDER = ("1", "2", "3+")
 
 SURVIVAL_BY_LINE = Wording(
-    higher="median {subject} was longer in first line than in later lines ({p})",
-    lower="median {subject} was shorter in first line than in later lines ({p})",
+    higher="median {subject} was longer in first-line than in later-line treatment ({p})",
+    lower="median {subject} was shorter in first-line than in later-line treatment ({p})",
     different="median {subject} differed by line ({values} months; {p})",
     no_difference="median {subject} did not differ by line ({p})",
     not_tested="median {subject} was {values} months by line (no test computed)",
@@ -50,8 +50,8 @@ SURVIVAL_BY = Wording(
     not_tested="median {subject} was {values} months by {grouping} (no test computed)",
 )
 RESPONSE_BY_LINE = Wording(
-    higher="the {subject} was higher in first line than in later lines ({p})",
-    lower="the {subject} was lower in first line than in later lines ({p})",
+    higher="the {subject} was higher in first-line than in later-line treatment ({p})",
+    lower="the {subject} was lower in first-line than in later-line treatment ({p})",
     different="the {subject} differed by line ({values}; {p})",
     no_difference="the {subject} did not differ by line ({p})",
     not_tested="the {subject} was {values} by line (no test computed)",
@@ -107,7 +107,7 @@ class ManuscriptClaims:
     >>> from captemstats.analysis import analyze          # doctest: +SKIP
     >>> claims = ManuscriptClaims(analyze("data/registry"))  # doctest: +SKIP
     >>> str(claims.survival_by_line("pfs"))                # doctest: +SKIP
-    'median PFS was longer in first line than in later lines (P < .001)'
+    'median PFS was longer in first-line than in later-line treatment (P < .001)'
     """
 
     res: StudyAnalysis
