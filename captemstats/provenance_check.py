@@ -171,7 +171,9 @@ def check_registry(registry: Registry) -> ProvenanceCheck:
 
     The digests are those of the bytes the reader parsed, so a file changed after reading
     cannot pass for the one analysed. A registry with no source file (built in memory) is
-    not synthetic. Files read from another folder than the first one's are unrecorded.
+    not synthetic. When the files come from several folders, the one holding a
+    ``provenance.json`` is checked (the first in path order if several do) and the files read
+    from elsewhere are unrecorded.
 
     Example
     -------
@@ -182,7 +184,9 @@ def check_registry(registry: Registry) -> ProvenanceCheck:
     sources = sorted(registry.sources.values(), key=lambda s: str(s.path))
     if not sources:
         return ProvenanceCheck(SyntheticStatus.NOT_SYNTHETIC)
-    folder = sources[0].path.parent
+    folders = sorted({s.path.parent for s in sources}, key=str)
+    with_provenance = [f for f in folders if (f / PROVENANCE_FILE).is_file()]
+    folder = with_provenance[0] if with_provenance else folders[0]
     analysed: dict[str, str] = {}
     for info in sources:
         # A workbook's sheets are several tables from one file: one digest.

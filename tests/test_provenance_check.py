@@ -146,3 +146,21 @@ def test_check_registry_uses_the_bytes_that_were_read(copy: Path) -> None:
 def test_an_in_memory_registry_is_not_synthetic() -> None:
     registry = replace(read_registry(REGISTRY), sources={})
     assert check_registry(registry).status is SyntheticStatus.NOT_SYNTHETIC
+
+
+def test_a_workbooks_sheets_are_one_file(tmp_path: Path) -> None:
+    """Several tables read from one workbook are one file with one digest."""
+    book = tmp_path / "registry.xlsx"
+    registry = read_registry(REGISTRY)
+    sources = {
+        name: replace(info, path=book, sha256=A, sheet=name)
+        for name, info in registry.sources.items()
+    }
+    (tmp_path / "provenance.json").write_text(
+        json.dumps({"synthetic": True, "files": {"registry.xlsx": A}}), encoding="utf-8"
+    )
+    assert check_registry(replace(registry, sources=sources)).synthetic
+    sources["lesions"] = replace(sources["lesions"], path=tmp_path / "other" / "lesions.csv")
+    check = check_registry(replace(registry, sources=sources))
+    assert check.status is SyntheticStatus.MODIFIED
+    assert check.unrecorded == (str(tmp_path / "other" / "lesions.csv"),)
