@@ -2,8 +2,8 @@
 
 R values come from tests/reference/: small_reference.csv and <dataset>_reference.csv (made by
 make_reference.R; inputs listed in datasets.csv) and compare_reference.csv (made by
-make_compare_reference.R from compare_input.csv and the tables written in it). Agreement:
-1e-6 absolute on P values, 1e-6 relative on statistics.
+make_compare_reference.R from compare_input.csv and the tables written in it). Agreement: the
+shared rule of tests/_compare.py (1e-8 relative, P values too, on the log scale below 1e-300).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _compare import assert_close
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,8 +38,6 @@ from captemstats.compare import (
 from captemstats.errors import AnalysisError
 
 REF = Path(__file__).parent / "reference"
-P_TOL = 1e-6
-REL_TOL = 1e-6
 
 
 # -- reference helpers ------------------------------------------------------------------------
@@ -80,12 +79,12 @@ def table_names(name: str) -> list[str]:
     return list(pd.unique(r.loc[r["analysis"] == "table", "group"]))
 
 
-def assert_rel(actual: float, expected: float, tol: float = REL_TOL) -> None:
-    assert actual == pytest.approx(expected, rel=tol, abs=1e-12), (actual, expected)
+def assert_rel(actual: float, expected: float) -> None:
+    assert_close(actual, expected)
 
 
 def assert_p(actual: float, expected: float) -> None:
-    assert abs(actual - expected) <= P_TOL, (actual, expected)
+    assert_close(actual, expected, p_value=True)
 
 
 TABLE_CASES = [("small_reference.csv", g) for g in table_names("small_reference.csv")] + [

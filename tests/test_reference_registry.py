@@ -7,7 +7,8 @@ Kaplan–Meier medians with 95% CIs by line, grade, Ki-67 group and site (the "u
 and Ki-67 levels left out on both sides), log-rank tests, the Table 3 Cox models (Efron;
 multivariable, cluster-robust by centre and univariable), cox.zph, the reverse Kaplan–Meier
 follow-up and the Table 1 tests by line (gtsummary's rule). Each R analysis is one test and
-must match key for key in both directions: values to 1e-6 relative, P values to 1e-6 absolute.
+must match key for key in both directions, by the shared rule of ``tests/_compare.py`` (1e-8
+relative, P values too, on the log scale below 1e-300).
 
 The same CSV also feeds ``make_reference.R`` (rows ``captem_synthetic`` and
 ``captem_synthetic_os`` of ``datasets.csv``, checked by ``test_survival.py``); the first test
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pytest
+from _compare import problem
 
 from captemstats.analysis import (
     ENDPOINTS,
@@ -44,8 +46,6 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = ROOT / "tests" / "reference"
-RTOL = 1e-6
-P_ATOL = 1e-6
 P_STATS = {"p"}
 ALL = "(all)"
 
@@ -88,33 +88,14 @@ def opt(x: float | None) -> float:
     return math.nan if x is None else float(x)
 
 
-def differences(want: Values, got: Values) -> list[tuple[Key, float, float, float]]:
-    """(key, R, captemstats, error) for every key; error is absolute for P values, else
-    relative (absolute when R gives 0); NaN on one side only is an infinite error."""
-    out = []
-    for key, w in want.items():
-        g = got[key]
-        if math.isnan(w) or math.isnan(g):
-            err = 0.0 if math.isnan(w) and math.isnan(g) else math.inf
-        elif key[2] in P_STATS:
-            err = abs(g - w)
-        else:
-            err = abs(g - w) / abs(w) if w != 0 else abs(g)
-        out.append((key, w, g, err))
-    return out
-
-
 def assert_same(want: Values, got: Values, context: str) -> None:
     assert want, f"{context}: no reference rows"
     missing = sorted(set(want) - set(got))
     extra = sorted(set(got) - set(want))
     assert not missing, f"{context}: not computed by the analysis: {missing[:10]}"
     assert not extra, f"{context}: computed by the analysis but not by R: {extra[:10]}"
-    bad = [
-        f"{key}: R {w!r} vs captemstats {g!r}"
-        for key, w, g, err in differences(want, got)
-        if err > (P_ATOL if key[2] in P_STATS else RTOL)
-    ]
+    found = (problem(got[k], w, p_value=k[2] in P_STATS, what=str(k)) for k, w in want.items())
+    bad = [msg for msg in found if msg is not None]
     assert not bad, f"{context}: {len(bad)} mismatch(es):\n" + "\n".join(bad[:20])
 
 

@@ -18,6 +18,8 @@ import numpy as np
 
 from captemstats.errors import AnalysisError
 from captemstats.survival import _efron
+from captemstats.survival._alias import estimable_columns, wtest
+from captemstats.survival._covariate import Covariate as Covariate  # re-exported
 from captemstats.survival._inputs import as_event, as_time
 from captemstats.survival._results import MethodInfo
 
@@ -30,80 +32,6 @@ if TYPE_CHECKING:
 Ties = Literal["efron", "breslow"]
 EPS = 1e-9
 ITER_MAX = 20
-
-
-@dataclass(frozen=True, slots=True)
-class Covariate:
-    """One model term. Without ``level`` the column enters as a number (booleans as 0/1).
-
-    With ``level`` it becomes a 0/1 indicator as the paper's Table 3 reports it: 1 where the
-    column is in ``level`` (a value or a tuple of values), 0 where it is in ``reference``
-    (``None`` = every other non-missing value), missing otherwise (such rows are excluded and
-    counted, as R's ``na.omit``). Example: ``Covariate("sex", level="male",
-    reference="female", label="Gender (male vs. female)")``.
-    """
-
-    column: str
-    level: Any = None
-    reference: Any = None
-    label: str | None = None
-
-    @property
-    def name(self) -> str:
-        if self.label:
-            return self.label
-        if self.level is None:
-            return self.column
-        ref = "others" if self.reference is None else _join(self.reference)
-        return f"{self.column} ({_join(self.level)} vs {ref})"
-
-    def values(self, data: pd.DataFrame) -> npt.NDArray[np.float64]:
-        import pandas as pd
-
-        if self.column not in data.columns:
-            raise AnalysisError(f"covariate column {self.column!r} is not in the data")
-        col = data[self.column]
-        if self.level is None:
-            if col.dtype == bool or isinstance(col.dtype, pd.BooleanDtype):
-                return np.asarray(col.astype("Float64").to_numpy(na_value=np.nan), dtype=np.float64)
-            if not pd.api.types.is_numeric_dtype(col):
-                raise AnalysisError(
-                    f"covariate {self.column!r} is not numeric (dtype {col.dtype}); give "
-                    "Covariate(level=..., reference=...) to code it as an indicator"
-                )
-            if isinstance(col.dtype, np.dtype):  # plain numpy ints/floats: no masked copy
-                return np.asarray(col.to_numpy(dtype=np.float64), dtype=np.float64)
-            return np.asarray(col.astype("Float64").to_numpy(na_value=np.nan), dtype=np.float64)
-        lev = _as_tuple(self.level)
-        present = set(col.dropna().unique().tolist())
-        missing_levels = [v for v in lev if v not in present]
-        if missing_levels and not any(_eq(v, p) for v in lev for p in present):
-            raise AnalysisError(
-                f"covariate {self.column!r}: level {missing_levels!r} never occurs "
-                f"(values: {sorted(map(str, present))})"
-            )
-        is_level = col.isin(lev).fillna(False).to_numpy(dtype=bool)
-        notna = col.notna().to_numpy(dtype=bool)
-        if self.reference is None:
-            is_ref = notna & ~is_level
-        else:
-            is_ref = col.isin(_as_tuple(self.reference)).fillna(False).to_numpy(dtype=bool)
-        return np.where(is_level, 1.0, np.where(is_ref, 0.0, np.nan))
-
-
-def _as_tuple(v: Any) -> tuple[Any, ...]:
-    return tuple(v) if isinstance(v, list | tuple | set | frozenset) else (v,)
-
-
-def _join(v: Any) -> str:
-    return ", ".join(str(x) for x in _as_tuple(v))
-
-
-def _eq(a: Any, b: Any) -> bool:
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +51,7 @@ class _FitData:
     x: npt.NDArray[np.float64]
     strata: npt.NDArray[np.intp]
     ties: str
+    estimable: npt.NDArray[np.bool_]  # model columns kept in the fit (others aliased)
 
 
 @dataclass(frozen=True, eq=False)
@@ -252,34 +181,37 @@ def _solve(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArra
     return out
 
 
-def wtest(var: npt.NDArray[np.float64], b: npt.NDArray[np.float64], toler: float = 1e-9) -> float:
-    """b' V⁻ b as R's ``coxph.wtest`` (C ``cholesky2`` + ``chsolve2``): an LDL' factorisation
-    that zeroes every pivot below ``toler`` × the largest diagonal and gives those components a
-    zero solution, so a singular V (e.g. a cluster-robust variance from fewer clusters than
-    covariates) yields R's number where ``numpy.linalg.solve`` would fail. Loops run over the
-    p covariates only."""
-    m = np.triu(np.array(var, dtype=np.float64))
-    m = m + np.triu(m, 1).T
-    n = len(b)
-    diag = np.diag(m)
-    top = max([0.0, *[float(v) for v in diag if np.isfinite(v)]])
-    eps = toler if top == 0 else top * toler
-    for i in range(n):
-        pivot = m[i, i]
-        if not np.isfinite(pivot) or pivot < eps:
-            m[i, i] = 0.0
-            continue
-        for j in range(i + 1, n):
-            temp = m[j, i] / pivot
-            m[j, i] = temp
-            m[j, j] -= temp * temp * pivot
-            m[j + 1 :, j] -= temp * m[j + 1 :, i]
-    y = np.array(b, dtype=np.float64)
-    for i in range(n):  # L y = b (unit lower triangle)
-        y[i] -= float(y[:i] @ m[i, :i])
-    for i in range(n - 1, -1, -1):  # D L' z = y, zero for dropped pivots
-        y[i] = 0.0 if m[i, i] == 0 else y[i] / m[i, i] - float(y[i + 1 :] @ m[i + 1 :, i])
-    return float(np.asarray(b, dtype=np.float64) @ y)
+def _inverse(imat: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The model-based variance: the inverse information at the estimate, or a library error
+    naming the cause when it is singular (a coefficient running off to infinity can drive the
+    information to zero; the estimable columns were already chosen)."""
+    if not np.isfinite(imat).all():
+        raise AnalysisError(
+            "cox_ph: the information matrix at the estimate is not finite: a coefficient "
+            "diverges (monotone likelihood)"
+        )
+    try:
+        out = np.asarray(np.linalg.inv(imat), dtype=np.float64)
+    except np.linalg.LinAlgError as exc:
+        raise AnalysisError(
+            "cox_ph: the information matrix at the estimate is singular: a coefficient "
+            "diverges (monotone likelihood) or covariates are collinear"
+        ) from exc
+    return out
+
+
+def _widen(v: npt.NDArray[np.float64], keep: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+    """Per-term values back on all model columns: NaN (R's NA) for an aliased coefficient, and
+    zero rows/columns of a variance matrix, as R's ``fit$var``."""
+    if keep.all():
+        return v
+    if v.ndim == 1:
+        out = np.full(len(keep), np.nan)
+        out[keep] = v
+        return out
+    full = np.zeros((len(keep), len(keep)))
+    full[np.ix_(keep, keep)] = v
+    return full
 
 
 def _codes(values: Any, name: str) -> npt.NDArray[np.intp]:
@@ -335,20 +267,39 @@ def cox_ph(
     if len(t) == 0 or e.sum() == 0:
         raise AnalysisError("cox_ph: no events among the complete cases")
     s_codes = _codes(sub[strata], strata) if strata else np.zeros(len(t), dtype=np.intp)
+    est = estimable_columns(t, e, x, s_codes)
+    names = [c.name for c in covs]
+    if not est.any():
+        raise AnalysisError(
+            f"cox_ph: no covariate can be estimated: {names} "
+            f"{'is' if len(names) == 1 else 'are'} constant among the subjects at risk at "
+            "every event time (the information matrix is zero)"
+        )
+    warnings: list[str] = []
+    if not est.all():  # R's coxph (singular.ok = TRUE): the coefficient is NA
+        warnings.append(
+            "coefficient not estimable (collinear with earlier covariates or constant among "
+            "those at risk; NA as in R's coxph): "
+            + ", ".join(n for n, k in zip(names, est, strict=True) if not k)
+        )
+    # C order: x @ beta is then one dot product per row, so identical covariate rows get
+    # identical linear predictors and concordance counts their ties as R does (a column
+    # subset is Fortran-ordered, where BLAS rounds rows differently)
+    x = np.ascontiguousarray(x[:, est])
     lay = _efron.make_layout(t, e, x, s_codes, ties)
     p = x.shape[1]
     beta, ev, loglik0, u0_stuff, iters, converged = newton_raphson(lay, p)
-    naive_var = np.asarray(np.linalg.inv(ev.imat), dtype=np.float64)
-    warnings: list[str] = []
+    naive_var = _inverse(ev.imat)
     if not converged:
         warnings.append(f"Newton-Raphson did not converge in {ITER_MAX} iterations")
     # R's check for infinite coefficients (coxph.fit, toler.inf = sqrt(eps))
     infs = np.abs(ev.score @ naive_var)
     bad = infs > np.sqrt(EPS) * (1 + np.abs(beta))
     if bad.any():
+        kept = [n for n, k in zip(names, est, strict=True) if k]
         warnings.append(
             "coefficient may be infinite: "
-            + ", ".join(c.name for c, b in zip(covs, bad, strict=True) if b)
+            + ", ".join(n for n, b in zip(kept, bad, strict=True) if b)
         )
     se = np.sqrt(np.diag(naive_var))
     robust_se = None
@@ -412,16 +363,16 @@ def cox_ph(
     return CoxResult(
         terms=[c.name for c in covs],
         columns=[c.column for c in covs],
-        coef=beta,
-        se=se,
-        robust_se=robust_se,
-        hr=hr,
-        lower=lower,
-        upper=upper,
-        z=z,
-        p_value=pval,
-        var=var,
-        naive_var=naive_var,
+        coef=_widen(beta, est),
+        se=_widen(se, est),
+        robust_se=None if robust_se is None else _widen(robust_se, est),
+        hr=_widen(hr, est),
+        lower=_widen(lower, est),
+        upper=_widen(upper, est),
+        z=_widen(z, est),
+        p_value=_widen(pval, est),
+        var=_widen(var, est),
+        naive_var=_widen(naive_var, est),
         loglik=ev.loglik,
         loglik_null=loglik0,
         lr_test=ChiSquareTest(lr, p, float(chi2.sf(lr, p))),
@@ -438,7 +389,7 @@ def cox_ph(
         method=method,
         warnings=tuple(warnings),
         robust_score_test=robust_score,
-        _fit=_FitData(lay, t, e, x, s_codes, ties),
+        _fit=_FitData(lay, t, e, x, s_codes, ties, est),
     )
 
 

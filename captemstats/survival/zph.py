@@ -144,6 +144,12 @@ def cox_zph(
     fit = result._fit
     if fit is None:
         raise AnalysisError("cox_zph: the Cox result carries no fitted data")
+    if not fit.estimable.all():
+        aliased = [t for t, k in zip(result.terms, fit.estimable, strict=True) if not k]
+        raise AnalysisError(
+            f"cox_zph: the model has coefficients that are not estimable (NA): {aliased}; "
+            "refit without them"
+        )
     lay = fit.layout
     p = lay.x.shape[1]
     beta = np.asarray(result.coef, dtype=np.float64)
@@ -158,6 +164,7 @@ def cox_zph(
     i12 = _efron.information(lay, ev.r, ev.s0k, ev.xbar, weights=g)
     i22 = _efron.information(lay, ev.r, ev.s0k, ev.xbar, weights=g * g)
     imat = np.block([[i11, i12], [i12.T, i22]])
+    _check_defined(lay, g, result.terms)
     _check_identifiable(i11, i12, i22, result.terms)
     u = np.concatenate((np.zeros(p), u2))
 
@@ -202,6 +209,30 @@ def cox_zph(
         var=var,
         method=method,
     )
+
+
+def _check_defined(lay: _efron.Layout, g: npt.NDArray[np.float64], terms: list[str]) -> None:
+    """Refuse a term whose x·g(t) carries no information beyond x, decided exactly on the data.
+
+    A death contributes to the test of a covariate only if the covariate varies within its
+    risk set; with fewer than two distinct g values among such deaths, x·g(t) equals a
+    constant times x wherever there is information, and the statistic is 0/0. Deciding this
+    from min ≠ max (not from a rounded Schur complement) gives the same answer for x and for
+    any a·x + b, as the statistic itself is invariant to such changes.
+    """
+    from captemstats.survival._alias import varies_in_risk_set
+
+    varies = varies_in_risk_set(lay.x, lay.strata, lay.g_first[lay.dg])
+    bad = [
+        t
+        for j, t in enumerate(terms)
+        if len(np.unique(g[varies[:, j]])) < 2  # g is a function of time: ties share it
+    ]
+    if bad:
+        raise AnalysisError(
+            f"cox_zph: the proportional-hazards test is undefined for {bad}: the covariate "
+            "varies within the risk set at fewer than two distinct transformed event times"
+        )
 
 
 def _check_identifiable(

@@ -1,0 +1,201 @@
+"""Which Cox covariates are estimable, and R's generalised-inverse helpers.
+
+R's ``coxph`` factors the information matrix with ``cholesky2`` (tolerance ``toler.chol`` =
+``.Machine$double.eps^0.75``), walking the columns in model order: a column whose pivot is
+below the tolerance is *aliased* — its Newton step is zero, its row and column of ``fit$var``
+are zero and its coefficient is reported as ``NA`` (``singular.ok = TRUE``). So of two
+collinear columns the later one is dropped.
+
+Deciding that from the floating-point information matrix is fragile: a covariate that is
+constant among the subjects at risk at every event time has information that is exactly zero
+in theory but rounding noise (~1e-17, of either sign) in practice, and a Newton step of
+noise/noise then gives an arbitrary coefficient (or a raw ``Singular matrix`` from numpy).
+The information at any beta is Σ_t Var_{R(t)}(x) with positive weights, and the risk sets of
+a stratum are nested, so a combination a'x has zero information exactly when it is constant
+on the risk set of the stratum's first event time. :func:`estimable_columns` therefore
+decides on the data, not on the noisy matrix: the columns restricted to those rows, centred
+within stratum and scaled to unit length (scale-free, like R's centring and scaling in
+``coxfit6``), are projected in model order on the columns kept so far; a column whose
+residual sum of squares is below ``toler.chol`` is aliased.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+#: R's ``coxph.control()$toler.chol``
+TOLER_CHOL = float(np.finfo(float).eps) ** 0.75
+
+
+def informative_rows(
+    time: npt.NDArray[np.float64], event: npt.NDArray[np.float64], strata: npt.NDArray[np.intp]
+) -> npt.NDArray[np.bool_]:
+    """Rows at risk at their stratum's first event time (the only rows with information).
+
+    Parameters
+    ----------
+    time, event, strata
+        Per subject: follow-up time, 0/1 event and stratum code.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask; ``False`` for a stratum without events.
+
+    Example
+    -------
+    >>> informative_rows(np.array([1.0, 2, 3]), np.array([0.0, 1, 0]), np.zeros(3, int))
+    array([False,  True,  True])
+    """
+    out = np.zeros(len(time), dtype=bool)
+    for s in np.unique(strata):
+        in_s = strata == s
+        dead = in_s & (event == 1)
+        if dead.any():
+            out |= in_s & (time >= time[dead].min())
+    return out
+
+
+def estimable_columns(
+    time: npt.NDArray[np.float64],
+    event: npt.NDArray[np.float64],
+    x: npt.NDArray[np.float64],
+    strata: npt.NDArray[np.intp],
+) -> npt.NDArray[np.bool_]:
+    """The covariate columns R's ``coxph`` estimates (``True``) and those it aliases to NA.
+
+    Parameters
+    ----------
+    time, event, strata
+        Per subject: follow-up time, 0/1 event and stratum code.
+    x
+        Covariate matrix, one column per model term, in model order.
+
+    Returns
+    -------
+    numpy.ndarray
+        One boolean per column: ``False`` when the column is constant, or a linear
+        combination of earlier kept columns, among the subjects at risk at every event time.
+
+    Example
+    -------
+    >>> t = np.array([1.0, 2, 3, 4]); e = np.ones(4); s = np.zeros(4, int)
+    >>> x = np.column_stack([[0.0, 1, 0, 1], [0.0, 2, 0, 2]])  # second = 2 x first
+    >>> estimable_columns(t, e, x, s)
+    array([ True, False])
+    """
+    rows = informative_rows(time, event, strata)
+    xr = x[rows].copy()
+    sr = strata[rows]
+    for s in np.unique(sr):  # centring within stratum: a stratum-constant column is aliased
+        xr[sr == s] -= xr[sr == s].mean(axis=0)
+    keep = np.zeros(x.shape[1], dtype=bool)
+    for j in range(x.shape[1]):
+        col = xr[:, j]
+        norm = float(np.sqrt(col @ col))
+        if norm == 0.0 or not np.isfinite(norm):
+            continue
+        col = col / norm
+        if keep.any():
+            basis = xr[:, keep] / np.sqrt((xr[:, keep] ** 2).sum(axis=0))
+            coef, *_ = np.linalg.lstsq(basis, col, rcond=None)
+            col = col - basis @ coef
+        keep[j] = float(col @ col) > TOLER_CHOL
+    return keep
+
+
+def wtest(var: npt.NDArray[np.float64], b: npt.NDArray[np.float64], toler: float = 1e-9) -> float:
+    """b' V⁻ b as R's ``coxph.wtest`` (C ``cholesky2`` + ``chsolve2``).
+
+    An LDL' factorisation that zeroes every pivot below ``toler`` × the largest diagonal and
+    gives those components a zero solution, so a singular V (e.g. a cluster-robust variance
+    from fewer clusters than covariates) yields R's number where ``numpy.linalg.solve`` would
+    fail. Loops run over the p covariates only.
+
+    Parameters
+    ----------
+    var
+        Symmetric p × p (generalised) variance; only its upper triangle is read, as R.
+    b
+        Vector of length p.
+    toler
+        Relative pivot tolerance (R's ``toler.chol`` for Wald tests is 1e-9 here).
+
+    Returns
+    -------
+    float
+        The quadratic form.
+
+    Example
+    -------
+    >>> wtest(np.array([[4.0, 0], [0, 0]]), np.array([2.0, 5.0]))
+    1.0
+    """
+    m = np.triu(np.array(var, dtype=np.float64))
+    m = m + np.triu(m, 1).T
+    n = len(b)
+    diag = np.diag(m)
+    top = max([0.0, *[float(v) for v in diag if np.isfinite(v)]])
+    eps = toler if top == 0 else top * toler
+    for i in range(n):
+        pivot = m[i, i]
+        if not np.isfinite(pivot) or pivot < eps:
+            m[i, i] = 0.0
+            continue
+        for j in range(i + 1, n):
+            temp = m[j, i] / pivot
+            m[j, i] = temp
+            m[j, j] -= temp * temp * pivot
+            m[j + 1 :, j] -= temp * m[j + 1 :, i]
+    y = np.array(b, dtype=np.float64)
+    for i in range(n):  # L y = b (unit lower triangle)
+        y[i] -= float(y[:i] @ m[i, :i])
+    for i in range(n - 1, -1, -1):  # D L' z = y, zero for dropped pivots
+        y[i] = 0.0 if m[i, i] == 0 else y[i] / m[i, i] - float(y[i + 1 :] @ m[i + 1 :, i])
+    return float(np.asarray(b, dtype=np.float64) @ y)
+
+
+def varies_in_risk_set(
+    x: npt.NDArray[np.float64], strata: npt.NDArray[np.intp], start: npt.NDArray[np.intp]
+) -> npt.NDArray[np.bool_]:
+    """Per death and column: does the column vary within the death's risk set?
+
+    The rows must be sorted by (stratum, time), as in
+    :class:`~captemstats.survival._efron.Layout`, so the risk set of a death is every row of its
+    stratum from the first row of its tie group on. Exact (min ≠ max), hence the same for x
+    and for any a·x + b with a ≠ 0.
+
+    Parameters
+    ----------
+    x
+        Sorted covariates, one column per term.
+    strata
+        Sorted stratum codes.
+    start
+        Per death, the first row of its tie group (``lay.g_first[lay.dg]``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean array deaths × columns.
+
+    Example
+    -------
+    >>> s = np.zeros(3, int)
+    >>> varies_in_risk_set(np.array([[0.0], [1], [1]]), s, np.array([0, 1]))
+    array([[ True],
+           [False]])
+    """
+    lo = np.empty_like(x)
+    hi = np.empty_like(x)
+    firsts = np.flatnonzero(np.concatenate(([True], strata[1:] != strata[:-1])))
+    for a, b in zip(firsts, np.append(firsts[1:], len(x)), strict=True):
+        lo[a:b] = np.minimum.accumulate(x[a:b][::-1], axis=0)[::-1]  # suffix min in stratum
+        hi[a:b] = np.maximum.accumulate(x[a:b][::-1], axis=0)[::-1]
+    out: npt.NDArray[np.bool_] = lo[start] != hi[start]
+    return out

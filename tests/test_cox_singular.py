@@ -1,0 +1,166 @@
+"""Cox models without information (issue 21): R's aliasing, the library's errors, and cox_zph's
+invariance to affine changes of a covariate.
+
+R's ``coxph`` (survival 3.5, ``singular.ok = TRUE``) walks the columns in model order and
+reports a column that is a linear combination of earlier ones — or constant among the subjects
+at risk at every event time — with an ``NA`` coefficient, fitting the rest as if it were absent.
+When no column is left, there is nothing to estimate: captemstats refuses with its own error
+(R would iterate on rounding noise). Expected values below come from fitting the reduced model
+with captemstats itself (the R cross-checks of the reduced models live in test_survival.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from _compare import assert_close
+
+from captemstats.errors import AnalysisError
+from captemstats.survival import cox_ph, cox_zph
+from captemstats.survival._alias import estimable_columns
+from captemstats.survival.cox import _inverse
+
+# deaths at 2..9; the first two rows are censored before any death
+TIME = [1.0, 1.0, 2.0, 3.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 9.0]
+EVENT = [0, 0, 1, 1, 0, 1, 1, 0, 1, 1, 1, 0]
+A = [0.0, 1.0, 1.0, 0.0, 2.0, 1.0, 3.0, 0.0, 2.0, 1.0, 0.0, 4.0]
+B = [1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0]
+
+
+def frame() -> pd.DataFrame:
+    d = pd.DataFrame({"time": TIME, "event": EVENT, "a": A, "b": B})
+    return d.assign(
+        a2=2 * d["a"] + 1,  # collinear with a
+        ab=d["a"] - 3 * d["b"],  # collinear with a and b together
+        const=5.0,
+        early=[3.0, -2.0, *[7.0] * 10],  # varies only among those censored before any death
+        stratum=[0, 1] * 6,
+        by_stratum=[10.0, 20.0] * 6,  # constant within each stratum
+    )
+
+
+ALIASED = [
+    # (model columns, strata, estimable columns)
+    (["a", "a2"], None, [True, False]),
+    (["a2", "a"], None, [True, False]),  # the later of two collinear columns goes, as in R
+    (["a", "b", "ab"], None, [True, True, False]),
+    (["a", "const"], None, [True, False]),
+    (["early", "a"], None, [False, True]),
+    (["a", "by_stratum"], "stratum", [True, False]),
+]
+
+
+@pytest.mark.parametrize(("columns", "strata", "estimable"), ALIASED)
+def test_aliased_column_is_na_and_the_rest_is_the_reduced_fit(
+    columns: list[str], strata: str | None, estimable: list[bool]
+) -> None:
+    d = frame()
+    full = cox_ph(d, "time", "event", columns, strata=strata)
+    kept = [c for c, k in zip(columns, estimable, strict=True) if k]
+    reduced = cox_ph(d, "time", "event", kept, strata=strata)
+    assert list(np.isnan(full.coef)) == [not k for k in estimable]
+    for arr in (full.hr, full.se, full.z, full.p_value, full.lower, full.upper):
+        assert list(np.isnan(arr)) == [not k for k in estimable]
+    np.testing.assert_array_equal(full.coef[estimable], reduced.coef)
+    np.testing.assert_array_equal(full.se[estimable], reduced.se)
+    assert full.loglik == reduced.loglik
+    assert (full.lr_test.df, full.wald_test.df, full.score_test.df) == (len(kept),) * 3
+    assert full.lr_test.p_value == reduced.lr_test.p_value
+    assert full.concordance == reduced.concordance
+    # R's fit$var: zero rows and columns for the aliased coefficient
+    dropped = ~np.array(estimable)
+    assert (full.var[dropped] == 0).all() and (full.var[:, dropped] == 0).all()
+    names = [c for c, k in zip(columns, estimable, strict=True) if not k]
+    assert any("not estimable" in w and names[0] in w for w in full.warnings), full.warnings
+    with pytest.raises(AnalysisError, match="not estimable"):
+        cox_zph(full)
+
+
+@pytest.mark.parametrize(
+    ("columns", "strata"),
+    [(["const"], None), (["early"], None), (["by_stratum"], "stratum"), (["const", "early"], None)],
+)
+def test_no_estimable_covariate_is_a_library_error(columns: list[str], strata: str | None) -> None:
+    with pytest.raises(AnalysisError, match=r"no covariate can be estimated: \[") as info:
+        cox_ph(frame(), "time", "event", columns, strata=strata)
+    assert all(repr(c) in str(info.value) for c in columns)
+    assert "constant among the subjects at risk" in str(info.value)
+
+
+def test_found_by_hypothesis_constant_after_the_censored_rows() -> None:
+    """The example that used to escape as numpy's "Singular matrix": x varies only among
+    subjects censored at time 1, before every death."""
+    time = [1.0] * 16 + [2.0] * 8 + [3.0, 4.0, 4.0, 5.0, 5.0]
+    event = [0] * 16 + [0, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1]
+    x = [0.0] * 14 + [1.0, 2.0] + [0.0] * 13
+    d = pd.DataFrame({"time": time, "event": event, "x": x})
+    for column in (d["x"], 3 * d["x"] + 7, -d["x"]):
+        with pytest.raises(AnalysisError, match="no covariate can be estimated"):
+            cox_ph(d.assign(v=column), "time", "event", ["v"])
+
+
+def test_estimable_columns_is_scale_free() -> None:
+    """The decision is on the data, so rescaling a column by 1e-150 or 1e150 changes nothing."""
+    d = frame()
+    t, e = d["time"].to_numpy(), d["event"].to_numpy(float)
+    s = np.zeros(len(d), dtype=np.intp)
+    x = d[["a", "b", "ab"]].to_numpy()
+    for scale in (1e-150, 1.0, 1e150):
+        assert list(estimable_columns(t, e, x * scale, s)) == [True, True, False]
+
+
+@pytest.mark.parametrize(
+    ("imat", "message"),
+    [
+        (np.zeros((1, 1)), "singular"),
+        (np.array([[1.0, 1.0], [1.0, 1.0]]), "singular"),
+        (np.array([[np.nan]]), "not finite"),
+    ],
+)
+def test_singular_information_at_the_estimate_is_a_library_error(
+    imat: np.ndarray, message: str
+) -> None:
+    with pytest.raises(AnalysisError, match=message):
+        _inverse(imat)
+
+
+# ---- cox_zph: x and a·x + b give one test ---------------------------------------------------
+
+
+def zph_frame() -> pd.DataFrame:
+    rng = np.random.default_rng(20261201)
+    n = 60
+    x = rng.integers(-3, 4, n).astype(float)
+    time = np.ceil(rng.exponential(10 * np.exp(-0.2 * x)))
+    event = (rng.random(n) < 0.8).astype(int)
+    return pd.DataFrame({"time": time, "event": event, "x": x})
+
+
+@pytest.mark.parametrize("transform", ["km", "rank", "identity", "log"])
+@pytest.mark.parametrize(("scale", "shift"), [(-1.0, 0.0), (3.0, 7.0), (1e-6, -40.0), (1e6, 1e3)])
+def test_zph_invariant_to_affine_change_of_covariate(
+    transform: str, scale: float, shift: float
+) -> None:
+    d = zph_frame()
+    base = cox_zph(cox_ph(d, "time", "event", ["x"]), transform=transform)
+    other = cox_zph(cox_ph(d.assign(x=scale * d["x"] + shift), "time", "event", ["x"]), transform)
+    # 1e-7: a·x + b is centred again before fitting, which rounds differently at |a| = 1e6
+    assert_close(other.chisq[0], base.chisq[0], rel=1e-7, what="zph chisq")
+    assert_close(other.p_value[0], base.p_value[0], p_value=True, rel=1e-7, what="zph P")
+
+
+def test_zph_undefined_for_x_and_3x_plus_7_alike() -> None:
+    """x varies within the risk set at the first event time only (the subject with x = 1 is
+    censored at 1.5): the test is 0/0 for every coding, which used to depend on rounding."""
+    d = pd.DataFrame(
+        {
+            "time": [1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+            "event": [1, 0, 1, 1, 1, 1, 1, 1],
+            "x": [0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        }
+    )
+    for column in (d["x"], 3 * d["x"] + 7, -d["x"], 1e-9 * d["x"]):
+        fit = cox_ph(d.assign(v=column), "time", "event", ["v"])
+        with pytest.raises(AnalysisError, match=r"undefined for \['v'\]"):
+            cox_zph(fit)
