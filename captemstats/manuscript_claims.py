@@ -21,18 +21,24 @@ Placeholders every wording may use: ``{subject}``, ``{p}`` (``"P = .01"``) and `
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from captemstats.claims import Claim, Finding, GroupValue, Wording, make_claim
+from captemstats.claims import Claim, GroupValue, Wording, make_claim
+from captemstats.claims_summary import (
+    JointItem,
+    JointWording,
+    SummaryWording,
+    joint,
+    summarize,
+)
 from captemstats.formatting import format_ci, format_median, format_number, format_p
 from captemstats.prose import join_words, p_phrase
 
 if TYPE_CHECKING:
     from captemstats.analysis import StudyAnalysis
 
-__all__ = ["ManuscriptClaims", "SummaryWording"]
+__all__ = ["ManuscriptClaims"]
 
 ENDPOINT_NAMES = {"pfs": "PFS", "os": "OS"}
 LINE_ORDER = ("1", "2", "3+")
@@ -73,20 +79,6 @@ COX_TERM = Wording(
     no_difference="{subject} was not associated with {endpoint} ({hr})",
     not_tested="{subject}: hazard ratio for {endpoint} not estimable",
 )
-
-
-@dataclass(frozen=True)
-class SummaryWording:
-    """Words for a claim about several comparisons at once (e.g. toxicity by line).
-
-    Placeholders: ``{subject}``; ``{differed}`` and ``{same}`` (the items with P < alpha and
-    with P >= alpha, each with its P); ``{all}`` (every item with its P).
-    """
-
-    none_differ: str = "{subject} did not differ by line: {all}"
-    some_differ: str = "{differed} differed by line, whereas {same} did not"
-    all_differ: str = "{differed} differed by line"
-    not_tested: str = "{subject} by line: {all}"
 
 
 TOXICITY_ITEMS = {
@@ -241,6 +233,21 @@ class ManuscriptClaims:
         parts = [self.characteristic_by_line(v, subject=name) for v, name in TOXICITY_ITEMS.items()]
         return summarize(subject, parts, wording or SummaryWording(), alpha=self.alpha)
 
+    def first_line_summary(self, wording: JointWording | None = None) -> Claim:
+        """PFS, OS and ORR by line in one sentence (:func:`captemstats.claims_summary.joint`):
+        each endpoint in the clause of its own claim, "longer"/"higher" only for one whose
+        claim is directional."""
+        items = [
+            JointItem(
+                self.survival_by_line(e), f"median {n}", f"longer median {n}", f"shorter median {n}"
+            )
+            for e, n in ENDPOINT_NAMES.items()
+        ]
+        items.append(
+            JointItem(self.response_by_line("ORR"), "the ORR", "a higher ORR", "a lower ORR")
+        )
+        return joint(items, wording)
+
     # -- Cox ---------------------------------------------------------------------------------
     def cox_terms(self, endpoint: str, *, wording: Wording = COX_TERMS) -> Claim:
         """The Cox model's terms with P < alpha (``{terms}``, ``{alpha}``); "no term" only
@@ -297,7 +304,7 @@ class ManuscriptClaims:
         f = self.res.characteristics.to_frame()
         tested = f.loc[f["p_value"].notna(), "variable"].unique()
         out += [self.characteristic_by_line(str(v)) for v in tested]
-        out.append(self.toxicity_by_line())
+        out += [self.toxicity_by_line(), self.first_line_summary()]
         return tuple(out)
 
 
@@ -307,35 +314,3 @@ _GROUPING_NAMES = {
     "ki67_group": "Ki-67 index",
     "primary_site": "primary site",
 }
-
-
-def summarize(
-    subject: str, parts: Sequence[Claim], wording: SummaryWording, *, alpha: float = 0.05
-) -> Claim:
-    """One claim about several (``parts``): NO_DIFFERENCE only when every part is; DIFFERENT
-    when any part is significant (its P is the smallest); NOT_TESTED otherwise. The claim's
-    ``p_value`` is the smallest of the parts'."""
-    differed = [c for c in parts if c.finding.significant]
-    same = [c for c in parts if c.finding is Finding.NO_DIFFERENCE]
-
-    def items(claims: Sequence[Claim]) -> str:
-        return join_words([f"{c.subject} ({p_phrase(c.p_value)})" for c in claims])
-
-    if differed:
-        finding = Finding.DIFFERENT
-        template = wording.some_differ if same else wording.all_differ
-    elif len(same) == len(parts) and parts:
-        finding, template = Finding.NO_DIFFERENCE, wording.none_differ
-    else:
-        finding, template = Finding.NOT_TESTED, wording.not_tested
-    fields = {"subject": subject, "differed": items(differed), "same": items(same)}
-    fields["all"] = items(parts)
-    ps = [c.p_value for c in parts if c.p_value is not None]
-    return Claim(
-        subject=subject,
-        finding=finding,
-        p_value=min(ps) if ps else None,
-        alpha=alpha,
-        text=template.format_map(fields),
-        parts=tuple(parts),
-    )

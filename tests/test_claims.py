@@ -20,7 +20,7 @@ from captemstats.claims import (
     decide,
     make_claim,
 )
-from captemstats.manuscript_claims import SummaryWording, summarize
+from captemstats.claims_summary import JointItem, JointWording, SummaryWording, joint, summarize
 
 
 def med(group: str, value: float | None, followed_to: float | None = None) -> GroupValue:
@@ -227,3 +227,60 @@ def test_summaries(ps: tuple[float | None, ...], finding: Finding, text: str) ->
     assert str(claim) == text
     finite = [p for p in ps if p is not None]
     assert claim.p_value == min(finite)
+
+
+# -- joint sentences (PFS, OS and ORR by line) --------------------------------------------
+def endpoint(subject: str, p: float | None, values: list[GroupValue]) -> JointItem:
+    claim = make_claim(subject, p, WORDS, {"p": "", "values": ""}, values=values, reference="1")
+    return JointItem(claim, subject, f"longer {subject}", f"shorter {subject}")
+
+
+LEAD, TAIL = "first-line treatment was associated with ", " than later-line treatment"
+
+
+@pytest.mark.parametrize(
+    ("spec", "finding", "text"),
+    [
+        (
+            [("PFS", 0.0004, FIRST_LONGEST), ("OS", 0.003, FIRST_NR)],
+            Finding.DIFFERENT,
+            f"{LEAD}longer PFS (P < .001) and longer OS (P = .003){TAIL}",
+        ),
+        (
+            [("PFS", 0.52, FIRST_LONGEST), ("OS", 0.35, FIRST_SHORTEST)],
+            Finding.NO_DIFFERENCE,
+            "PFS (P = .52) and OS (P = .35) did not differ by line",
+        ),
+        (
+            [
+                ("PFS", 0.0004, FIRST_SHORTEST),
+                ("OS", 0.2, FIRST_LONGEST),
+                ("ORR", 0.01, FIRST_MIDDLE),
+            ],
+            Finding.DIFFERENT,
+            f"{LEAD}shorter PFS (P < .001){TAIL}; ORR (P = .01) differed by line; "
+            "OS (P = .20) did not differ by line",
+        ),
+        (
+            [("PFS", None, FIRST_LONGEST), ("OS", 0.2, FIRST_LONGEST)],
+            Finding.NOT_TESTED,
+            "OS (P = .20) did not differ by line; PFS (P not computed) could not be tested by line",
+        ),
+    ],
+)
+def test_joint(
+    spec: list[tuple[str, float | None, list[GroupValue]]], finding: Finding, text: str
+) -> None:
+    claim = joint([endpoint(*s) for s in spec])
+    assert claim.finding is finding
+    assert str(claim) == text
+    assert len(claim.parts) == len(spec)
+
+
+def test_joint_keeps_the_documents_words() -> None:
+    words = JointWording(directional="in first line: {items}", separator=". ")
+    items = [endpoint("PFS", 0.0004, FIRST_LONGEST), endpoint("OS", 0.4, FIRST_LONGEST)]
+    assert (
+        str(joint(items, words))
+        == "in first line: longer PFS (P < .001). OS (P = .40) did not differ by line"
+    )

@@ -187,3 +187,43 @@ def test_the_manuscript_types_no_claim() -> None:
     prose = _claim_prose(QMD.read_text(encoding="utf-8"))
     typed = [prose[max(0, m.start() - 50) : m.end() + 30] for m in CLAIM_WORDS.finditer(prose)]
     assert typed == []
+
+
+def test_first_line_summary(res: StudyAnalysis) -> None:
+    """Each endpoint of the Discussion's sentence sits in a clause its own P allows."""
+    text = str(ManuscriptClaims(res).first_line_summary())
+    t = res.response_rates.table
+    orr = t[t["measure"] == "ORR"].set_index("group")["proportion"]
+    endpoints = {}
+    for e, name in (("pfs", "median PFS"), ("os", "median OS")):
+        sc = res.km(e, "line_group")
+        assert sc.logrank is not None
+        med = [sc.km.median[g] for g in LINES]
+        first = med[0].estimate if all(m.reached for m in med) else None
+        others = [m.estimate for m in med[1:]]
+        endpoints[name] = (sc.logrank.p_value, first, others)
+    endpoints["ORR"] = (
+        res.response_tests["ORR"].p_value,
+        float(orr["1"]),
+        [float(orr[g]) for g in LINES[1:]],
+    )
+    seen = 0
+    for clause in text.split("; "):
+        for name, (p, first, others) in endpoints.items():
+            if f"{name} (P" not in clause:
+                continue
+            seen += 1
+            if "associated with" in clause:
+                assert p < ALPHA, clause
+                words = clause.split(f"{name} (P")[0].split()[-1]
+                if first is not None:
+                    above = all(first > o for o in others if o is not None)
+                    below = all(first < o for o in others if o is not None)
+                    assert (words in ("longer", "higher") and above) or (
+                        words in ("shorter", "lower") and below
+                    ), clause
+            elif "did not differ" in clause:
+                assert p >= ALPHA, clause
+            else:
+                assert "differed" in clause and p < ALPHA, clause
+    assert seen == 3, text
