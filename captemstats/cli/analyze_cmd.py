@@ -4,7 +4,8 @@ With ``--min-cell N`` the export is for sharing beyond the study team: only the 
 counts below N suppressed (:mod:`captemstats.privacy`), and ``suppression.json``.
 
 Exit codes: 0 written, 1 invalid registry (the problem list is printed, nothing written),
-2 unreadable input or an analysis that cannot be computed (one-line message).
+2 unreadable input, an analysis that cannot be computed, or an output folder that cannot be
+written (unwritable, full, read-only): a one-line message.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from captemstats.cli import app
+from captemstats.cli import app, describe_os_error
 
 
 @app.command()
@@ -64,7 +65,11 @@ def analyze(
         Console(highlight=False, width=None if sys.stdout.isatty() else 200).print(exc.report)
         err.print(f"[bold red]{exc}[/]")
         raise typer.Exit(1) from None
-    written = write_shareable(result, out, min_cell) if min_cell else result.write(out)
+    try:
+        written = write_shareable(result, out, min_cell) if min_cell else result.write(out)
+    except OSError as exc:
+        # Unwritable, full or read-only output folder: the user's to fix (exit 2, one line).
+        raise CaptemError(f"cannot write the results to {out}: {describe_os_error(exc)}") from None
     if min_cell:
         err.print(f"small-cell suppression on: counts below {min_cell} withheld")
     err.print(

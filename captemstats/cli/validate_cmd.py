@@ -1,7 +1,8 @@
 """``captemstats validate PATH``: read a registry, check every rule, list all problems.
 
-Exit codes: 0 valid (warnings allowed), 1 invalid (the full problem list is printed),
-2 unreadable input (a one-line message). Never a traceback.
+Exit codes: 0 valid (warnings allowed), 1 invalid (the problem list is printed: at most
+``--max-problems`` per table, column and rule, the rest counted), 2 unreadable input or an
+environment problem (a one-line message). Never a traceback.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from captemstats.cli import app
+from captemstats.cli import app, print_error
 from captemstats.errors import CaptemError
 
 
@@ -45,15 +46,26 @@ def validate(
         str | None,
         typer.Option("--encoding", help="CSV encoding when not UTF-8, e.g. cp1254 or latin-1."),
     ] = None,
+    max_problems: Annotated[
+        int,
+        typer.Option(
+            "--max-problems",
+            min=0,
+            help="List at most N problems per table, column and rule (the rest are counted: "
+            "'and N more'). 0 lists all.",
+        ),
+    ] = 100,
 ) -> None:
     """Check a registry against the data model and report ALL problems in one pass."""
     from captemstats.io import read_registry
 
     err = Console(stderr=True, highlight=False)
+    limit = max_problems or None
     try:
-        report = read_registry(path, mapping=mapping, encoding=encoding).validate()
+        registry = read_registry(path, mapping=mapping, encoding=encoding, max_problems=limit)
+        report = registry.validate(max_problems=limit)
     except CaptemError as exc:
-        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        print_error(err, str(exc))
         raise typer.Exit(2) from None
     if output is OutputFormat.JSON:
         typer.echo(report.to_json())

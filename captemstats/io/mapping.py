@@ -14,7 +14,10 @@ table (a table's own setting wins)::
         sex: {Kadın: female, Erkek: male}
 
 ``rename`` maps *their* column name to *our* column; ``recode`` maps, per (our) column, their
-label to our code. Labels are compared after stripping spaces and case-folding. Targets are
+label to our code. Labels are compared by :func:`captemstats.io.text.fold_key`: Unicode NFKC,
+white space collapsed and trimmed, Turkish-aware case folding (so ``KADIN``, ``Kadın`` and
+``kadın`` are one label, and keys may be written in lower-case Turkish). The YAML is parsed
+with size and alias limits (:func:`safe_yaml`). Targets are
 checked against :mod:`captemstats.schema`: an unknown table, column or code is an error naming
 the mapping file.
 """
@@ -116,17 +119,13 @@ class ColumnMapping(BaseModel):
 
 def load_mapping(path: str | Path) -> ColumnMapping:
     """Read and check a YAML column mapping. Raises :class:`MappingError` naming the file."""
-    import yaml
 
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise MappingError(f"mapping file {path}: cannot be read ({exc})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise MappingError(f"mapping file {path}: not valid YAML ({exc})") from None
+    data = safe_yaml(text, path)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -145,6 +144,97 @@ def load_mapping(path: str | Path) -> ColumnMapping:
     if problems:
         raise MappingError(f"mapping file {path}: " + "; ".join(problems))
     return mapping
+
+
+#: A mapping file is a few kilobytes; these bounds are far above any real one.
+MAX_MAPPING_BYTES = 1_000_000
+#: Nodes after expanding aliases: ``&a [x, x] ; &b [*a, *a] ...`` nine levels deep is a
+#: "billion laughs" file of 1 KB that expands to 10^9 nodes (6 GB in 88 s, unbounded).
+MAX_MAPPING_NODES = 100_000
+
+
+def safe_yaml(text: str, path: Path) -> object:
+    """Parse YAML text with bounded size: at most :data:`MAX_MAPPING_BYTES` of text and
+    :data:`MAX_MAPPING_NODES` nodes once aliases are expanded; recursive aliases and
+    too-deep nesting are refused. Raises :class:`MappingError` naming the file.
+
+    PyYAML's ``safe_load`` shares aliased nodes, so the expansion happens later, when the
+    data is walked (here: in validation). The node graph is therefore measured before any
+    Python object is built, counting each alias at its expanded size (memoised: linear time).
+
+    Parameters
+    ----------
+    text : str
+        The file's text.
+    path : pathlib.Path
+        The file, for messages.
+
+    Returns
+    -------
+    object
+        The parsed document (``None`` for an empty file).
+
+    Example
+    -------
+    >>> safe_yaml("a: &x [1, 2]\\nb: *x\\n", Path("m.yaml"))
+    {'a': [1, 2], 'b': [1, 2]}
+    """
+    import yaml
+
+    if len(text) > MAX_MAPPING_BYTES:
+        raise MappingError(
+            f"mapping file {path}: {len(text):,} characters; a column mapping is at most "
+            f"{MAX_MAPPING_BYTES:,}"
+        )
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expanded_size(node, path)
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise MappingError(f"mapping file {path}: not valid YAML ({exc})") from None
+    except RecursionError:
+        raise MappingError(f"mapping file {path}: nested too deeply to be a mapping") from None
+    finally:
+        loader.dispose()
+
+
+def _check_expanded_size(root: object, path: Path) -> None:
+    """Refuse a node graph larger than :data:`MAX_MAPPING_NODES` when expanded, or cyclic."""
+    import yaml
+
+    def children(node: object) -> list[object]:
+        if isinstance(node, yaml.MappingNode):
+            return [n for pair in node.value for n in pair]
+        if isinstance(node, yaml.SequenceNode):
+            return list(node.value)
+        return []
+
+    size: dict[int, int] = {}
+    active: set[int] = set()
+    stack: list[tuple[object, bool]] = [(root, False)]
+    while stack:  # iterative post-order walk: no recursion limit, each node once
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            active.discard(key)
+            size[key] = 1 + sum(size[id(c)] for c in children(node))
+            if size[key] > MAX_MAPPING_NODES:
+                raise MappingError(
+                    f"mapping file {path}: more than {MAX_MAPPING_NODES:,} values once its "
+                    "aliases (*name) are expanded; a column mapping is far smaller (a YAML "
+                    "'billion laughs' file?)"
+                )
+            continue
+        if key in size:
+            continue
+        if key in active:
+            raise MappingError(f"mapping file {path}: an alias (*name) refers to itself")
+        active.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children(node) if id(c) not in size)
 
 
 def _stringify_leaves(value: object, key: str | None = None) -> object:

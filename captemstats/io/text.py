@@ -26,7 +26,9 @@ import functools
 import re
 import sys
 import unicodedata
+from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 _SIGNS = {
@@ -85,10 +87,7 @@ def tidy(s: pd.Series) -> pd.Series:
     >>> tidy(pd.Series(["Ankara\\u00a0 Univ. "], dtype="string")).tolist()
     ['Ankara Univ.']
     """
-    # Zero-width characters are removed, not made a space: they separate nothing visible.
-    text = s.astype("string").str.replace(_ZERO_WIDTH, "", regex=True).str.normalize("NFKC")
-    text = text.str.replace(_tables()[0], " ", regex=True)
-    return text.str.replace(r"\s+", " ", regex=True).str.strip()
+    return _per_value(s, tidy_one)
 
 
 def fold_key(s: pd.Series) -> pd.Series:
@@ -110,8 +109,31 @@ def fold_key(s: pd.Series) -> pd.Series:
     >>> fold_key(pd.Series(["KADIN", "Kadın", "kadın"], dtype="string")).tolist()
     ['kadin', 'kadin', 'kadin']
     """
-    text = tidy(s).str.translate(_TURKISH_UPPER).str.casefold()
-    return text.str.replace("ı", "i", regex=False)
+    return _per_value(s, fold_one)
+
+
+def tidy_one(value: str) -> str:
+    """:func:`tidy` of one string.
+
+    Example
+    -------
+    >>> tidy_one("\\u200bAnkara  Univ.")
+    'Ankara Univ.'
+    """
+    if value.isascii() and value.isprintable():
+        return " ".join(value.split())
+    # Zero-width characters are removed, not made a space: they separate nothing visible.
+    text = unicodedata.normalize("NFKC", _ZERO_WIDTH.sub("", value))
+    return " ".join(_tables()[0].sub(" ", text).split())
+
+
+def _per_value(s: pd.Series, fn: Callable[[str], str]) -> pd.Series:
+    """``fn`` applied once per distinct value (registries repeat their labels: 300 rows,
+    three spellings), missing values kept missing."""
+    codes, uniques = pd.factorize(s.astype("string"), use_na_sentinel=True)
+    done = np.array([fn(str(u)) for u in uniques] + [None], dtype=object)
+    # code -1 (missing) picks the trailing None
+    return pd.Series(done[codes], index=s.index, dtype="string")
 
 
 def fold_one(value: str) -> str:
@@ -122,7 +144,10 @@ def fold_one(value: str) -> str:
     >>> fold_one(" Hayır ")
     'hayir'
     """
-    return str(fold_key(pd.Series([value], dtype="string")).iloc[0])
+    if value.isascii() and value.isprintable():
+        # Fast path (most cells): NFKC and the invisible set do not touch printable ASCII.
+        return " ".join(value.split()).lower()
+    return tidy_one(value).translate(_TURKISH_UPPER).casefold().replace("ı", "i")
 
 
 def ascii_digits(s: pd.Series) -> pd.Series:
@@ -133,7 +158,8 @@ def ascii_digits(s: pd.Series) -> pd.Series:
     >>> ascii_digits(pd.Series(["٥٤", "５４", "8²"], dtype="string")).tolist()
     ['54', '54', '8²']
     """
-    return s.astype("string").str.translate(_tables()[1])
+    table = _tables()[1]
+    return _per_value(s, lambda v: v if v.isascii() else v.translate(table))
 
 
 def invisible_characters(s: pd.Series) -> pd.Series:
@@ -158,7 +184,7 @@ def strip_invisible(s: pd.Series) -> pd.Series:
 
     Example
     -------
-    >>> strip_invisible(pd.Series(["\ufeffP001", "P0\x0002"], dtype="string")).tolist()
+    >>> strip_invisible(pd.Series(["\\ufeffP001", "P0\\x0002"], dtype="string")).tolist()
     ['P001', 'P002']
     """
     return s.astype("string").str.replace(_tables()[0], "", regex=True)
@@ -175,11 +201,15 @@ def visible(value: str) -> str:
     return "'" + _tables()[0].sub(lambda m: f"<U+{ord(m.group()):04X}>", value) + "'"
 
 
+# Control characters have no name in the Unicode database, only aliases.
+_CONTROL_NAMES = {0x00: "NULL", 0x09: "TAB", 0x0A: "LINE FEED", 0x0D: "CARRIAGE RETURN"}
+
+
 def _describe_first(value: str) -> str:
     m = _tables()[0].search(value)
     assert m is not None
     ch = m.group()
-    name = unicodedata.name(ch, "CONTROL CHARACTER" if ch < "\u00a0" else "UNNAMED")
+    name = unicodedata.name(ch, None) or _CONTROL_NAMES.get(ord(ch), "CONTROL CHARACTER")
     return f"U+{ord(ch):04X} {name} at position {m.start() + 1}"
 
 
@@ -191,5 +221,6 @@ __all__ = [
     "invisible_characters",
     "strip_invisible",
     "tidy",
+    "tidy_one",
     "visible",
 ]
