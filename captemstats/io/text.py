@@ -171,12 +171,9 @@ def invisible_characters(s: pd.Series) -> pd.Series:
     >>> invisible_characters(pd.Series(["P0\\u200b01", "P002"], dtype="string")).tolist()
     ['U+200B ZERO WIDTH SPACE at position 3', <NA>]
     """
-    text = s.astype("string")
-    found = text.str.contains(_tables()[0], regex=True).fillna(False).astype(bool)
-    out = pd.Series(pd.NA, index=s.index, dtype="string")
-    if found.any():
-        out[found] = [_describe_first(str(v)) for v in text[found]]
-    return out
+    pattern = _tables()[0]
+    described = _per_value(s, lambda v: _describe_first(v) if pattern.search(v) else "")
+    return described.mask(described == "")
 
 
 def strip_invisible(s: pd.Series) -> pd.Series:
@@ -207,7 +204,8 @@ _CONTROL_NAMES = {0x00: "NULL", 0x09: "TAB", 0x0A: "LINE FEED", 0x0D: "CARRIAGE 
 
 def _describe_first(value: str) -> str:
     m = _tables()[0].search(value)
-    assert m is not None
+    if m is None:
+        return ""
     ch = m.group()
     name = unicodedata.name(ch, None) or _CONTROL_NAMES.get(ord(ch), "CONTROL CHARACTER")
     return f"U+{ord(ch):04X} {name} at position {m.start() + 1}"

@@ -127,6 +127,7 @@ def write_messy(root: Path = MESSY) -> None:
             "column": "age",
             "value": "=50+4",
             "message": "cell D2",
+            "n": 2,
         },
         {"patients": "patients", "lesions": "lesions", "adverse_events": "adverse_events"},
         _formulas,
