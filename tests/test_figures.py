@@ -193,7 +193,8 @@ def test_swimmer_limit_is_announced() -> None:
 
 
 def _km_fixture(n: int = 90, seed: int = 7) -> Any:
-    km_module = pytest.importorskip("captemstats.survival.km")
+    from captemstats.survival import km as km_module
+
     rng = np.random.default_rng(seed)
     group = np.array(["1", "2", "3+"])[rng.integers(0, 3, n)]
     scale = np.select([group == "1", group == "2"], [24.0, 12.0], 9.0)
@@ -256,8 +257,9 @@ def test_km_curve_steps_follow_the_survival_table() -> None:
 
 
 def test_km_logrank_annotation_uses_format_p() -> None:
-    formatting = pytest.importorskip("captemstats.formatting")
     from types import SimpleNamespace
+
+    from captemstats import formatting
 
     fig = km_figure(_km_fixture(), logrank=SimpleNamespace(p_value=0.0123))
     text = [t.get_text() for t in _axes(fig, "km").texts if t.get_gid() == "logrank-p"]

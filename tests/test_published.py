@@ -22,7 +22,9 @@ from captemstats.schema import CTCAE_TERMS
 
 ROOT = Path(__file__).resolve().parents[1]
 USER_COPY = ROOT / "data" / "published" / "captem_study.yaml"
-PAPER = Path("/work/shared/reference/captem-study.txt")
+#: the paper's text, beside the checkout (``<repo>/../shared/reference/``) as in the project
+#: layout; it is not distributed with the repository
+PAPER = ROOT.parent / "shared" / "reference" / "captem-study.txt"
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +145,10 @@ def _row_line(label: str, cells: list[str]) -> str:
     return " ".join([label, *cells])
 
 
-@pytest.mark.skipif(not PAPER.exists(), reason="paper text not available")
+@pytest.mark.skipif(
+    not PAPER.exists(),
+    reason=f"the paper's text is not at {PAPER} (put the shared folder beside the checkout)",
+)
 def test_every_table_cell_appears_in_the_paper(study: PublishedStudy) -> None:
     """The transcription is checked against the paper: every printed row occurs verbatim."""
     text = re.sub(r"[ \t]+", " ", PAPER.read_text(encoding="utf-8"))

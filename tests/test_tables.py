@@ -186,7 +186,6 @@ def test_response_table_snapshot_and_cells() -> None:
 
 
 def test_response_table_with_tests_bolds_and_footnotes() -> None:
-    pytest.importorskip("captemstats.formatting")
     from types import SimpleNamespace
 
     from captemstats.recist import response_rates
