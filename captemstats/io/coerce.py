@@ -21,7 +21,13 @@ from captemstats.errors import RegistryReadError
 from captemstats.io.mapping import TableMapping
 from captemstats.io.problems import PROBLEM_COLUMNS, normalise_problem_frame, omitted_row
 from captemstats.io.readers import ROW_INDEX
-from captemstats.io.text import ARABIC_DECIMAL_SEPARATOR, ascii_digits, fold_key, fold_one
+from captemstats.io.text import (
+    ARABIC_DECIMAL_SEPARATOR,
+    ascii_digits,
+    fold_key,
+    fold_one,
+    lookup,
+)
 from captemstats.io.variants import check_strings
 from captemstats.schema import FALSE_TOKENS, TRUE_TOKENS, ColumnSpec, TableSpec
 
@@ -261,19 +267,19 @@ Parsed = tuple[pd.Series, pd.Series, "pd.Series | str"]
 
 
 def _parse_category(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMapping) -> Parsed:
-    codes = {fold_one(c): c for c in col.categories}
-    mapped = fold_key(s).map(codes).astype("string")
+    codes: dict[str, object] = {fold_one(c): c for c in col.categories}
+    mapped = pd.Series(lookup(s, codes), index=s.index, dtype="string")
     bad = s.notna() & mapped.isna()
     msg = f"unknown code for {col.name}; allowed: {', '.join(col.categories)}"
     return mapped, bad.fillna(False).astype(bool), msg
 
 
 def _parse_boolean(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMapping) -> Parsed:
-    table: dict[str, bool] = {fold_one(t): True for t in TRUE_TOKENS}
+    table: dict[str, object] = {fold_one(t): True for t in TRUE_TOKENS}
     table.update({fold_one(t): False for t in FALSE_TOKENS})
     table.update({fold_one(v): True for v in m.true_values})
     table.update({fold_one(v): False for v in m.false_values})
-    mapped = fold_key(s).map(table).astype("boolean")
+    mapped = pd.Series(lookup(s, table), index=s.index, dtype="boolean")
     bad = (s.notna() & mapped.isna()).fillna(False).astype(bool)
     extra = [*m.true_values, *m.false_values]
     msg = "not a yes/no value (use yes/no, true/false or 1/0" + (

@@ -151,12 +151,14 @@ MAX_MAPPING_BYTES = 1_000_000
 #: Nodes after expanding aliases: ``&a [x, x] ; &b [*a, *a] ...`` nine levels deep is a
 #: "billion laughs" file of 1 KB that expands to 10^9 nodes (6 GB in 88 s, unbounded).
 MAX_MAPPING_NODES = 100_000
+#: Nesting depth (a mapping file has table -> recode -> column -> label: 4).
+MAX_MAPPING_DEPTH = 32
 
 
 def safe_yaml(text: str, path: Path) -> object:
     """Parse YAML text with bounded size: at most :data:`MAX_MAPPING_BYTES` of text and
-    :data:`MAX_MAPPING_NODES` nodes once aliases are expanded; recursive aliases and
-    too-deep nesting are refused. Raises :class:`MappingError` naming the file.
+    :data:`MAX_MAPPING_NODES` nodes once aliases are expanded and :data:`MAX_MAPPING_DEPTH`
+    levels of nesting; recursive aliases are refused. Raises :class:`MappingError` naming the file.
 
     PyYAML's ``safe_load`` shares aliased nodes, so the expansion happens later, when the
     data is walked (here: in validation). The node graph is therefore measured before any
@@ -188,6 +190,7 @@ def safe_yaml(text: str, path: Path) -> object:
         )
     loader = yaml.SafeLoader(text)
     try:
+        _check_depth(text, path)
         node = loader.get_single_node()
         if node is None:
             return None
@@ -199,6 +202,24 @@ def safe_yaml(text: str, path: Path) -> object:
         raise MappingError(f"mapping file {path}: nested too deeply to be a mapping") from None
     finally:
         loader.dispose()
+
+
+def _check_depth(text: str, path: Path) -> None:
+    """Refuse nesting deeper than :data:`MAX_MAPPING_DEPTH` while streaming the parse events,
+    before PyYAML's recursive composer (and its scanner, quadratic in the flow depth) runs."""
+    import yaml
+
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_MAPPING_DEPTH:
+                raise MappingError(
+                    f"mapping file {path}: nested more than {MAX_MAPPING_DEPTH} levels "
+                    "deep; a column mapping has four"
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _check_expanded_size(root: object, path: Path) -> None:

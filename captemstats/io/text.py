@@ -150,6 +150,21 @@ def fold_one(value: str) -> str:
     return tidy_one(value).translate(_TURKISH_UPPER).casefold().replace("ı", "i")
 
 
+def lookup(s: pd.Series, table: dict[str, object]) -> list[object]:
+    """``table[fold_one(value)]`` per row (``None`` when missing or not in ``table``),
+    folding each distinct value once.
+
+    Example
+    -------
+    >>> lookup(pd.Series(["EVET", "Hayır", None, "?"], dtype="string"),
+    ...        {"evet": True, "hayir": False})
+    [True, False, None, None]
+    """
+    codes, uniques = pd.factorize(s.astype("string"), use_na_sentinel=True)
+    found = [table.get(fold_one(str(u))) for u in uniques] + [None]
+    return [found[c] for c in codes.tolist()]
+
+
 def ascii_digits(s: pd.Series) -> pd.Series:
     """Unicode decimal digits and full-width signs -> ASCII (see the module docstring).
 
@@ -217,6 +232,7 @@ __all__ = [
     "fold_key",
     "fold_one",
     "invisible_characters",
+    "lookup",
     "strip_invisible",
     "tidy",
     "tidy_one",

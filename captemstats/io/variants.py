@@ -159,7 +159,9 @@ def _merge_variants(
     merged = spellings[spellings["key"].duplicated(keep=False) & spellings["key"].ne("")]
     if merged.empty:
         return values, _frame([]), 0
-    starts = merged.groupby("key", sort=False)["first"].min().sort_values(kind="stable")
+    # Ordered by the line each warning cites: the first row of a spelling that was changed.
+    changed = merged[merged["raw"].to_numpy() != merged["key"].map(canonical).to_numpy()]
+    starts = changed.groupby("key", sort=False)["first"].min().sort_values(kind="stable")
     more = 0 if limit is None else max(0, len(starts) - limit)
     listed = set(starts.index[: len(starts) - more])
     rows = [
