@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
@@ -40,8 +41,6 @@ from captemstats.tables.datacut import (
     datacut_results_table,
     datacut_tables,
 )
-
-jsonschema = pytest.importorskip("jsonschema")
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = ROOT / "data" / "registry"
@@ -165,6 +164,19 @@ def test_rows_of_removed_patients_are_listed_and_flagged(found: DataCutDiff, cut
         assert set(t.removed["patient_id"]) <= cuts.removed
         assert t.removed["patient_removed"].all()
         assert t.added.empty and t.changed.empty
+
+
+def test_frames_long_and_summary(found: DataCutDiff, cuts: Cuts) -> None:
+    assert found.records is not None
+    long = found.records.to_frame()
+    patients = long.loc[long["table"] == "patients"]
+    assert patients["change"].value_counts().to_dict() == {"removed": 20, "changed": 10}
+    assert (long["table"] == "lesions").sum() == cuts.lesions_removed
+    summary = found.to_frame()  # counts only: what a shared document may use
+    assert not summary.astype(str).isin(list(cuts.removed)).any(axis=None)
+    removed = summary.loc[(summary["table"] == "patients") & (summary["change"] == "removed")]
+    assert removed["rows"].tolist() == [20]
+    assert set(summary.loc[summary["table"] == "results", "change"]) <= {"moved", "unchanged"}
 
 
 def test_moved_date_carries_its_shift_in_days_and_source_lines(found: DataCutDiff) -> None:
@@ -381,6 +393,29 @@ def test_exit_codes_and_one_line_errors(tmp_path: Path, make: Any, code: int, me
     assert message in result.stderr
     if code == 2:
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_mapped_export_is_compared_in_codes(tmp_path: Path) -> None:
+    """A Turkish centre's cp1254 export through its mapping: an edited label is reported as
+    the code it maps to, and the unedited rest compares equal."""
+    data = ROOT / "tests" / "data"
+    new = tmp_path / "turkish"
+    shutil.copytree(data / "turkish", new)
+    path = new / "patients.csv"
+    text = path.read_text(encoding="cp1254").replace(
+        "P001;İstanbul Çapa;Kadın", "P001;İstanbul Çapa;Erkek"
+    )
+    path.write_text(text, encoding="cp1254")
+    mapping = str(data / "mapping_turkish.yaml")
+    args = ["diff", str(data / "turkish"), str(new), "-m", mapping, "--no-results", "-f", "json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    changed = json.loads(result.stdout)["records"]["patients"]["changed"]
+    assert [(c["patient_id"], c["field"], c["old"], c["new"]) for c in changed] == [
+        ("P001", "sex", "female", "male")
+    ]
+    unmapped = CliRunner().invoke(app, ["diff", str(data / "turkish"), str(new), "--no-results"])
+    assert unmapped.exit_code == 2 and "--encoding cp1254" in unmapped.stderr
 
 
 def _write(path: Path, text: str) -> Path:

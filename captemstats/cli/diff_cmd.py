@@ -12,6 +12,7 @@ printed), 2 an unreadable input (a one-line message). Never a traceback.
 from __future__ import annotations
 
 import sys
+import warnings
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -55,6 +56,10 @@ def diff(
         Path | None,
         typer.Option("--old-mapping", help="Mapping for OLD when its export differs."),
     ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option("--encoding", help="CSV encoding when not UTF-8, e.g. cp1254 or latin-1."),
+    ] = None,
     results: Annotated[
         bool,
         typer.Option("--results/--no-results", help="Analyse and compare the results."),
@@ -67,10 +72,22 @@ def diff(
     from captemstats.diff import InvalidCutError, diff_datacuts
 
     err = Console(stderr=True, highlight=False)
+    # Warnings of the reading or the analysis (e.g. an edited synthetic registry) become
+    # one-line messages instead of Python's file:line warning format.
+    caught: list[warnings.WarningMessage] = []
     try:
-        with err.status("Comparing the data cuts ..."):
+        with (
+            err.status("Comparing the data cuts ..."),
+            warnings.catch_warnings(record=True) as caught,
+        ):
+            warnings.simplefilter("always")
             found = diff_datacuts(
-                old, new, mapping=mapping, old_mapping=old_mapping, results=results
+                old,
+                new,
+                mapping=mapping,
+                old_mapping=old_mapping,
+                encoding=encoding,
+                results=results,
             )
     except InvalidCutError as exc:
         Console(highlight=False, width=None if sys.stdout.isatty() else 200).print(exc.report)
@@ -80,6 +97,9 @@ def diff(
         # OSError: a path that exists but cannot be listed or read (permissions, a device).
         err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(2) from None
+    finally:
+        for message in dict.fromkeys(str(w.message) for w in caught):
+            err.print(f"[yellow]warning:[/] {message}", soft_wrap=True)
     if output is DiffFormat.JSON:
         typer.echo(found.to_json())
     else:

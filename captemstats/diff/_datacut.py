@@ -205,6 +205,7 @@ def diff_datacuts(
     *,
     mapping: ColumnMapping | str | Path | None = None,
     old_mapping: ColumnMapping | str | Path | None = None,
+    encoding: str | None = None,
     results: bool = True,
 ) -> DataCutDiff:
     """What changed between two data cuts: patients added and removed, records changed by
@@ -220,6 +221,8 @@ def diff_datacuts(
         Column mapping for registry paths (both sides unless ``old_mapping`` is given).
     old_mapping
         Column mapping for the old side when the centre's export changed between cuts.
+    encoding
+        CSV encoding of registry files that are not UTF-8 (e.g. ``cp1254``).
     results
         Analyse registries and compare results (the analysis validates each registry).
 
@@ -242,8 +245,8 @@ def diff_datacuts(
     False
     """
     sides = [
-        _load(old, old_mapping if old_mapping is not None else mapping),
-        _load(new, mapping),
+        _load(old, old_mapping if old_mapping is not None else mapping, encoding),
+        _load(new, mapping, encoding),
     ]
     (old_src, old_obj), (new_src, new_obj) = sides
     notes: list[str] = []
@@ -319,7 +322,9 @@ def read_results(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def _load(side: Any, mapping: ColumnMapping | str | Path | None) -> tuple[CutSource, Any]:
+def _load(
+    side: Any, mapping: ColumnMapping | str | Path | None, encoding: str | None
+) -> tuple[CutSource, Any]:
     """A side as (its description, a Registry or a results dictionary)."""
     from captemstats.io.registry import Registry, read_registry
 
@@ -336,7 +341,7 @@ def _load(side: Any, mapping: ColumnMapping | str | Path | None) -> tuple[CutSou
         data = read_results(p)
         digest = hashlib.sha256(p.read_bytes()).hexdigest()
         return CutSource("results", p.name, _n_input(data), digest), data
-    registry = read_registry(p, mapping=mapping)
+    registry = read_registry(p, mapping=mapping, encoding=encoding)
     return _registry_source(registry, p.name or str(p)), registry
 
 
