@@ -302,6 +302,19 @@ def test_registry_against_previous_results_json(
     pd.testing.assert_frame_equal(mixed.results.compared, found.results.compared)
 
 
+def test_previous_results_against_an_analysis_in_memory(
+    found: DataCutDiff,
+    analyses: tuple[StudyAnalysis, StudyAnalysis],
+    result_files: tuple[Path, Path],
+) -> None:
+    """What ``report --since PREVIOUS_results.json`` needs: the file against the analysis
+    the report has already run, with no second analysis."""
+    since = diff_datacuts(result_files[0], analyses[1])
+    assert since.results is not None and found.results is not None
+    pd.testing.assert_frame_equal(since.results.compared, found.results.compared)
+    assert sorted(datacut_tables(since)) == ["datacut_results"]
+
+
 def test_a_quantity_on_one_side_only_is_never_dropped() -> None:
     old = {"cohort": {"n": 30, "by_line": {"1": 20, "2": 10}}}
     new = {"cohort": {"n": 20, "by_line": {"1": 20}}}
