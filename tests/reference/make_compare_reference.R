@@ -2,6 +2,7 @@
 #
 # Usage (from the repository root or from tests/reference/):
 #   Rscript tests/reference/make_compare_reference.R
+# Made with R 4.2.2; the R and stats versions of a run are written to compare_session.csv.
 #
 # Complements make_reference.R (survival and small-table values) with larger r x c tables like
 # the study's (3 treatment lines, n = 308), the rank tests' exact and approximate branches and a
@@ -142,4 +143,8 @@ for (v in c("age", "ki67")) {
 }
 
 write.csv(out, "compare_reference.csv", row.names = FALSE)
+# the versions behind these numbers (as make_reference.R writes session.csv)
+write.csv(data.frame(software = c("R", "stats"),
+                     version = c(R.version.string, as.character(packageVersion("stats")))),
+          "compare_session.csv", row.names = FALSE)
 cat("wrote compare_reference.csv", nrow(out), "values;", R.version.string, "\n")

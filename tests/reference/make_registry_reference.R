@@ -1,8 +1,9 @@
 # Reference values for the study analysis of the shipped synthetic registry, from R.
 #
-# Usage (from the repository root or from tests/reference/):
+# Usage (from the repository root, after `python3 tasks.py test` has made .venv):
 #   .venv/bin/python tests/reference/export_synthetic.py   # captem_synthetic.csv (the cohort)
 #   Rscript tests/reference/make_registry_reference.R
+# Made with R 4.2.2 / survival 3.5-3; a run writes its versions to registry_session.csv.
 #
 # Reads captem_synthetic.csv (the analysis cohort of analyze("data/registry"), exported without
 # identifiers or dates) and computes what captemstats.analysis.analyze reports, as the paper
@@ -145,4 +146,8 @@ for (v in categorical) {
 }
 
 write.csv(out, "registry_reference.csv", row.names = FALSE)
+# the versions behind these numbers (as make_reference.R writes session.csv)
+write.csv(data.frame(software = c("R", "survival"),
+                     version = c(R.version.string, as.character(packageVersion("survival")))),
+          "registry_session.csv", row.names = FALSE)
 cat("wrote registry_reference.csv", nrow(out), "values\n")

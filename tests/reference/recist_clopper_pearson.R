@@ -1,6 +1,7 @@
 # Reference exact (Clopper-Pearson) binomial confidence intervals for tests/test_recist.py.
 #
 # Usage (from the repository root): Rscript tests/reference/recist_clopper_pearson.R
+# Made with R 4.2.2; a run writes its R and stats versions to recist_clopper_pearson_session.csv.
 # Writes tests/reference/recist_clopper_pearson.csv with columns k, n, level, lower, upper
 # (binom.test(k, n, conf.level = level)$conf.int, printed with 17 significant digits).
 # The (k, n) pairs cover the edge cases (k = 0, k = n, n = 1) and the study's Table 2 counts.
@@ -24,3 +25,7 @@ out <- do.call(rbind, rows)
 out$lower <- trimws(formatC(out$lower, digits = 17, format = "g"))
 out$upper <- trimws(formatC(out$upper, digits = 17, format = "g"))
 write.csv(out, file.path(here, "recist_clopper_pearson.csv"), row.names = FALSE, quote = FALSE)
+# the versions behind these numbers (as make_reference.R writes session.csv)
+write.csv(data.frame(software = c("R", "stats"),
+                     version = c(R.version.string, as.character(packageVersion("stats")))),
+          file.path(here, "recist_clopper_pearson_session.csv"), row.names = FALSE)
