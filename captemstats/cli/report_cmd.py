@@ -50,7 +50,15 @@ def report(
     formats: Annotated[
         str, typer.Option("--formats", "-f", help="Comma-separated: html, pdf, docx.")
     ] = "html,pdf,docx",
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("_output"),
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output folder (Quarto's output-dir): a project document lands in its own "
+            "folder under it, as with quarto render (_output/report/index.html).",
+        ),
+    ] = Path("_output"),
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Re-execute every cell (ignore _freeze/).")
     ] = False,
@@ -64,6 +72,14 @@ def report(
         EngineChoice,
         typer.Option("--engine", help="auto: quarto when on PATH, else the built-in renderer."),
     ] = EngineChoice.AUTO,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Fail (exit 2, nothing written) when the built-in renderer meets an option or "
+            "syntax it does not implement, an unresolved reference or any other warning.",
+        ),
+    ] = False,
     min_cell: Annotated[
         int,
         typer.Option(
@@ -84,7 +100,9 @@ def report(
         qmd = _document(document)
         _check_min_cell(min_cell)
         _validate(registry, mapping, out_console, err)
-        result = _render(qmd, registry, mapping, wanted, out, not no_cache, engine, err, min_cell)
+        result = _render(
+            qmd, registry, mapping, wanted, out, not no_cache, engine, err, min_cell, strict
+        )
     except CaptemError as exc:
         err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(2) from None
@@ -149,6 +167,7 @@ def _render(
     engine: EngineChoice,
     err: Console,
     min_cell: int = 0,
+    strict: bool = False,
 ) -> RenderResult:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -182,6 +201,7 @@ def _render(
             use_quarto=_USE_QUARTO[engine.value],
             cache=cache,
             progress=update,
+            strict=strict,
         )
 
 

@@ -1,16 +1,12 @@
 """Turn a parsed ``.qmd`` plus its executed notebook into pandoc markdown for one output format.
 
-What Quarto does here and this module reproduces (Quarto reference, "Cross References" and
-"Jupyter cell options"):
+Floats and cross-references are numbered by :mod:`.crossref`; this module writes them:
 
-* floats: a cell labelled ``fig-*`` with ``fig-cap`` becomes a numbered figure, one labelled
-  ``tbl-*`` with ``tbl-cap`` a numbered table; figures and tables are counted separately in
-  document order; captions read "Figure 1: ..." / "Table 1: ..."; markdown images
-  ``![cap](path){#fig-x}`` are numbered too;
-* ``@fig-x``/``@tbl-x`` become "Figure 1"/"Table 1" (links in HTML and DOCX), ``-@fig-x`` the
-  bare number, ``@Fig-x`` the same; unknown labels render as ``?@fig-x`` with a warning;
-* outputs are chosen per format by MIME priority; ``echo``/``include``/``output``/``warning``
-  are honoured; ``output: asis`` passes stdout through as markdown;
+* outputs are chosen per format by MIME priority, images by the format's ``fig-format``
+  (the kernel emits PNG and SVG, so HTML and typst can take vector figures and DOCX a PNG at the
+  format's ``fig-dpi``); ``fig-alt`` becomes the image's alternative text;
+  ``echo``/``include``/``output``/``warning`` are honoured; ``output: asis`` passes stdout
+  through as markdown;
 * inline expression values replace their `` `{python} expr` `` (plain values escaped as text,
   objects with ``_repr_markdown_`` inserted as markdown).
 
@@ -22,14 +18,25 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from captemstats.render.crossref import (
+    MD_FIGURE,
+    MD_TABLE_CAPTION,
+    Floats,
+    caption_option,
+    map_prose,
+    number_floats,
+    resolve_refs,
+)
 from captemstats.render.execute import inline_values
 from captemstats.render.project import cell_options
-from captemstats.render.qmd import CodeCell, MarkdownBlock, QmdDocument, prose_spans
+from captemstats.render.qmd import CodeCell, MarkdownBlock, QmdDocument
+
+__all__ = ["Assembly", "Floats", "assemble", "escape_text", "number_floats", "resolve_refs"]
 
 # Output MIME types by preference per format (HTML keeps great_tables' own HTML; DOCX prefers
 # PNG, which every Word version shows; typst draws SVG natively).
@@ -47,17 +54,24 @@ _MIME_PRIORITY: dict[str, tuple[str, ...]] = {
     "pdf": (_MD, _SVG, _PNG, _JPEG, _HTML, _TEXT),
 }
 _IMAGE_EXT = {"image/png": "png", "image/jpeg": "jpg", "image/svg+xml": "svg"}
+_FIG_MIME = {"png": _PNG, "svg": _SVG, "jpeg": _JPEG, "jpg": _JPEG}
+
+
+def mime_priority(fmt: str, fig_format: str | None = None) -> tuple[str, ...]:
+    """MIME types in order of preference for ``fmt``, the ``fig-format`` image type first.
+
+    DOCX never takes SVG first (older Word versions cannot show it).
+    """
+    order = _MIME_PRIORITY[fmt]
+    preferred = _FIG_MIME.get(fig_format or "")
+    if preferred is None or (fmt == "docx" and preferred == _SVG):
+        return order
+    images = [m for m in order if m in _IMAGE_EXT]
+    ranked = iter([preferred, *(m for m in images if m != preferred)])
+    return tuple(next(ranked) if m in _IMAGE_EXT else m for m in order)
+
+
 _ESCAPE = re.compile(r"([\\`*_{}\[\]<>#$@~^|+!-])")
-_CODE_SPAN = re.compile(r"(`+)(?:.+?)\1", re.DOTALL)
-_REF = re.compile(
-    r"\[(?P<bminus>-)?@(?P<bkind>[Ff]ig|[Tt]bl)-(?P<bname>[\w-]*\w)\]"
-    r"|(?<![\w\\])(?P<minus>-)?@(?P<kind>[Ff]ig|[Tt]bl)-(?P<name>[\w-]*\w)"
-)
-_MD_FIGURE = re.compile(r"!\[(?P<cap>[^\]\n]*)\](?P<src>\([^)\n]*\))\{#(?P<label>fig-[\w-]*\w)")
-_MD_TABLE_CAPTION = re.compile(
-    r"^(?P<lead>(?:Table)?:[ \t]+)(?P<cap>.*?)[ \t]*\{#(?P<label>tbl-[\w-]*\w)\}[ \t]*$",
-    re.MULTILINE,
-)
 
 
 def escape_text(value: str) -> str:
@@ -67,97 +81,6 @@ def escape_text(value: str) -> str:
     escaped so a value can never become a citation or a cross-reference.
     """
     return _ESCAPE.sub(r"\\\1", value)
-
-
-@dataclass
-class Floats:
-    """Float numbers by label, plus the title words and delimiter (Quarto ``crossref:``)."""
-
-    numbers: dict[str, int] = field(default_factory=dict)
-    fig_title: str = "Figure"
-    tbl_title: str = "Table"
-    delim: str = ":"
-
-    def title(self, label: str) -> str:
-        return self.fig_title if label.startswith("fig-") else self.tbl_title
-
-    def caption(self, label: str, caption: str) -> str:
-        return f"{self.title(label)} {self.numbers[label]}{self.delim} {caption}".rstrip()
-
-
-def number_floats(doc: QmdDocument, doc_options: Mapping[str, Any]) -> Floats:
-    """Number ``fig-``/``tbl-`` floats in document order (figures and tables separately)."""
-    crossref = doc.meta.get("crossref")
-    crossref = crossref if isinstance(crossref, Mapping) else {}
-    floats = Floats(
-        fig_title=str(crossref.get("fig-title", "Figure")),
-        tbl_title=str(crossref.get("tbl-title", "Table")),
-        delim=str(crossref.get("title-delim", ":")),
-    )
-    counters = {"fig": 0, "tbl": 0}
-
-    def add(label: str) -> None:
-        kind = label[:3]
-        if label in floats.numbers:
-            return
-        counters[kind] += 1
-        floats.numbers[label] = counters[kind]
-
-    for block in doc.blocks:
-        if isinstance(block, MarkdownBlock):
-            for start, end in prose_spans(block.text):
-                prose = block.text[start:end]
-                labels = [m.group("label") for m in _MD_FIGURE.finditer(prose)]
-                labels += [m.group("label") for m in _MD_TABLE_CAPTION.finditer(prose)]
-                positions = sorted(
-                    (prose.find("{#" + lab), lab) for lab in labels if prose.find("{#" + lab) >= 0
-                )
-                for _, label in positions:
-                    add(label)
-            continue
-        options = cell_options(doc_options, block.options)
-        label = block.label
-        visible = options.get("include", True) and options.get("output", True)
-        if label and label[:4] in ("fig-", "tbl-") and visible and options.get("eval", True):
-            add(label)
-    return floats
-
-
-def resolve_refs(text: str, floats: Floats, fmt: str) -> tuple[str, list[str]]:
-    """Replace ``@fig-x``/``@tbl-x`` outside code with "Figure 1"/"Table 1" (see module doc)."""
-    unresolved: list[str] = []
-
-    def replace(m: re.Match[str]) -> str:
-        kind = m.group("bkind") or m.group("kind")
-        name = m.group("bname") or m.group("name")
-        minus = m.group("bminus") or m.group("minus")
-        label = f"{kind.lower()}-{name}"
-        number = floats.numbers.get(label)
-        if number is None:
-            unresolved.append(label)
-            return f"?\\@{label}"
-        words = str(number) if minus else f"{floats.title(label)} {number}"
-        return words if fmt == "pdf" else f"[{words}](#{label})"
-
-    return _map_prose(text, lambda s: _REF.sub(replace, s)), unresolved
-
-
-def _map_prose(text: str, fn: Callable[[str], str]) -> str:
-    """Apply ``fn`` to the text outside fenced blocks and inline code spans."""
-    out: list[str] = []
-    last = 0
-    for start, end in prose_spans(text):
-        out.append(text[last:start])
-        segment = text[start:end]
-        pos = 0
-        for m in _CODE_SPAN.finditer(segment):
-            out.append(fn(segment[pos : m.start()]))
-            out.append(m.group(0))
-            pos = m.end()
-        out.append(fn(segment[pos:]))
-        last = end
-    out.append(text[last:])
-    return "".join(out)
 
 
 @dataclass
@@ -177,8 +100,13 @@ def assemble(
     floats: Floats,
     work_dir: Path,
     files_dir: str,
+    fig_format: str | None = None,
 ) -> Assembly:
-    """Pandoc markdown (body only) for ``fmt``; figures are written under ``work_dir/files_dir``."""
+    """Pandoc markdown (body only) for ``fmt``; figures are written under ``work_dir/files_dir``.
+
+    ``fig_format`` (``png``/``svg``) is the image type this format prefers when a cell
+    published several.
+    """
     by_block: dict[int, Any] = {}
     for cell in nb.cells:
         info = cell.metadata.get("captemstats", {})
@@ -199,7 +127,7 @@ def assemble(
             continue
         options = cell_options(doc_options, block.options)
         outputs = by_block[index].get("outputs", []) if index in by_block else []
-        writer = _CellWriter(block, options, fmt, floats, work_dir, files_dir)
+        writer = _CellWriter(block, options, fmt, floats, work_dir, files_dir, fig_format)
         parts.append(writer.markdown(outputs))
     result.markdown = "\n\n".join(p.strip("\n") for p in parts if p.strip()) + "\n"
     return result
@@ -228,9 +156,9 @@ def _number_markdown_floats(text: str, floats: Floats) -> str:
         return f"{m.group('lead')}[]{{#{label}}}{floats.caption(label, m.group('cap'))}"
 
     def both(segment: str) -> str:
-        return _MD_TABLE_CAPTION.sub(table, _MD_FIGURE.sub(figure, segment))
+        return MD_TABLE_CAPTION.sub(table, MD_FIGURE.sub(figure, segment))
 
-    return _map_prose(text, both)
+    return map_prose(text, both)
 
 
 def _fence(body: str, info: str) -> str:
@@ -249,14 +177,16 @@ class _CellWriter:
         floats: Floats,
         work_dir: Path,
         files_dir: str,
+        fig_format: str | None = None,
     ) -> None:
         self.cell, self.options, self.fmt, self.floats = cell, options, fmt, floats
         self.work_dir, self.files_dir = work_dir, files_dir
         label = cell.label or ""
-        self.fig_label = label if label.startswith("fig-") and label in floats.numbers else None
-        self.tbl_label = label if label.startswith("tbl-") and label in floats.numbers else None
+        self.float_label = label if label in floats.numbers else None
+        self.caption = str(self.options.get(caption_option(label)) or "") if label else ""
+        self.priority = mime_priority(fmt, fig_format)
         self.images = 0
-        self.table_done = False
+        self.float_done = False
 
     def markdown(self, outputs: list[Any]) -> str:
         if not self.options.get("include", True):
@@ -285,7 +215,7 @@ class _CellWriter:
         return ""
 
     def _display(self, data: Mapping[str, Any], asis: bool) -> str:
-        for mime in _MIME_PRIORITY[self.fmt]:
+        for mime in self.priority:
             if mime not in data:
                 continue
             value = data[mime]
@@ -311,17 +241,27 @@ class _CellWriter:
             target.write_text(payload, encoding="utf-8")
         else:
             target.write_bytes(base64.b64decode(payload))
-        caption = str(self.options.get("fig-cap") or "")
-        if self.fig_label and self.images == 1:
-            return f"![{self.floats.caption(self.fig_label, caption)}]({rel}){{#{self.fig_label}}}"
-        return f"![{caption if self.images == 1 else ''}]({rel})"
+        alt = self.options.get("fig-alt")
+        attrs = f' fig-alt="{_attr(str(alt))}"' if alt else ""
+        if self.float_label and not self.float_done:
+            self.float_done = True
+            caption = self.floats.caption(self.float_label, self.caption)
+            return f"![{caption}]({rel}){{#{self.float_label}{attrs}}}"
+        caption = str(self.options.get("fig-cap") or "") if self.images == 1 else ""
+        return f"![{caption}]({rel})" + (f"{{{attrs.strip()}}}" if attrs else "")
 
     def _table(self, body: str) -> str:
-        if self.tbl_label is None or self.table_done:
+        if self.float_label is None or self.float_done:
             return body
-        self.table_done = True
-        caption = self.floats.caption(self.tbl_label, str(self.options.get("tbl-cap") or ""))
-        return f"::: {{#{self.tbl_label} .cs-table}}\n::: cs-caption\n{caption}\n:::\n\n{body}\n:::"
+        self.float_done = True
+        caption = self.floats.caption(self.float_label, self.caption)
+        label = self.float_label
+        return f"::: {{#{label} .cs-table}}\n::: cs-caption\n{caption}\n:::\n\n{body}\n:::"
+
+
+def _attr(value: str) -> str:
+    """A value for a pandoc attribute in double quotes."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _merge_streams(outputs: list[Any]) -> list[Any]:

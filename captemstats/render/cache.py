@@ -3,8 +3,11 @@
 The key is a SHA-256 over everything that can change an executed cell's output: the ``.qmd``
 source, the parameters, the *contents* of every file or directory a parameter names (so an
 edited registry invalidates the cache even under the same path), the execution and figure
-options, the captemstats version and this renderer's format version. Quarto's own freeze keys
-on the source only; keying on the data is what lets an analyst re-render safely after an update.
+options, the *source files* of the installed captemstats package (an edited library function
+invalidates the cache although ``__version__`` did not change), the versions of the libraries
+that compute or draw (:data:`KEY_DISTRIBUTIONS`) and this renderer's format version. Quarto's
+own freeze keys on the ``.qmd`` text only; keying on the data and the code is what lets an
+analyst re-render safely after an update.
 """
 
 from __future__ import annotations
@@ -19,8 +22,24 @@ from typing import Any
 
 from captemstats._version import __version__
 
-CACHE_FORMAT = "captemstats-freeze-1"
+CACHE_FORMAT = "captemstats-freeze-2"
 _CHUNK = 1 << 20
+# Distributions whose version can change a computed number, a table or a figure.
+KEY_DISTRIBUTIONS = (
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "lifelines",
+    "great_tables",
+    "matplotlib",
+    "seaborn",
+    "pyarrow",
+    "openpyxl",
+    "pyreadstat",
+    "pyyaml",
+    "ipykernel",
+)
 
 
 def file_sha256(path: Path) -> str:
@@ -45,6 +64,37 @@ def path_fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
+def package_fingerprint() -> str:
+    """SHA-256 over the captemstats package's own files (names and contents).
+
+    Read from the folder Python imports captemstats from (editable install, wheel or a copy on
+    ``PYTHONPATH``), so it is the code the render kernel runs; compiled caches are skipped.
+    """
+    import captemstats
+
+    root = Path(captemstats.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for file in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = file.relative_to(root).as_posix()
+        if "__pycache__" in rel.split("/") or file.suffix in (".pyc", ".pyo"):
+            continue
+        digest.update(f"{rel}\0{file_sha256(file)}\n".encode())
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of :data:`KEY_DISTRIBUTIONS` (``"absent"`` when not installed)."""
+    from importlib import metadata
+
+    versions: dict[str, str] = {}
+    for name in KEY_DISTRIBUTIONS:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
+
+
 def cache_key(
     source: str,
     params: Mapping[str, Any],
@@ -66,6 +116,8 @@ def cache_key(
     payload = {
         "format": CACHE_FORMAT,
         "captemstats": __version__,
+        "captemstats_source": package_fingerprint(),
+        "libraries": library_versions(),
         "source": hashlib.sha256(source.encode()).hexdigest(),
         "params": {k: repr(v) for k, v in sorted(params.items())},
         "data": data_hashes,

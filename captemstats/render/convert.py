@@ -50,9 +50,22 @@ def asset(name: str) -> Path:
 
 
 def pandoc_metadata(
-    doc: QmdDocument, doc_dir: Path, fmt: str, options: Mapping[str, Any]
+    doc: QmdDocument,
+    doc_dir: Path,
+    fmt: str,
+    options: Mapping[str, Any],
+    *,
+    project_config: Mapping[str, Any] | None = None,
+    project_root: Path | None = None,
+    work_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """The YAML metadata block for pandoc: front matter normalised, paths made absolute."""
+    """The YAML metadata block for pandoc: front matter normalised, files made local.
+
+    ``bibliography`` and ``csl`` come from the front matter (relative to the document) or else
+    from ``_quarto.yml`` (relative to the project), as in Quarto. With ``work_dir`` each file
+    is copied there and named by its file name only, so no absolute path of the author's
+    machine reaches the output (pandoc stores unknown metadata in DOCX custom properties).
+    """
     meta: dict[str, Any] = {k: doc.meta[k] for k in _PASS_META if k in doc.meta}
     authors = _authors(doc.meta.get("author"))
     if authors:
@@ -60,17 +73,35 @@ def pandoc_metadata(
     if "date" in doc.meta:
         meta["date"] = _date(doc.meta["date"], doc.path)
     for key in ("bibliography", "csl"):
-        value = doc.meta.get(key)
-        if isinstance(value, str):
-            meta[key] = str((doc_dir / value).resolve())
-        elif isinstance(value, list):
-            meta[key] = [str((doc_dir / str(v)).resolve()) for v in value]
+        value, base = doc.meta.get(key), doc_dir
+        if value is None and project_config is not None and project_root is not None:
+            value, base = project_config.get(key), project_root
+        files = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        paths = [(base / str(v)).resolve() for v in files]
+        if not paths:
+            continue
+        if work_dir is not None:
+            paths = [_localise(path, work_dir, key) for path in paths]
+        names = [str(p) if work_dir is None else p.name for p in paths]
+        meta[key] = names[0] if isinstance(value, str) else names
     for key in _TEMPLATE_VARS[fmt]:
         if key in options:
             meta[key] = options[key]
     if fmt == "html" and "title" not in meta:
         meta["pagetitle"] = doc.path.stem if doc.path else "document"
     return meta
+
+
+def _localise(path: Path, work_dir: Path, key: str) -> Path:
+    """Copy a bibliography or CSL file into the conversion folder (pandoc's working folder)."""
+    import shutil
+
+    if not path.is_file():
+        raise RenderError(f"{key} file not found: {path}")
+    target = work_dir / path.name
+    if not target.exists():
+        shutil.copyfile(path, target)
+    return target
 
 
 def _authors(value: Any) -> list[str]:
@@ -128,8 +159,17 @@ def run_pandoc(args: list[str], *, cwd: Path, what: str) -> list[str]:
     return messages
 
 
-def pandoc_args(fmt: str, options: Mapping[str, Any], *, resource_path: list[Path]) -> list[str]:
-    """Command-line options for one output format (``html``, ``docx`` or typst for ``pdf``)."""
+def pandoc_args(
+    fmt: str,
+    options: Mapping[str, Any],
+    *,
+    resource_path: list[Path],
+    reference_doc: Path | None = None,
+) -> list[str]:
+    """Command-line options for one output format (``html``, ``docx`` or typst for ``pdf``).
+
+    ``reference_doc`` is the DOCX reference document (see :func:`docx_reference`).
+    """
     args = [
         "--from=markdown",
         "--standalone",
@@ -143,14 +183,15 @@ def pandoc_args(fmt: str, options: Mapping[str, Any], *, resource_path: list[Pat
     headers = options.get("include-in-header", [])
     for header in [headers] if isinstance(headers, str) else headers:
         args.append(f"--include-in-header={header}")
+    args.append(f"--lua-filter={asset('callouts.lua')}")
     if fmt == "html":
         args += ["--to=html5", "--embed-resources", "--mathml", f"--css={asset('render.css')}"]
         css = options.get("css", [])
         args += [f"--css={c}" for c in ([css] if isinstance(css, str) else css)]
     elif fmt == "docx":
         args += ["--to=docx", f"--lua-filter={asset('html_tables.lua')}"]
-        if options.get("reference-doc"):
-            args.append(f"--reference-doc={options['reference-doc']}")
+        if reference_doc is not None:
+            args.append(f"--reference-doc={reference_doc}")
     else:
         args += [
             "--to=typst",
@@ -158,6 +199,25 @@ def pandoc_args(fmt: str, options: Mapping[str, Any], *, resource_path: list[Pat
             f"--include-in-header={asset('header.typ')}",
         ]
     return args
+
+
+def docx_reference(options: Mapping[str, Any], work_dir: Path) -> Path:
+    """The reference document for DOCX: the user's ``reference-doc`` or pandoc's, with the
+    renderer's styles and (when it sets none) an A4 page (:mod:`.docx_reference`)."""
+    import pypandoc
+
+    from captemstats.render.docx_reference import pandoc_default_reference, reference_docx
+
+    user = options.get("reference-doc")
+    if user:
+        base = Path(str(user))
+        if not base.is_file():
+            raise RenderError(f"reference-doc not found: {base}")
+    else:
+        base = pandoc_default_reference(
+            pypandoc.get_pandoc_path(), work_dir / "pandoc-reference.docx"
+        )
+    return reference_docx(base, work_dir / "captemstats-reference.docx")
 
 
 def compile_typst(source: Path, pdf: Path) -> list[str]:

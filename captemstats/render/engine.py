@@ -19,11 +19,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from captemstats.render.errors import RenderError
+from captemstats.render.publish import publish, staging_dir
+from captemstats.render.quarto_cli import quarto_command, render_with_quarto
+
+__all__ = ["FORMATS", "RenderResult", "normalise_formats", "quarto_command", "render_document"]
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from captemstats.render.crossref import Floats
     from captemstats.render.execute import ProgressCallback
+    from captemstats.render.project import Project
+    from captemstats.render.qmd import QmdDocument
 
 Engine = Literal["quarto", "captemstats"]
 UseQuarto = Literal["auto", "always", "never"]
@@ -81,8 +88,15 @@ def render_document(
     cache: bool = True,
     progress: ProgressCallback | None = None,
     cache_dir: str | Path | None = None,
+    strict: bool = False,
 ) -> RenderResult:
     """Render ``qmd_path`` to ``formats`` in ``out_dir`` (``<stem>.html``/``.pdf``/``.docx``).
+
+    In a Quarto project the outputs land where Quarto puts them: under ``out_dir`` in the
+    document's folder relative to the project (``_output/report/index.html``); a document
+    outside a project is written to ``out_dir`` itself. Every option or syntax the built-in
+    renderer does not implement is returned as a warning (``strict=True``: an error, before
+    anything runs or is written).
 
     ``params`` are injected after the cell tagged ``parameters`` (``quarto render -P``).
     ``cache`` reuses the executed notebook from ``<project>/_freeze`` (or ``cache_dir``) when
@@ -101,8 +115,8 @@ def render_document(
     if use_quarto == "always" and quarto is None:
         raise RenderError("use_quarto='always' but no 'quarto' executable is on PATH")
     if quarto is not None:
-        return _render_with_quarto(quarto, qmd, wanted, params, target, progress)
-    return _render_here(qmd, wanted, params, target, cache, progress, cache_dir)
+        return render_with_quarto(quarto, qmd, wanted, params, target, progress)
+    return _render_here(qmd, wanted, params, target, cache, progress, cache_dir, strict)
 
 
 def _render_here(
@@ -113,24 +127,24 @@ def _render_here(
     use_cache: bool,
     progress: ProgressCallback | None,
     cache_dir: str | Path | None,
+    strict: bool,
 ) -> RenderResult:
-    from captemstats.render import cache, convert
-    from captemstats.render.assemble import assemble, number_floats
+    from captemstats.render import cache
+    from captemstats.render.assemble import number_floats
     from captemstats.render.execute import build_notebook, execute_notebook
-    from captemstats.render.project import (
-        execute_options,
-        figure_options,
-        find_project,
-        format_options,
-    )
+    from captemstats.render.project import execute_options, figure_plan, find_project
     from captemstats.render.qmd import read_qmd
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     doc = read_qmd(qmd)
     project = find_project(qmd.parent)
+    warnings = _unsupported(project, doc)
+    _check_strict(strict, warnings, "before execution")
     doc_options = execute_options(project, doc.meta)
-    fig_options = figure_options(project, doc.meta)
+    # Planned for every output, not only the requested ones, so that one execution (and one
+    # cache entry) serves any later choice of formats.
+    fig_options, fig_formats = figure_plan(project, doc.meta, qmd.parent, FORMATS)
     key = cache.cache_key(
         doc.source,
         params,
@@ -148,52 +162,33 @@ def _render_here(
         nb = build_notebook(doc, params=params, doc_options=doc_options, fig_options=fig_options)
         executed = execute_notebook(nb, doc, cwd=str(qmd.parent), progress=progress)
         if use_cache:
-            cache.store(store, key, nb)
+            warnings += _store(cache, store, key, nb)
     timings["execute"] = time.perf_counter() - t0
 
-    floats = number_floats(doc, doc_options)
-    warnings: list[str] = []
-    staging = _staging_dir(target)
+    crossref = project.config.get("crossref")
+    floats = number_floats(doc, doc_options, crossref if isinstance(crossref, Mapping) else None)
+    place = _output_subdir(project, qmd)
+    staging = staging_dir(target)
     try:
         with tempfile.TemporaryDirectory(prefix="captemstats-render-") as tmp:
             work = Path(tmp)
+            (staging / place).mkdir(parents=True, exist_ok=True)
             for step, fmt in enumerate(formats):
                 if progress is not None:
                     progress(f"writing {fmt.upper()}", step, len(formats))
                 t0 = time.perf_counter()
-                options = format_options(project, doc.meta, qmd.parent, fmt)
-                part = assemble(
-                    doc,
-                    nb,
-                    fmt=fmt,
-                    doc_options=doc_options,
-                    floats=floats,
-                    work_dir=work,
-                    files_dir=f"{qmd.stem}_files/figure",
+                out = staging / place / f"{qmd.stem}{_EXTENSION[fmt]}"
+                warnings += _convert(
+                    doc, nb, fmt, project, qmd, work, out, doc_options, floats, fig_formats[fmt]
                 )
-                warnings.extend(part.warnings)
-                md = work / f"{qmd.stem}.{fmt}.md"
-                meta = convert.pandoc_metadata(doc, qmd.parent, fmt, options)
-                convert.write_markdown(md, meta, part.markdown)
-                args = convert.pandoc_args(fmt, options, resource_path=[work, qmd.parent])
-                out = staging / f"{qmd.stem}{_EXTENSION[fmt]}"
-                if fmt == "pdf":
-                    typ = work / f"{qmd.stem}.typ"
-                    warnings += convert.run_pandoc(
-                        [*args, str(md), f"--output={typ}"], cwd=work, what="typst"
-                    )
-                    warnings += convert.compile_typst(typ, out)
-                else:
-                    warnings += convert.run_pandoc(
-                        [*args, str(md), f"--output={out}"], cwd=work, what=fmt.upper()
-                    )
                 timings[fmt] = time.perf_counter() - t0
+        _check_strict(strict, warnings, "while writing the outputs (nothing was written)")
         if progress is not None:
             progress("done", len(formats), len(formats))
-        _publish(staging, target)
+        publish(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    outputs = {fmt: target / f"{qmd.stem}{_EXTENSION[fmt]}" for fmt in formats}
+    outputs = {fmt: target / place / f"{qmd.stem}{_EXTENSION[fmt]}" for fmt in formats}
     return RenderResult(
         outputs=outputs,
         engine="captemstats",
@@ -205,116 +200,108 @@ def _render_here(
     )
 
 
-def quarto_command(
-    quarto: str,
-    qmd: Path,
+def _convert(
+    doc: QmdDocument,
+    nb: Any,
     fmt: str,
-    params: Mapping[str, Any],
-    out_dir: Path,
-) -> list[str]:
-    """``quarto render <doc> --to <format> [-P key:value ...] --output-dir <dir>``."""
-    from captemstats.render.project import QUARTO_FORMAT
-
-    cmd = [quarto, "render", str(qmd), "--to", QUARTO_FORMAT[fmt]]
-    for key, value in params.items():
-        cmd += ["-P", f"{key}:{_quarto_value(value)}"]
-    return [*cmd, "--output-dir", str(out_dir)]
-
-
-def _quarto_value(value: Any) -> str:
-    # Quarto parses -P values as YAML scalars; booleans and None need YAML spelling.
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _render_with_quarto(
-    quarto: str,
+    project: Project,
     qmd: Path,
-    formats: tuple[str, ...],
-    params: Mapping[str, Any],
-    target: Path,
-    progress: ProgressCallback | None,
-) -> RenderResult:
-    import subprocess
+    work: Path,
+    out: Path,
+    doc_options: Mapping[str, Any],
+    floats: Floats,
+    fig_format: str,
+) -> list[str]:
+    """Assemble the markdown of one format and convert it with pandoc (and typst); warnings."""
+    from captemstats.render import convert
+    from captemstats.render.assemble import assemble
+    from captemstats.render.project import format_options
 
-    timings: dict[str, float] = {}
-    staging = _staging_dir(target)
-    try:
-        for step, fmt in enumerate(formats):
-            if progress is not None:
-                progress(f"quarto render --to {fmt}", step, len(formats))
-            t0 = time.perf_counter()
-            cmd = quarto_command(quarto, qmd, fmt, params, staging)
-            proc = subprocess.run(cmd, cwd=qmd.parent, capture_output=True, text=True, check=False)
-            if proc.returncode != 0:
-                tail = "\n".join(proc.stderr.strip().splitlines()[-20:])
-                raise RenderError(f"quarto render failed for {fmt.upper()}:\n{tail}")
-            timings[fmt] = time.perf_counter() - t0
-        outputs: dict[str, Path] = {}
-        for fmt in formats:
-            found = sorted(staging.rglob(f"{qmd.stem}{_EXTENSION[fmt]}"))
-            if not found:
-                raise RenderError(f"quarto reported success but wrote no {qmd.stem}.{fmt}")
-            outputs[fmt] = target / found[0].relative_to(staging)
-        if progress is not None:
-            progress("done", len(formats), len(formats))
-        _publish(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return RenderResult(
-        outputs=outputs,
-        engine="quarto",
-        timings=timings,
-        cache_hit=False,
-        executed_cells=0,
-        out_dir=target,
+    options = format_options(project, doc.meta, qmd.parent, fmt)
+    part = assemble(
+        doc,
+        nb,
+        fmt=fmt,
+        doc_options=doc_options,
+        floats=floats,
+        work_dir=work,
+        files_dir=f"{qmd.stem}_files/figure",
+        fig_format=fig_format,
     )
+    warnings = list(part.warnings)
+    md = work / f"{qmd.stem}.{fmt}.md"
+    meta = convert.pandoc_metadata(
+        doc,
+        qmd.parent,
+        fmt,
+        options,
+        project_config=project.config,
+        project_root=project.root,
+        work_dir=work,
+    )
+    convert.write_markdown(md, meta, part.markdown)
+    reference = convert.docx_reference(options, work) if fmt == "docx" else None
+    args = convert.pandoc_args(
+        fmt, options, resource_path=[work, qmd.parent], reference_doc=reference
+    )
+    if fmt == "pdf":
+        typ = work / f"{qmd.stem}.typ"
+        warnings += convert.run_pandoc([*args, str(md), f"--output={typ}"], cwd=work, what="typst")
+        warnings += convert.compile_typst(typ, out)
+    else:
+        warnings += convert.run_pandoc(
+            [*args, str(md), f"--output={out}"], cwd=work, what=fmt.upper()
+        )
+    return warnings
 
 
-def _staging_dir(target: Path) -> Path:
-    """A fresh directory on the same file system as ``target`` (so the final move is a rename).
+def _unsupported(project: Project, doc: QmdDocument) -> list[str]:
+    """Warnings for every option and syntax of the project and document not implemented here."""
+    from captemstats.render.support import check_document, check_project
 
-    Created beside ``target`` when its parent exists, else in the system temp directory: the
-    output folder itself (and its parents) are only created at publication.
+    found = check_document(doc)
+    if project.has_config:
+        found = check_project(project.config, project.root / "_quarto.yml") + found
+    messages = [u.message() for u in found]
+    for source in (project.config.get("execute"), doc.meta.get("execute")):
+        freeze = source.get("freeze") if isinstance(source, Mapping) else None
+        if freeze not in (None, False):
+            messages.append(
+                f"execute: freeze: {freeze} -- Quarto would reuse executed results after the "
+                "registry or the library changed (it keys on the .qmd only); the built-in "
+                "renderer re-executes whenever the data, code or parameters change"
+            )
+    return messages
+
+
+def _check_strict(strict: bool, warnings: list[str], when: str) -> None:
+    if strict and warnings:
+        listed = "\n".join(f"  {w}" for w in warnings)
+        raise RenderError(f"--strict: {len(warnings)} warning(s) {when}:\n{listed}")
+
+
+def _store(cache_module: Any, store: Path, key: str, nb: Any) -> list[str]:
+    """Write the execution cache; an unwritable cache folder is a warning, not a failure."""
+    try:
+        cache_module.store(store, key, nb)
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        return [
+            f"could not write the render cache {store.parent} ({reason}); the next render "
+            "executes again (pass --no-cache to skip the cache)"
+        ]
+    return []
+
+
+def _output_subdir(project: Project, qmd: Path) -> Path:
+    """Where Quarto puts a project document's outputs under the output folder.
+
+    Quarto mirrors the document's folder relative to the project (``report/index.qmd`` ->
+    ``_output/report/index.html``); a document outside any project goes to the folder itself.
     """
-    parent = target.parent
-    base = parent if parent.is_dir() else None
-    return Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=base))
-
-
-def _publish(staging: Path, target: Path) -> None:
-    """Move every entry of ``staging`` into ``target``, replacing same-named entries.
-
-    A missing ``target`` is created by renaming ``staging`` itself (one atomic step); into an
-    existing folder each entry is swapped in with :func:`os.replace` (files) or rename (folders),
-    leaving other files there alone.
-    """
-    import os
-
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.replace(staging, target)
-            return
-        except OSError:
-            pass  # different file system: fall back to entry-wise moves
-        target.mkdir()
-    for entry in staging.iterdir():
-        dest = target / entry.name
-        if dest.is_dir() and not dest.is_symlink():
-            # Rename the old folder aside first (one atomic step) so that an interrupted
-            # publication never leaves the folder half-deleted; remove it once replaced.
-            old = Path(tempfile.mkdtemp(prefix=f".{entry.name}.old-", dir=target))
-            os.replace(dest, old / entry.name)
-            try:
-                shutil.move(str(entry), str(dest))
-            except BaseException:
-                os.replace(old / entry.name, dest)  # put the previous folder back
-                raise
-            finally:
-                shutil.rmtree(old, ignore_errors=True)
-            continue
-        shutil.move(str(entry), str(dest))
+    if not project.has_config:
+        return Path()
+    try:
+        return qmd.parent.resolve().relative_to(project.root.resolve())
+    except ValueError:
+        return Path()

@@ -34,7 +34,7 @@ INLINE_MIME = "application/vnd.captemstats.inline+json"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 _SETUP = """\
-def _captemstats_setup(width, height, dpi, fmt):
+def _captemstats_setup(width, height, dpi, formats):
     try:
         import matplotlib as mpl
     except ImportError:
@@ -45,7 +45,7 @@ def _captemstats_setup(width, height, dpi, fmt):
     # Deterministic PNG/SVG bytes: no software/date stamps, fixed SVG ids.
     mpl.rcParams["svg.hashsalt"] = "captemstats"
     from matplotlib_inline.backend_inline import set_matplotlib_formats
-    set_matplotlib_formats(fmt)
+    set_matplotlib_formats(*formats)
 
 
 def _captemstats_inline(value):
@@ -84,7 +84,7 @@ def build_notebook(
         width=float(fig_options["fig-width"]),
         height=float(fig_options["fig-height"]),
         dpi=int(fig_options["fig-dpi"]),
-        fmt=str(fig_options["fig-format"]),
+        fmt=_formats(fig_options["fig-format"]),
     )
     cells: list[Any] = [_cell(nbf, setup, "setup", -1)]
     injected = _parameters_cell(nbf, params) if params else None
@@ -100,8 +100,13 @@ def build_notebook(
         options = cell_options(doc_options, block.options)
         if options.get("eval", True):
             cell = _cell(nbf, block.source, "cell", index)
+            # Cell tags go to the notebook metadata, as Quarto's qmd -> ipynb conversion puts
+            # them: papermill and Quarto's nb_parameterize look for the `parameters` tag there.
+            tags = list(block.tags)
             if options.get("error", False):
-                cell.metadata["tags"] = ["raises-exception"]  # nbclient: errors allowed here
+                tags.append("raises-exception")  # nbclient: errors allowed here
+            if tags:
+                cell.metadata["tags"] = tags
             cells.append(cell)
         if injected is not None and "parameters" in block.tags:
             cells.append(injected)
@@ -113,6 +118,12 @@ def build_notebook(
     }
     nb.metadata["language_info"] = {"name": "python"}
     return nb
+
+
+def _formats(value: Any) -> tuple[str, ...]:
+    """``fig-format`` as a tuple of matplotlib-inline format names (``retina`` is PNG)."""
+    names = [value] if isinstance(value, str) else list(value)
+    return tuple(dict.fromkeys("png" if n == "retina" else str(n) for n in names))
 
 
 def _cell(nbf: Any, source: str, kind: str, block: int) -> Any:

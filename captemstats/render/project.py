@@ -94,6 +94,33 @@ def figure_options(project: Project, meta: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
+# Quarto's default figure format per output when none is set (typst draws SVG natively).
+FORMAT_FIG_DEFAULT = {"html": "png", "pdf": "svg", "docx": "png"}
+
+
+def figure_plan(
+    project: Project, meta: Mapping[str, Any], doc_dir: Path, formats: tuple[str, ...]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The one execution's figure options, and the image type each output takes.
+
+    Quarto executes once per format; the built-in renderer executes once for all of them, so
+    the kernel emits every image type some format wants (``fig-format`` of the format, else of
+    the document or project, else :data:`FORMAT_FIG_DEFAULT`) at the largest ``fig-dpi`` any of
+    them asks for. Returns ``(execution options, {output: fig-format})``.
+    """
+    merged = figure_options(project, meta)
+    explicit = meta.get("fig-format", project.config.get("fig-format"))
+    chosen: dict[str, str] = {}
+    dpis: list[int] = []
+    for fmt in formats:
+        options = format_options(project, meta, doc_dir, fmt)
+        chosen[fmt] = str(options.get("fig-format") or explicit or FORMAT_FIG_DEFAULT[fmt])
+        dpis.append(int(options.get("fig-dpi", merged["fig-dpi"])))
+    merged["fig-dpi"] = max(dpis, default=int(merged["fig-dpi"]))
+    merged["fig-format"] = sorted(set(chosen.values()) or {str(merged["fig-format"])})
+    return merged, chosen
+
+
 def format_options(
     project: Project, meta: Mapping[str, Any], doc_dir: Path, output: str
 ) -> dict[str, Any]:

@@ -53,6 +53,7 @@ class CodeCell:
     source: str
     line: int
     options: Mapping[str, Any] = field(default_factory=dict)
+    option_lines: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def label(self) -> str | None:
@@ -189,7 +190,38 @@ def _code_cell(body: list[str], fence_line: int, name: str) -> CodeCell:
         if loaded is not None and not isinstance(loaded, dict):
             raise RenderError(f"{name}:{fence_line + 1}: '#|' cell options must be 'key: value'")
         options = loaded or {}
-    return CodeCell(source="\n".join(body[k:]).strip("\n"), line=fence_line, options=options)
+    lines = {
+        key[0]: line for key, line in key_lines("\n".join(option_lines), fence_line + 1).items()
+    }
+    return CodeCell(
+        source="\n".join(body[k:]).strip("\n"),
+        line=fence_line,
+        options=options,
+        option_lines={k: v for k, v in lines.items() if k in options},
+    )
+
+
+def key_lines(text: str, first_line: int) -> dict[tuple[str, ...], int]:
+    """1-based line of every mapping key (by its path of keys) in a YAML text.
+
+    ``first_line`` is the file line of the text's first line; read from the YAML node marks, so
+    multi-line values do not shift the lines of the keys after them.
+    """
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[tuple[str, ...], int] = {}
+
+    def walk(node: Any, path: tuple[str, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                sub = (*path, str(key.value))
+                lines[sub] = first_line + key.start_mark.line
+                walk(value, sub)
+
+    walk(root, ())
+    return lines
 
 
 def _markdown_block(md_lines: list[str], first_line: int, name: str) -> MarkdownBlock:
