@@ -215,10 +215,11 @@ def parse_table(
         columns[col.name] = values
         if bad.any():
             unreadable[col.name] = np.asarray(s.index[bad.to_numpy()], dtype="int64")
-            frame, more = _cell_problems(s, bad, message, col, ctx, pid)
+            frame = _cell_problems(s, bad, message, col, ctx, pid)
             problems.append(frame)
-            if more:
-                rule = str(frame["rule"].iloc[0])
+            more = int(bad.sum()) - len(frame)
+            if more > 0:
+                rule = "unknown_code" if col.kind == "category" else "wrong_type"
                 omitted.append(omitted_row("error", ctx.table, ctx.file, col.name, rule, more))
     typed = pd.DataFrame(columns, index=text.index)
     found_any = [f for f in problems if len(f)]
@@ -237,14 +238,13 @@ def _cell_problems(
     col: ColumnSpec,
     ctx: ParseContext,
     pid: pd.Series | None,
-) -> tuple[pd.DataFrame, int]:
-    """The problem rows of the first ``ctx.max_problems`` bad cells, and how many more."""
+) -> pd.DataFrame:
+    """The problem rows of the first ``ctx.max_problems`` bad cells (the caller counts the
+    rest)."""
     rule = "unknown_code" if col.kind == "category" else "wrong_type"
     where = np.flatnonzero(bad.to_numpy(dtype=bool))
-    more = 0
     if ctx.max_problems is not None and len(where) > ctx.max_problems:
         # Only the listed rows are built: a column of 100 000 bad cells costs 100 rows.
-        more = len(where) - ctx.max_problems
         where = where[: ctx.max_problems]
     msg = message.iloc[where] if isinstance(message, pd.Series) else message
     frame = pd.DataFrame(
@@ -260,7 +260,7 @@ def _cell_problems(
             "message": msg if isinstance(msg, str) else msg.to_numpy(),
         }
     )
-    return frame, more
+    return frame
 
 
 Parsed = tuple[pd.Series, pd.Series, "pd.Series | str"]
