@@ -408,6 +408,30 @@ def test_exit_codes_and_one_line_errors(tmp_path: Path, make: Any, code: int, me
         assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_lesion_edits_of_kept_patients_are_listed(tmp_path: Path) -> None:
+    """A deleted lesion row and an edited diameter of patients who stay: both listed in the
+    text (with the line) and in JSON; a removed row is never folded into a patient count."""
+    new = tmp_path / "edited"
+    shutil.copytree(REGISTRY, new)
+    (new / "provenance.json").unlink()
+    lesions = _read_text(new / "lesions.csv")
+    measured = lesions.index[lesions["diameter_mm"] != ""]
+    edited, dropped = measured[0], measured[-1]
+    before = lesions.loc[edited, "diameter_mm"]
+    lesions.loc[edited, "diameter_mm"] = str(float(before) + 3)
+    gone = lesions.loc[dropped]
+    lesions.drop(index=dropped).to_csv(new / "lesions.csv", index=False)
+    result = CliRunner().invoke(app, ["diff", str(REGISTRY), str(new), "--no-results"])
+    assert result.exit_code == 0, result.output
+    key = (
+        f"{gone['patient_id']} {gone['assessment_date']} {gone['lesion_id']}  (line {dropped + 2})"
+    )
+    assert "removed rows of kept patients (1):" in result.stdout and key in result.stdout
+    row = lesions.loc[edited]
+    line = f"{row['patient_id']} {row['assessment_date']} {row['lesion_id']}  diameter_mm: "
+    assert f"{line}{float(before)} → {float(before) + 3} (+3)" in result.stdout
+
+
 def test_a_mapped_export_is_compared_in_codes(tmp_path: Path) -> None:
     """A Turkish centre's cp1254 export through its mapping: an edited label is reported as
     the code it maps to, and the unedited rest compares equal."""
