@@ -9,6 +9,7 @@ registries; results are compared whenever both sides have (or can compute) a ``r
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
@@ -194,8 +195,11 @@ def diff_records(old: Registry, new: Registry) -> RecordChanges:
         t = tables[name]
         # Rows of a patient who left (or joined) are listed too, flagged, so a removal
         # can be told from a deleted measurement; nothing is folded away.
-        t.removed["patient_removed"] = t.removed["patient_id"].isin(gone).to_numpy(dtype=bool)
-        t.added["patient_added"] = t.added["patient_id"].isin(came).to_numpy(dtype=bool)
+        tables[name] = dataclasses.replace(
+            t,
+            removed=t.removed.assign(patient_removed=t.removed["patient_id"].isin(gone)),
+            added=t.added.assign(patient_added=t.added["patient_id"].isin(came)),
+        )
     return RecordChanges(tables["patients"], tables["lesions"], tables["adverse_events"])
 
 

@@ -141,10 +141,19 @@ class TableDiff:
                 out["added"] = self.added["patient_id"].astype(str).tolist()
                 out["removed"] = self.removed["patient_id"].astype(str).tolist()
             else:
-                out["added"] = _records(display_frame(self.added))
-                out["removed"] = _records(display_frame(self.removed))
+                out["added"] = _records(self._as_text(self.added))
+                out["removed"] = _records(self._as_text(self.removed))
             out["changed"] = _records(self.changed)
         return out
+
+    def _as_text(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """Registry cells as the file's text; ``file_line``, ``occurrence`` and the
+        ``patient_*`` flags stay numbers and booleans."""
+        names = set(TABLES[self.table].names)
+        out = display_frame(rows[[c for c in rows.columns if c in names]])
+        for col in (c for c in rows.columns if c not in names):
+            out[col] = rows[col].astype(object).to_numpy()
+        return out[list(rows.columns)]
 
 
 def diff_table(old: pd.DataFrame, new: pd.DataFrame, spec: TableSpec) -> TableDiff:

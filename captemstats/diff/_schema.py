@@ -79,18 +79,28 @@ _PATIENTS: dict[str, Any] = {
     },
 }
 
+
+def _row(flag: str) -> dict[str, Any]:
+    """A whole lesion or adverse-event row: its cells as text, its line, its flag."""
+    return {
+        "type": "object",
+        "required": ["file_line", "patient_id", "occurrence", flag],
+        "properties": {
+            "file_line": {"type": "integer", "minimum": 1},
+            "patient_id": {"type": "string"},
+            "occurrence": {"type": "integer", "minimum": 0},
+            flag: {"type": "boolean"},
+        },
+        "additionalProperties": _NULLABLE_TEXT,
+    }
+
+
 _ROWS: dict[str, Any] = {
     **_TABLE,
     "properties": {
         **_TABLE["properties"],
-        "added": {
-            "type": "array",
-            "items": {"type": "object", "required": ["file_line", "patient_id", "patient_added"]},
-        },
-        "removed": {
-            "type": "array",
-            "items": {"type": "object", "required": ["file_line", "patient_id", "patient_removed"]},
-        },
+        "added": {"type": "array", "items": _row("patient_added")},
+        "removed": {"type": "array", "items": _row("patient_removed")},
     },
 }
 
