@@ -445,3 +445,54 @@ def test_missing_values_tokens_from_mapping(tmp_path: Path) -> None:
     mapping = ColumnMapping(missing_values=["NA"])
     got = read_registry(reg, mapping=mapping)
     assert got.parse_problems.empty and pd.isna(got.patients["ki67"].iloc[0])
+
+
+# --------------------------------------------------------------------- issue 13: realistic names
+
+
+@pytest.mark.parametrize("name", ["Patients.csv", "PATIENTS.csv", "patients .csv", "patients.CSV"])
+def test_a_table_file_differing_in_case_or_spaces_is_read(
+    tmp_path: Path, valid: Registry, name: str
+) -> None:
+    reg = tmp_path / "r"
+    shutil.copytree(VALID, reg)
+    (reg / "patients.csv").rename(reg / name)
+    assert_same(valid, read_registry(reg))
+
+
+def test_formula_cells_in_a_per_table_workbook_are_named(tmp_path: Path, valid: Registry) -> None:
+    import openpyxl
+
+    for name in TABLES:
+        to_native(valid.table(name)).to_excel(tmp_path / f"{name}.xlsx", index=False)
+    wb = openpyxl.load_workbook(tmp_path / "adverse_events.xlsx")
+    wb.active.cell(row=3, column=3, value="=1+1")  # grade of the second event
+    wb.save(tmp_path / "adverse_events.xlsx")
+    p = read_registry(tmp_path).parse_problems
+    assert p[["file", "line", "column", "value", "rule"]].to_dict("records") == [
+        {
+            "file": "adverse_events.xlsx[Sheet1]",
+            "line": 3,
+            "column": "grade",
+            "value": "=1+1",
+            "rule": "formula_without_value",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [("٥٤", 54.0), ("５４", 54.0), ("54", 54.0), ("٥٫٥", 5.5), ("−3", None)],
+)
+def test_digits_of_other_scripts_are_read(tmp_path: Path, cell: str, value: float | None) -> None:
+    reg = tmp_path / "r"
+    shutil.copytree(VALID, reg)
+    frame = pd.read_csv(reg / "patients.csv", dtype=str, keep_default_na=False)
+    frame.loc[0, "age"] = cell
+    frame.to_csv(reg / "patients.csv", index=False)
+    got = read_registry(reg)
+    if value is None:  # −3 (minus sign) reads as -3: out of range, reported by validation
+        assert got.patients["age"].iloc[0] == -3.0
+        assert "out_of_range" in set(got.validate(today="2026-01-01").frame["rule"])
+    else:
+        assert got.parse_problems.empty and got.patients["age"].iloc[0] == value

@@ -257,3 +257,50 @@ def test_every_rule_id_is_documented() -> None:
     for rule in RULES:
         assert rule in source
     assert set(TABLES) == {"patients", "lesions", "adverse_events"}
+
+
+# --------------------------------------------------------------------- issue 13: limits, response
+
+
+def _without_lesions(reg: Registry, responses: list[str | None]) -> Registry:
+    patients = reg.patients.copy()
+    patients["best_response"] = pd.array(responses, dtype="string")
+    return dataclasses.replace(reg, patients=patients, lesions=reg.lesions.iloc[0:0])
+
+
+@pytest.mark.parametrize(
+    ("responses", "lesions", "message"),
+    [
+        ([None] * 8, False, "best_response is empty for 8 of 8 patients"),
+        (["SD", "PR", None, None, None, None, None, "PD"], False, "empty for 5 of 8"),
+        (["SD"] * 8, False, None),  # every response recorded: evaluable without lesions
+        ([None] * 8, True, None),  # measurements present: RECIST classifies them
+    ],
+)
+def test_response_not_evaluable_without_measurements(
+    valid: Registry, responses: list[str | None], lesions: bool, message: str | None
+) -> None:
+    reg = _without_lesions(valid, responses)
+    if lesions:
+        reg = dataclasses.replace(reg, lesions=valid.lesions)
+    found = [w for w in validate(reg, today=TODAY).warnings if w.rule == "response_not_evaluable"]
+    if message is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and message in found[0].message
+        assert found[0].message.startswith("response not evaluable from measurements")
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, None])
+def test_rule_limit_lists_the_first_and_counts_the_rest(valid: Registry, limit: int | None) -> None:
+    reg = valid
+    for row in range(5):  # five empty required cells of one column
+        reg = edit(reg, "patients", row, "center", pd.NA)
+    report = validate(reg, today=TODAY, max_problems=limit)
+    listed = report.frame[report.frame["rule"] == "missing_value"]
+    shown = 5 if limit is None else min(limit, 5)
+    assert list(listed["line"]) == [2, 3, 4, 5, 6][:shown]
+    assert report.n_errors == 5
+    omitted = report.omitted[report.omitted["rule"] == "missing_value"]
+    assert int(omitted["n"].sum()) == 5 - shown
+    assert all("and " in line and " more error" in line for line in report.omitted_lines())
