@@ -259,7 +259,7 @@ def _unsupported(project: Project, doc: QmdDocument) -> list[str]:
     """Warnings for every option and syntax of the project and document not implemented here."""
     from captemstats.render.support import check_document, check_project
 
-    found = check_document(doc)
+    found = check_document(doc, project.config)
     if project.has_config:
         found = check_project(project.config, project.root / "_quarto.yml") + found
     messages = [u.message() for u in found]

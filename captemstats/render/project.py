@@ -7,6 +7,7 @@ directory, paths in the front matter to the document's directory (as in Quarto).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,3 +157,68 @@ def manuscript_article(project: Project) -> Path | None:
     if isinstance(manuscript, Mapping) and isinstance(manuscript.get("article"), str):
         return project.root / str(manuscript["article"])
     return None
+
+
+# File types Quarto's engines render (markdown, Jupyter and knitr) and folders they skip.
+_INPUT_SUFFIXES = (".qmd", ".md", ".markdown", ".ipynb", ".Rmd", ".Rmarkdown")
+_ENGINE_IGNORE_DIRS = ("node_modules", "venv", "env", "renv", "packrat")
+_README = re.compile(r"^README\.[Rrq]?md$")
+
+
+def quarto_inputs(project: Project) -> list[Path]:
+    """The files ``quarto render`` renders in ``project`` (Quarto 1.5-1.8's discovery rules).
+
+    Quarto lists every ``.qmd``/``.md``/``.ipynb``/``.Rmd`` file under the project folder, minus
+    files and folders whose name starts with ``_`` or ``.``, ``README`` files, the engines'
+    folders (``node_modules``, ``venv``, ``env``, ``renv``) and the output folder; a
+    ``project: render:`` list replaces that walk. A ``manuscript`` project then renders the
+    article plus its notebooks: the ``manuscript: notebooks:`` list when given (``[]`` = none),
+    else every other input. (``src/project/project-context.ts`` and
+    ``src/project/types/manuscript/manuscript.ts`` in quarto-cli.)
+    """
+    config = project.config
+    options = config.get("project")
+    options = options if isinstance(options, Mapping) else {}
+    root = project.root.resolve()
+    output_dir = options.get("output-dir")
+    render = options.get("render")
+    if isinstance(render, list):
+        found = [p for entry in render for p in _walk(root / str(entry), root, output_dir)]
+    else:
+        found = list(_walk(root, root, output_dir))
+    if options.get("type") != "manuscript":
+        return sorted(set(found))
+    article = manuscript_article(project) or root / "index.qmd"
+    manuscript = config.get("manuscript")
+    notebooks = manuscript.get("notebooks") if isinstance(manuscript, Mapping) else None
+    if isinstance(notebooks, list):
+        listed = [n if isinstance(n, str) else n.get("notebook") for n in notebooks]
+        others = [root / str(n) for n in listed if isinstance(n, str)]
+    else:
+        others = [p for p in found if p != article.resolve()]
+    return sorted({*others, article.resolve()})
+
+
+def _walk(entry: Path, root: Path, output_dir: Any) -> list[Path]:
+    import os
+
+    if entry.is_file():
+        return [entry.resolve()] if entry.suffix in _INPUT_SUFFIXES else []
+    out = (root / str(output_dir)).resolve() if output_dir else None
+    files: list[Path] = []
+    for folder, dirs, names in os.walk(entry):
+        here = Path(folder)
+        # Pruned in place, so hidden folders (.venv, .git) and engine folders are never read.
+        dirs[:] = [
+            d
+            for d in dirs
+            if not d.startswith(("_", ".")) and d not in _ENGINE_IGNORE_DIRS and here / d != out
+        ]
+        for name in names:
+            path = here / name
+            if path.suffix not in _INPUT_SUFFIXES or name.startswith(("_", ".")):
+                continue
+            if _README.match(name):
+                continue
+            files.append(path.resolve())
+    return files

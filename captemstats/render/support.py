@@ -173,14 +173,19 @@ def check_project(config: Mapping[str, Any], path: Path) -> list[Unsupported]:
     return found + _check_shared(config, lines, str(path))
 
 
-def check_document(doc: QmdDocument) -> list[Unsupported]:
-    """Front matter, cell options and markdown syntax of ``doc`` the renderer does not implement."""
+def check_document(
+    doc: QmdDocument, project_config: Mapping[str, Any] | None = None
+) -> list[Unsupported]:
+    """Front matter, cell options and markdown syntax of ``doc`` the renderer does not implement.
+
+    ``project_config`` (``_quarto.yml``) contributes its custom cross-reference kinds.
+    """
     name = str(doc.path or "<qmd>")
     fm_text = _front_matter_text(doc.source)
     lines = key_lines(fm_text, 2)
     found = _check_mapping(doc.meta, DOCUMENT_KEYS, (), lines, name)
     found += _check_shared(doc.meta, lines, name)
-    kinds = set(custom_kinds(doc.meta))
+    kinds = set(custom_kinds(project_config or {}, doc.meta))
     for block in doc.blocks:
         if isinstance(block, CodeCell):
             found += _check_cell(block, name, kinds)
