@@ -323,6 +323,30 @@ def test_a_quantity_on_one_side_only_is_never_dropped() -> None:
     assert gone["status"].tolist() == ["removed"] and gone["old"].tolist() == [10.0]
 
 
+@settings(max_examples=30, derandomize=True, deadline=None)
+@given(
+    old_lines=st.dictionaries(st.sampled_from(["1", "2", "3+"]), st.integers(0, 400)),
+    new_lines=st.dictionaries(st.sampled_from(["1", "2", "3+"]), st.integers(0, 400)),
+)
+def test_result_diff_is_antisymmetric(old_lines: dict[str, int], new_lines: dict[str, int]) -> None:
+    """Swapping the cuts swaps old and new, negates differences and turns added into
+    removed; a cut against itself has nothing moved."""
+    old = {"cohort": {"n": sum(old_lines.values()), "by_line": old_lines}}
+    new = {"cohort": {"n": sum(new_lines.values()), "by_line": new_lines}}
+    there, back = diff_results(old, new).compared, diff_results(new, old).compared
+    key = ["section", "grouping", "group", "quantity"]
+    there, back = (
+        there.sort_values(key).reset_index(drop=True),
+        back.sort_values(key).reset_index(drop=True),
+    )
+    assert there[key].equals(back[key])
+    assert np.array_equal(there["old"], back["new"], equal_nan=True)
+    flip = {"added": "removed", "removed": "added", "moved": "moved", "unchanged": "unchanged"}
+    assert there["status"].map(flip).tolist() == back["status"].tolist()
+    assert np.allclose(there["difference"], -back["difference"], equal_nan=True)
+    assert (diff_results(old, old).compared["status"] == "unchanged").all()
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
