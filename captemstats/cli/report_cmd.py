@@ -145,8 +145,15 @@ def _validate(registry: Path, mapping: Path | None, out: Console, err: Console) 
             else ""
         )
         raise CaptemError(f"registry not found: {registry}{hint}; pass --registry PATH")
+    from captemstats.provenance_check import SyntheticStatus, check_registry
+
     with err.status(f"Validating {registry} ..."):
-        validation = validate(read_registry(registry, mapping=mapping))
+        data = read_registry(registry, mapping=mapping)
+        validation = validate(data)
+    check = check_registry(data)
+    if check.status is SyntheticStatus.MODIFIED:
+        # The document says so too (an "important" callout); the console should not be silent.
+        err.print(f"[yellow]warning:[/] {check.message()}", soft_wrap=True)
     if not validation.ok:
         out.print(validation)
         err.print(
