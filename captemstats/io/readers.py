@@ -34,6 +34,8 @@ SUFFIXES: dict[str, FileFormat] = {
     ".sav": "sav",
     ".parquet": "parquet",
 }
+#: Distinct values per CSV column shared as one string object (see _read_records).
+_SHARED_VALUES = 20_000
 #: Longest cell read (Excel's limit for one cell): a longer one means a damaged export.
 MAX_CELL_CHARS = 32_767
 
@@ -261,6 +263,7 @@ def _read_records(
     lines: list[int] = []
     problems: list[Problem] = []
     last = 0
+    caches: list[dict[str, str] | None] = []
     # The loop is I/O-bound (csv is C code); it records line numbers the reader knows.
     for record in reader:
         start, last = last + 1, reader.line_num
@@ -268,7 +271,20 @@ def _read_records(
             continue  # blank line: not a record
         if header is None:
             header, header_line = record, start
+            caches = [{} for _ in header]
             continue
+        # One string object per distinct value of a column ("target", "2021-03-02", "no"):
+        # registry columns repeat a few values, and a str object costs ~50 bytes a cell.
+        # A column whose values do not repeat (ids, garbage) stops being cached.
+        record = [
+            cell if cache is None else cache.setdefault(cell, cell)
+            for cache, cell in zip(caches, record, strict=False)
+        ] + record[len(caches) :]
+        if len(rows) % 4096 == 4095:
+            caches = [
+                None if c is None or len(c) > min(_SHARED_VALUES, len(rows) // 2) else c
+                for c in caches
+            ]
         if len(record) != len(header):
             problems.append(
                 Problem(
