@@ -185,9 +185,7 @@ def diff_table(old: pd.DataFrame, new: pd.DataFrame, spec: TableSpec) -> TableDi
     key = list(spec.key)
     keys = key if spec.name == "patients" else [*key, OCCURRENCE]
     fields = [c for c in spec.names if c not in key and c in old.columns and c in new.columns]
-    pairs = _keyed(old, key, keys).merge(
-        _keyed(new, key, keys), on=keys, how="outer", suffixes=("_old", "_new"), indicator=True
-    )
+    pairs = _pairs(old, new, key, occurrence=OCCURRENCE in keys)
     side = pairs["_merge"].to_numpy()
     both = pairs.loc[side == "both"].reset_index(drop=True)
     i_old = both["_pos_old"].to_numpy(dtype=np.int64)
@@ -199,7 +197,11 @@ def diff_table(old: pd.DataFrame, new: pd.DataFrame, spec: TableSpec) -> TableDi
         mask = _differs(a, b)
         if not mask.any():
             continue
-        part = both.loc[mask, keys].reset_index(drop=True)
+        # Key values as the old cut holds them (typed), in the old file's order.
+        part = old[key].iloc[i_old[mask]].reset_index(drop=True)
+        if OCCURRENCE in keys:
+            part[OCCURRENCE] = both.loc[mask, OCCURRENCE].to_numpy()
+        part["_order"] = both.loc[mask, "_order"].to_numpy()
         part["field"] = f
         part["old"] = display_values(a[mask])
         part["new"] = display_values(b[mask])
@@ -210,7 +212,8 @@ def diff_table(old: pd.DataFrame, new: pd.DataFrame, spec: TableSpec) -> TableDi
         changed.append(part)
     if changed:
         frame = pd.concat(changed, ignore_index=True)
-        frame = frame.sort_values([*keys, "_rank"], kind="stable").drop(columns="_rank")
+        frame = frame.sort_values(["_order", "_rank"], kind="stable")
+        frame = frame.drop(columns=["_order", "_rank"])
         frame = frame.reset_index(drop=True)
     else:
         frame = pd.DataFrame(columns=[*keys, *CHANGE_COLUMNS])
@@ -240,15 +243,41 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({c: display_values(frame[c]) for c in frame.columns})
 
 
-def _keyed(frame: pd.DataFrame, key: list[str], keys: list[str]) -> pd.DataFrame:
-    """The key columns (dtypes made comparable across cuts), the occurrence counter, the row
-    position and the source line."""
-    out = pd.DataFrame({k: _key_values(frame[k]) for k in key}).reset_index(drop=True)
-    if OCCURRENCE in keys:
-        out[OCCURRENCE] = out.groupby(key, dropna=False, sort=False).cumcount()
-    out["_pos"] = np.arange(len(out), dtype=np.int64)
-    out["_line"] = np.asarray(frame.index, dtype=np.int64)
-    return out
+def _pairs(
+    old: pd.DataFrame, new: pd.DataFrame, key: list[str], *, occurrence: bool
+) -> pd.DataFrame:
+    """Row pairs of the two cuts: ``_pos_old``/``_pos_new`` (positions), ``_line_old``/
+    ``_line_new`` (source lines), the occurrence, ``_order`` and ``_merge`` (both, left_only =
+    removed, right_only = added).
+
+    The keys of both cuts are factorised together once (one integer code per distinct key),
+    so the merge and the occurrence count run on integers, not on strings and dates.
+    """
+    n_old = len(old)
+    keyed = pd.concat(
+        [pd.DataFrame({k: _key_values(f[k]) for k in key}) for f in (old, new)],
+        ignore_index=True,
+    )
+    code = keyed.groupby(key, dropna=False, sort=False).ngroup().to_numpy(dtype=np.int64)
+    sides = []
+    for frame, codes in ((old, code[:n_old]), (new, code[n_old:])):
+        part = pd.DataFrame(
+            {
+                "_code": codes,
+                "_pos": np.arange(len(codes), dtype=np.int64),
+                "_line": np.asarray(frame.index, dtype=np.int64),
+            }
+        )
+        part[OCCURRENCE] = part.groupby("_code", sort=False).cumcount() if occurrence else 0
+        sides.append(part)
+    pairs = sides[0].merge(
+        sides[1], on=["_code", OCCURRENCE], how="outer", suffixes=("_old", "_new"), indicator=True
+    )
+    # Codes number keys by first appearance (old file first), so this is the old file's
+    # order with the new cut's additions after it.
+    pairs = pairs.sort_values(["_code", OCCURRENCE], kind="stable").reset_index(drop=True)
+    pairs["_order"] = np.arange(len(pairs), dtype=np.int64)
+    return pairs
 
 
 def _key_values(values: pd.Series[Any]) -> pd.Series[Any]:
@@ -291,7 +320,7 @@ def _rows(frame: pd.DataFrame, pairs: pd.DataFrame, position: str, keys: list[st
     rows = frame.iloc[pos].copy()
     rows.insert(0, "file_line", np.asarray(rows.index, dtype=np.int64))
     if OCCURRENCE in keys:
-        rows[OCCURRENCE] = pairs[OCCURRENCE].to_numpy()
+        rows[OCCURRENCE] = pairs[OCCURRENCE].to_numpy(dtype=np.int64)
     return rows.reset_index(drop=True)
 
 
