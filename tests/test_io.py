@@ -496,3 +496,19 @@ def test_digits_of_other_scripts_are_read(tmp_path: Path, cell: str, value: floa
         assert "out_of_range" in set(got.validate(today="2026-01-01").frame["rule"])
     else:
         assert got.parse_problems.empty and got.patients["age"].iloc[0] == value
+
+
+@pytest.mark.parametrize(
+    ("cell", "formula"),
+    [("=SUM(1,2)", True), ("= not a formula", True), ("3", False), ("text <f> in a cell", False)],
+)
+def test_formula_scan_of_a_workbook(tmp_path: Path, cell: str, formula: bool) -> None:
+    import openpyxl
+
+    from captemstats.io.excel import has_formulas
+
+    book = tmp_path / "b.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active["B7"] = cell
+    wb.save(book)
+    assert has_formulas(book) is formula

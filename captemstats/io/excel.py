@@ -11,7 +11,10 @@ and every formula cell without a saved value is reported at its cell (rule
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
+import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +75,12 @@ def read_xlsx(path: Path, sheet: str | None, table: str) -> tuple[pd.DataFrame, 
                 list(wb.sheetnames), {table: False}, f"workbook {path}", "sheets"
             )
             sheet = names.get(table, wb.sheetnames[0])
-        formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        # The second (formula) reading is needed only when a worksheet holds a formula.
+        formulas = (
+            openpyxl.load_workbook(path, read_only=True, data_only=False)
+            if has_formulas(path)
+            else None
+        )
     except BaseException:
         wb.close()
         raise
@@ -85,7 +93,9 @@ def read_xlsx(path: Path, sheet: str | None, table: str) -> tuple[pd.DataFrame, 
     try:
         pairs = zip(
             wb[sheet].iter_rows(min_row=1, values_only=True),
-            formulas[sheet].iter_rows(min_row=1, values_only=True),
+            itertools.repeat(())
+            if formulas is None
+            else formulas[sheet].iter_rows(min_row=1, values_only=True),
             strict=False,
         )
         for number, (values, written) in enumerate(pairs, start=1):
@@ -109,12 +119,44 @@ def read_xlsx(path: Path, sheet: str | None, table: str) -> tuple[pd.DataFrame, 
             lines.append(number)
     finally:
         wb.close()
-        formulas.close()
+        if formulas is not None:
+            formulas.close()
     if header is None:
         raise RegistryReadError(f"{path}[{sheet}]: the sheet is empty (no header row)")
     frame = pd.DataFrame(rows, columns=header, dtype=object)
     frame.index = pd.Index(lines, name=ROW_INDEX, dtype="int64")
     return frame, header_line, problems
+
+
+_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+
+
+def has_formulas(path: Path) -> bool:
+    """Whether any worksheet of the workbook holds a formula (an ``<f>`` element in its XML),
+    read as a stream in 1 MiB chunks (an unreadable archive counts as "maybe": true).
+
+    Example
+    -------
+    >>> import openpyxl, tempfile
+    >>> book = Path(tempfile.mkdtemp()) / "b.xlsx"
+    >>> wb = openpyxl.Workbook(); wb.active["A1"] = "=1+1"; wb.save(book)
+    >>> has_formulas(book)
+    True
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                    continue
+                with archive.open(name) as stream:
+                    tail = b""
+                    while chunk := stream.read(1 << 20):
+                        if _FORMULA.search(tail + chunk):
+                            return True
+                        tail = chunk[-64:]  # an element cut by the chunk boundary
+    except (OSError, zipfile.BadZipFile):
+        return True
+    return False
 
 
 def _formula_problem(

@@ -160,12 +160,14 @@ def read_raw(
         text, used_encoding = decode(data, loc.path, encoding)
         used_sep = sep or sniff_separator(text, default="\t" if loc.path.suffix == ".tsv" else ",")
         frame, problems, header_line = _parse_csv(text, used_sep, table, label)
+        del text
     elif loc.format == "xlsx":
         frame, header_line, problems = read_xlsx(loc.path, loc.sheet, table)
     elif loc.format == "parquet":
         frame = _read_parquet(loc.path)
     else:
         frame = _read_sav(loc.path)
+    del data  # the file's bytes (and text) are not kept while the cells are cleaned
     frame = _normalise(frame, loc.path, label)
     source = SourceInfo(
         table=table,
