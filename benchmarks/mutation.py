@@ -43,7 +43,11 @@ PLAN: dict[str, list[str]] = {
         "tests/test_boundaries.py",
     ],
     "captemstats/recist/baseline.py": ["tests/test_recist.py", "tests/test_boundaries.py"],
-    "captemstats/recist/rates.py": ["tests/test_recist.py", "tests/test_boundaries.py"],
+    "captemstats/recist/rates.py": [
+        "tests/test_recist.py",
+        "tests/test_recist_rates_contract.py",
+        "tests/test_boundaries.py",
+    ],
     "captemstats/recist/best_response.py": [
         "tests/test_recist.py",
         "tests/test_recist_properties.py",
@@ -63,11 +67,16 @@ KILLED = {"killed", "caught by type check"}
 
 
 def prepare(work: Path, module: str, tests: list[str]) -> None:
-    """A fresh copy of the tracked files with a mutmut configuration for one module."""
+    """A fresh copy of the working tree's files (tracked, and new ones not ignored) with a
+    mutmut configuration for one module."""
     if work.exists():
         shutil.rmtree(work)
     files = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True, text=True
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split("\0")
     for name in filter(None, files):
         src = ROOT / name

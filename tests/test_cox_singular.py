@@ -18,8 +18,7 @@ from _compare import assert_close
 
 from captemstats.errors import AnalysisError
 from captemstats.survival import cox_ph, cox_zph
-from captemstats.survival._alias import estimable_columns
-from captemstats.survival.cox import _inverse
+from captemstats.survival._alias import chol_ginverse, estimable_columns
 
 # deaths at 2..9; the first two rows are censored before any death
 TIME = [1.0, 1.0, 2.0, 3.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 9.0]
@@ -111,18 +110,45 @@ def test_estimable_columns_is_scale_free() -> None:
 
 
 @pytest.mark.parametrize(
-    ("imat", "message"),
+    ("imat", "inverse", "zeroed"),
     [
-        (np.zeros((1, 1)), "singular"),
-        (np.array([[1.0, 1.0], [1.0, 1.0]]), "singular"),
-        (np.array([[np.nan]]), "not finite"),
+        ([[4.0]], [[0.25]], [False]),
+        ([[0.0]], [[0.0]], [True]),
+        ([[-1e-17]], [[0.0]], [True]),  # rounding noise of either sign
+        ([[4.0, 2.0], [2.0, 1.0]], [[0.25, 0.0], [0.0, 0.0]], [False, True]),  # 2nd = 1st / 2
+        ([[1e-30, 0.0], [0.0, 1.0]], [[0.0, 0.0], [0.0, 1.0]], [True, False]),  # below toler
+        ([[2.0, 0.0], [0.0, 8.0]], [[0.5, 0.0], [0.0, 0.125]], [False, False]),
     ],
 )
-def test_singular_information_at_the_estimate_is_a_library_error(
-    imat: np.ndarray, message: str
+def test_generalised_inverse_as_r_chinv2(
+    imat: list[list[float]], inverse: list[list[float]], zeroed: list[bool]
 ) -> None:
-    with pytest.raises(AnalysisError, match=message):
-        _inverse(imat)
+    inv, mask = chol_ginverse(np.array(imat))
+    assert inv.tolist() == inverse
+    assert mask.tolist() == zeroed
+
+
+def test_monotone_likelihood_is_flagged_alike_for_every_coding() -> None:
+    """Found by the long hypothesis run: only the first death has another x than the rest of
+    its risk set, so beta runs off to infinity and the information at the estimate is rounding
+    noise — exactly 0 for one coding, 1e-14 for another. Every coding must still fit, with the
+    infinite-coefficient warning (R's coxph fits and warns), never a refusal for one only."""
+    rng = np.random.default_rng(7)
+    n = 40
+    time = np.concatenate(([1.0, 3.0], rng.integers(4, 100, n - 2).astype(float)))
+    event = np.concatenate(([0, 1], rng.integers(0, 2, n - 2)))
+    x = np.concatenate(([1.0, 3.0], np.zeros(n - 2)))
+    d = pd.DataFrame({"time": time, "event": event, "x": x})
+    fits = [
+        cox_ph(d.assign(v=c), "time", "event", ["v"]) for c in (d["x"], -d["x"], 3 * d["x"] + 7)
+    ]
+    for fit in fits:
+        assert any("may be infinite: v" in w for w in fit.warnings), fit.warnings
+        # the likelihood-ratio test does not need the vanished information: one answer
+        assert_close(fit.lr_test.p_value, fits[0].lr_test.p_value, p_value=True, rel=1e-10)
+    # where the information is exactly 0 the coefficient is NA with all its statistics (R)
+    vanished = [f for f in fits if np.isnan(f.coef[0])]
+    assert all(np.isnan([f.se[0], f.hr[0], f.z[0], f.p_value[0]]).all() for f in vanished)
 
 
 # ---- cox_zph: x and a·x + b give one test ---------------------------------------------------

@@ -160,6 +160,54 @@ def wtest(var: npt.NDArray[np.float64], b: npt.NDArray[np.float64], toler: float
     return float(np.asarray(b, dtype=np.float64) @ y)
 
 
+def chol_ginverse(
+    imat: npt.NDArray[np.float64], toler: float = TOLER_CHOL
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """R's ``cholesky2`` + ``chinv2`` generalised inverse, as ``coxph`` takes the variance.
+
+    Walking the columns in order, a pivot below ``toler`` × the largest diagonal (or not
+    finite) is zeroed and its row and column of the inverse are 0; the other columns are
+    factored as if the zeroed ones were absent, so their block is the inverse of their
+    submatrix. ``coxph`` then reports those coefficients as NA (``which.sing``).
+
+    Parameters
+    ----------
+    imat
+        Symmetric information matrix.
+    toler
+        Relative pivot tolerance (R's ``toler.chol``).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The generalised inverse and the boolean mask of zeroed pivots.
+
+    Example
+    -------
+    >>> inv, zeroed = chol_ginverse(np.array([[4.0, 0], [0, 0]]))
+    >>> inv.tolist(), zeroed.tolist()
+    ([[0.25, 0.0], [0.0, 0.0]], [False, True])
+    """
+    m = np.array(imat, dtype=np.float64)
+    n = m.shape[0]
+    diag = np.diag(m)
+    top = max([0.0, *[float(v) for v in diag if np.isfinite(v)]])
+    eps = toler if top == 0 else top * toler
+    zeroed = np.zeros(n, dtype=bool)
+    for i in range(n):  # Schur complements in column order, skipping zeroed pivots
+        kept = np.flatnonzero(~zeroed[:i])
+        pivot = m[i, i]
+        if len(kept):
+            sub = m[np.ix_(kept, kept)]
+            pivot = m[i, i] - m[i, kept] @ np.linalg.solve(sub, m[kept, i])
+        zeroed[i] = not np.isfinite(pivot) or pivot < eps
+    out = np.zeros((n, n))
+    keep = ~zeroed
+    if keep.any():
+        out[np.ix_(keep, keep)] = np.linalg.inv(m[np.ix_(keep, keep)])
+    return out, zeroed
+
+
 def varies_in_risk_set(
     x: npt.NDArray[np.float64], strata: npt.NDArray[np.intp], start: npt.NDArray[np.intp]
 ) -> npt.NDArray[np.bool_]:

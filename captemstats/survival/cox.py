@@ -18,7 +18,7 @@ import numpy as np
 
 from captemstats.errors import AnalysisError
 from captemstats.survival import _efron
-from captemstats.survival._alias import estimable_columns, wtest
+from captemstats.survival._alias import chol_ginverse, estimable_columns, wtest
 from captemstats.survival._covariate import Covariate as Covariate  # re-exported
 from captemstats.survival._inputs import as_event, as_time
 from captemstats.survival._results import MethodInfo
@@ -181,25 +181,6 @@ def _solve(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArra
     return out
 
 
-def _inverse(imat: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """The model-based variance: the inverse information at the estimate, or a library error
-    naming the cause when it is singular (a coefficient running off to infinity can drive the
-    information to zero; the estimable columns were already chosen)."""
-    if not np.isfinite(imat).all():
-        raise AnalysisError(
-            "cox_ph: the information matrix at the estimate is not finite: a coefficient "
-            "diverges (monotone likelihood)"
-        )
-    try:
-        out = np.asarray(np.linalg.inv(imat), dtype=np.float64)
-    except np.linalg.LinAlgError as exc:
-        raise AnalysisError(
-            "cox_ph: the information matrix at the estimate is singular: a coefficient "
-            "diverges (monotone likelihood) or covariates are collinear"
-        ) from exc
-    return out
-
-
 def _widen(v: npt.NDArray[np.float64], keep: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
     """Per-term values back on all model columns: NaN (R's NA) for an aliased coefficient, and
     zero rows/columns of a variance matrix, as R's ``fit$var``."""
@@ -289,12 +270,19 @@ def cox_ph(
     lay = _efron.make_layout(t, e, x, s_codes, ties)
     p = x.shape[1]
     beta, ev, loglik0, u0_stuff, iters, converged = newton_raphson(lay, p)
-    naive_var = _inverse(ev.imat)
+    if not np.isfinite(ev.imat).all():
+        raise AnalysisError(
+            "cox_ph: the information matrix at the estimate is not finite: a coefficient "
+            "diverges (monotone likelihood)"
+        )
+    # R's generalised inverse: a coefficient whose information vanished at the estimate (a
+    # monotone likelihood drives it to rounding level) gets variance 0 and is reported NA
+    naive_var, vanished = chol_ginverse(ev.imat)
     if not converged:
         warnings.append(f"Newton-Raphson did not converge in {ITER_MAX} iterations")
     # R's check for infinite coefficients (coxph.fit, toler.inf = sqrt(eps))
     infs = np.abs(ev.score @ naive_var)
-    bad = infs > np.sqrt(EPS) * (1 + np.abs(beta))
+    bad = (infs > np.sqrt(EPS) * (1 + np.abs(beta))) | vanished
     if bad.any():
         kept = [n for n, k in zip(names, est, strict=True) if k]
         warnings.append(
@@ -328,8 +316,16 @@ def cox_ph(
         hr = np.exp(beta)
         lower = np.exp(beta - zc * use_se)
         upper = np.exp(beta + zc * use_se)
-    z = beta / use_se
+    with np.errstate(divide="ignore", invalid="ignore"):  # se 0 where the information vanished
+        z = beta / use_se
     pval = 2 * norm.sf(np.abs(z))
+    shown = beta
+    if vanished.any():  # R: coef[which.sing] <- NA, and with it every per-term statistic
+        shown, se, hr, lower, upper, z, pval = (
+            np.where(vanished, np.nan, v) for v in (beta, se, hr, lower, upper, z, pval)
+        )
+        if robust_se is not None:
+            robust_se = np.where(vanished, np.nan, robust_se)
     lr = 2 * (ev.loglik - loglik0)
     wald = wtest(var, beta)
     u0 = u0_stuff[:p]
@@ -363,7 +359,7 @@ def cox_ph(
     return CoxResult(
         terms=[c.name for c in covs],
         columns=[c.column for c in covs],
-        coef=_widen(beta, est),
+        coef=_widen(shown, est),
         se=_widen(se, est),
         robust_se=None if robust_se is None else _widen(robust_se, est),
         hr=_widen(hr, est),
