@@ -28,11 +28,15 @@ KM_FIGURES: dict[str, tuple[str, str | None, str | None]] = {
     "fig-line": ("pfs", "line_group", "LINES"),
     "fig-grade": ("pfs", "grade", "GRADES"),
     "fig-ki67": ("pfs", "ki67_group", "KI67"),
-    "fig-s1": ("pfs", None, None),
-    "fig-s1os": ("os", None, None),
-    "fig-s2": ("os", "primary_site", "SITES"),
+    "suppfig-pfs-all": ("pfs", None, None),
+    "suppfig-os-all": ("os", None, None),
+    "suppfig-os-line": ("os", "line_group", "LINES"),
+    "suppfig-os-grade": ("os", "grade", "GRADES"),
+    "suppfig-os-ki67": ("os", "ki67_group", "KI67"),
+    "suppfig-pfs-site": ("pfs", "primary_site", "SITES"),
+    "suppfig-os-site": ("os", "primary_site", "SITES"),
 }
-OTHER_FIGURES = ("fig-flow", "fig-forest", "fig-waterfall", "fig-swimmer")
+OTHER_FIGURES = ("suppfig-flow", "suppfig-forest", "suppfig-waterfall", "suppfig-swimmer")
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +59,7 @@ def figures(ns: dict[str, Any]) -> dict[str, Any]:
     built = {
         label: run_chunk(code, ns, label)
         for label, code in chunks.items()
-        if label.startswith("fig-")
+        if label.startswith(("fig-", "suppfig-"))
     }
     for label, fig in built.items():
         assert isinstance(fig, Figure), f"{label} does not end in a Figure"
@@ -149,7 +153,7 @@ def _p(text: str) -> str:
 def test_forest_one_row_per_cox_term_per_model(figures: dict[str, Any], res: Any) -> None:
     from captemstats.tables.cox import cox_terms
 
-    fig = figures["fig-forest"]
+    fig = figures["suppfig-forest"]
     labels = None
     for name, endpoint in (("PFS", "pfs"), ("OS", "os")):
         ax = _axes(fig, f"forest:{name}")
@@ -179,7 +183,7 @@ def test_waterfall_one_bar_per_measured_evaluable_patient(
     figures: dict[str, Any], res: Any
 ) -> None:
     data = waterfall_data(res.responses)
-    ax = _axes(figures["fig-waterfall"], "waterfall")
+    ax = _axes(figures["suppfig-waterfall"], "waterfall")
     bars = [p for p in ax.patches if p.get_gid() == "waterfall-bar"]
     assert len(bars) == len(data) > 0
     heights = np.array([b.get_height() for b in bars])
@@ -197,7 +201,7 @@ def test_swimmer_lanes_are_anonymous_sequence_numbers(
 ) -> None:
     from captemstats.figures import save_figure
 
-    fig = figures["fig-swimmer"]
+    fig = figures["suppfig-swimmer"]
     ax = _axes(fig, "swimmer")
     lanes = [p for p in ax.patches if p.get_gid() == "swimmer-lane"]
     assert len(lanes) == min(60, res.n)
@@ -217,7 +221,7 @@ def test_swimmer_lanes_are_anonymous_sequence_numbers(
 
 
 def test_flow_boxes_carry_the_attrition_counts(figures: dict[str, Any], res: Any) -> None:
-    ax = _axes(figures["fig-flow"], "flow")
+    ax = _axes(figures["suppfig-flow"], "flow")
     text = " | ".join(t.replace("\n", " ").replace("\u00a0", " ") for t in _all_texts(ax.figure))
     log = res.cohort.attrition.to_frame()
     assert f"(n = {int(log['n_before'].iloc[0])})" in text
@@ -235,7 +239,7 @@ def test_flow_boxes_carry_the_attrition_counts(figures: dict[str, Any], res: Any
 # -- files -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("label", ["fig-line", "fig-forest"])
+@pytest.mark.parametrize("label", ["fig-line", "suppfig-forest"])
 def test_save_writes_svg_pdf_and_300_dpi_png(
     figures: dict[str, Any], label: str, tmp_path: Path
 ) -> None:

@@ -28,9 +28,18 @@ ARTICLE = ROOT / "report" / "index.qmd"
 REGISTRY = ROOT / "data" / "registry"
 pytestmark = pytest.mark.slow
 
-N_TABLES = 11  # attrition, Table 1, survival, Cox, response, AE, 2 Cox supplements, reproduction,
-# audit, files
-N_FIGURES = 10  # flow, line, grade, Ki-67, forest, waterfall, S1 (PFS, OS), S2, swimmer
+# The paper's numbering: Tables 1-4 (characteristics, response, Cox, adverse events) and
+# Figures 1-3 (PFS by line, grade, Ki-67); everything added is Table S1.. / Figure S1..
+MAIN_TABLES = {
+    1: "Patient characteristics",
+    2: "Best responses",
+    3: "Cox regression",
+    4: "Adverse events",
+}
+MAIN_FIGURES = {1: "line of treatment", 2: "histological grade", 3: "Ki-67"}
+N_SUPP_TABLES = 7  # attrition, survival summary, 2 Cox supplements, reproduction, audit, files
+N_SUPP_FIGURES = 11  # flow, PFS/OS all, OS by line/grade/Ki-67, PFS/OS by site, waterfall,
+# swimmer, forest
 
 
 @dataclass(frozen=True)
@@ -118,10 +127,16 @@ def test_key_numbers_equal_the_library(rendered: Rendered, fmt: str) -> None:
 @pytest.mark.parametrize("fmt", ["html", "docx", "pdf"])
 def test_every_table_and_figure_is_present(rendered: Rendered, fmt: str) -> None:
     text = rendered.texts[fmt]
-    for k in range(1, N_TABLES + 1):
-        assert re.search(rf"Table {k}\b", text), f"{fmt}: Table {k}"
-    for k in range(1, N_FIGURES + 1):
-        assert re.search(rf"Figure {k}\b", text), f"{fmt}: Figure {k}"
+    for k, words in MAIN_TABLES.items():
+        assert re.search(rf"Table {k}: {words}", text), f"{fmt}: Table {k}"
+    for k, words in MAIN_FIGURES.items():
+        assert re.search(rf"Figure {k}: [^.]*{words}", text), f"{fmt}: Figure {k}"
+    assert not re.search(r"\bTable [5-9]\b|\bFigure [4-9]\b", text), "a float outside the paper's"
+    for k in range(1, N_SUPP_TABLES + 1):
+        assert re.search(rf"Table S{k}: ", text), f"{fmt}: Table S{k}"
+    for k in range(1, N_SUPP_FIGURES + 1):
+        assert re.search(rf"Figure S{k}: ", text), f"{fmt}: Figure S{k}"
+    assert not re.search(rf"Table S{N_SUPP_TABLES + 1}\b|Figure S{N_SUPP_FIGURES + 1}\b", text)
     assert "?@" not in text  # no unresolved cross-reference
 
 
@@ -152,7 +167,7 @@ def test_min_cell_version_suppresses_small_counts(rendered: Rendered, tmp_path: 
     assert "(<5 received only one course" in text
     # withheld figures keep their numbers: every cross-reference still resolves
     assert "?@" not in text
-    assert re.search(rf"Figure {N_FIGURES}\b", text)
+    assert re.search(rf"Figure S{N_SUPP_FIGURES}\b", text)
     assert text.count("<5") > 10
 
 
