@@ -243,7 +243,10 @@ def test_fold_key_makes_variants_one_label(a: str, b: str) -> None:
     assert series.iloc[0] == series.iloc[1] and pd.isna(series.iloc[2])
 
 
-@pytest.mark.parametrize(("a", "b"), [("male", "female"), ("Ankara", "Ankara Gazi"), ("1", "2")])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("male", "female"), ("Ankara", "Ankara Gazi"), ("1", "2"), ("②", "2"), ("5²", "52")],
+)
 def test_fold_key_keeps_different_labels_apart(a: str, b: str) -> None:
     assert fold_one(a) != fold_one(b)
 

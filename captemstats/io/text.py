@@ -5,7 +5,8 @@ inside a centre name, upper-case Turkish labels (``KADIN``, ``HAYIR``), full-wid
 Arabic-Indic digits, an invisible character pasted into an identifier. Three operations cover
 them, all vectorised over pandas ``string`` Series:
 
-* :func:`fold_key` - the comparison key of a label or free-text value: Unicode NFKC (UAX #15),
+* :func:`fold_key` - the comparison key of a label or free-text value: Unicode NFKC (UAX #15;
+  superscripts, circled digits and fractions excepted),
   invisible characters removed, runs of white space collapsed, then *Turkish-aware* case
   folding. Turkish has dotted and dotless i (``İ``/``i`` and ``I``/``ı``), so ``KADIN`` is
   ``kadın`` in Turkish but ``kadin`` in English; the key folds all four to ``i``, which makes a
@@ -43,15 +44,18 @@ _SIGNS = {
 
 
 @functools.cache
-def _tables() -> tuple[re.Pattern[str], dict[int, str]]:
+def _tables() -> tuple[re.Pattern[str], dict[int, str], re.Pattern[str]]:
     """The invisible-character class and the digit translation, built once on first use
     (scanning the Unicode database takes 0.2 s, too long for every command's start-up).
 
     Invisible: C0/C1 controls, format characters (soft hyphen, zero-width and direction marks,
     word joiner, BOM), non-ASCII spaces (NBSP, en/em/thin, ideographic), line and paragraph
     separators: categories Cc, Cf, Zs, Zl, Zp except U+0020. Digits: category Nd -> ASCII.
+    Other numbers (category No: superscripts, circled digits, fractions), which NFKC would
+    turn into plain digits, as a capturing pattern for :func:`tidy_one` to keep them.
     """
     invisible: list[str] = []
+    other_numbers: list[str] = []
     digits: dict[int, str] = dict(_SIGNS)
     for c in range(sys.maxunicode + 1):
         cat = unicodedata.category(chr(c))
@@ -59,7 +63,13 @@ def _tables() -> tuple[re.Pattern[str], dict[int, str]]:
             invisible.append(re.escape(chr(c)))
         elif cat == "Nd" and c > 0x7F:
             digits[c] = str(unicodedata.digit(chr(c)))
-    return re.compile("[" + "".join(invisible) + "]"), digits
+        elif cat == "No":
+            other_numbers.append(re.escape(chr(c)))
+    return (
+        re.compile("[" + "".join(invisible) + "]"),
+        digits,
+        re.compile("([" + "".join(other_numbers) + "]+)"),
+    )
 
 
 ARABIC_DECIMAL_SEPARATOR = "\u066b"
@@ -123,8 +133,13 @@ def tidy_one(value: str) -> str:
     if value.isascii() and value.isprintable():
         return " ".join(value.split())
     # Zero-width characters are removed, not made a space: they separate nothing visible.
-    text = unicodedata.normalize("NFKC", _ZERO_WIDTH.sub("", value))
-    return " ".join(_tables()[0].sub(" ", text).split())
+    text = _ZERO_WIDTH.sub("", value)
+    invisible, _, other_numbers = _tables()
+    # NFKC except on superscripts, circled digits and fractions: it would read "5²" as 52
+    # and "②" as grade 2; those stay as written (and are refused where a code is expected).
+    parts = other_numbers.split(text)
+    text = "".join(p if i % 2 else unicodedata.normalize("NFKC", p) for i, p in enumerate(parts))
+    return " ".join(invisible.sub(" ", text).split())
 
 
 def _per_value(s: pd.Series, fn: Callable[[str], str]) -> pd.Series:
