@@ -133,3 +133,16 @@ def test_hundred_thousand_garbage_rows_validate_in_bounded_memory(tmp_path: Path
     assert (code, internal) == ("1", "False"), out.stderr
     assert int(peak_kib) < 1024 * 1024, peak_kib
     assert float(seconds) < 30, seconds
+
+
+def test_long_reports_are_one_line_per_problem(garbage: Path) -> None:
+    from captemstats.validation.report import TABLE_ROWS
+
+    report = read_registry(garbage).validate()
+    assert len(report.frame) > TABLE_ROWS
+    result = CliRunner().invoke(app, ["validate", str(garbage)])
+    lines = result.output.splitlines()
+    problems = [ln for ln in lines if ln.startswith(("error ", "warning "))]
+    assert len(problems) == len(report.frame)
+    first = report.frame.iloc[0]
+    assert problems[0].split()[:2] == ["error", f"{first['file']}:{first['line']}"]

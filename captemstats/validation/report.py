@@ -143,6 +143,8 @@ class ValidationReport:
         more = [Text(line, style="yellow") for line in self.omitted_lines()]
         if self.frame.empty:
             return Group(head, *more)
+        if len(self.frame) > TABLE_ROWS:
+            return Group(head, self._lines(), *more)
         table = Table(show_lines=False, expand=False)
         for name, kw in (
             ("severity", {"no_wrap": True}),
@@ -164,5 +166,26 @@ class ValidationReport:
             table.add_row(*cells)
         return Group(head, table, *more)
 
+    def _lines(self) -> RenderableType:
+        """One line per problem (``severity file:line patient column 'value' rule: message``):
+        a rich table measures every cell, which takes seconds for thousands of rows."""
+        from rich.text import Text
 
-__all__ = ["PROBLEM_COLUMNS", "ValidationReport", "sort_problems"]
+        shown = self.frame.astype(object).where(self.frame.notna(), None)
+        out = Text()
+        for sev, table, file, line, pid, column, value, rule, message in shown.itertuples(
+            index=False, name=None
+        ):
+            where = f"{file or table}:{line}" if line is not None else str(file or table)
+            out.append(f"{sev:<7}", style="red" if sev == "error" else "yellow")
+            parts = [where, pid, column, None if value is None else repr(str(value))]
+            out.append(" " + " ".join(str(x) for x in parts if x is not None))
+            out.append(f" {rule}: {message}\n")
+        out.rstrip()
+        return out
+
+
+#: Above this many listed problems the text report is one line per problem, not a table.
+TABLE_ROWS = 500
+
+__all__ = ["PROBLEM_COLUMNS", "TABLE_ROWS", "ValidationReport", "sort_problems"]
