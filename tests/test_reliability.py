@@ -353,7 +353,7 @@ def test_synthetic_generator_is_seeded_end_to_end(tmp_path: Path) -> None:
 def test_publish_swaps_folders_and_restores_them_on_failure(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from captemstats.render import engine
+    from captemstats.render import publish as engine
 
     target = tmp_path / "out"
     (target / "article_files").mkdir(parents=True)
@@ -373,10 +373,10 @@ def test_publish_swaps_folders_and_restores_them_on_failure(
 
     monkeypatch.setattr(engine.shutil, "move", failing_move)
     with pytest.raises(OSError):
-        engine._publish(staged(), target)
+        engine.publish(staged(), target)
     assert (target / "article_files" / "fig.png").read_bytes() == b"old figure"
     assert sorted(p.name for p in target.iterdir()) == ["article_files", "keep.txt"]
     monkeypatch.setattr(engine.shutil, "move", real_move)
-    engine._publish(staged(), target)
+    engine.publish(staged(), target)
     assert (target / "article_files" / "fig.png").read_bytes() == b"new figure"
     assert sorted(p.name for p in target.iterdir()) == ["article_files", "keep.txt"]

@@ -44,6 +44,10 @@ def _fake_validation(monkeypatch: pytest.MonkeyPatch, report: FakeReport) -> lis
 
     monkeypatch.setattr("captemstats.io.read_registry", read_registry)
     monkeypatch.setattr("captemstats.validation.validate", lambda registry: report)
+    from captemstats.provenance_check import ProvenanceCheck, SyntheticStatus
+
+    not_synthetic = ProvenanceCheck(SyntheticStatus.NOT_SYNTHETIC)
+    monkeypatch.setattr("captemstats.provenance_check.check_registry", lambda reg: not_synthetic)
     return calls
 
 

@@ -6,8 +6,9 @@ user's ``reference-doc``) that adds what is missing and changes nothing that is 
 
 * the paragraph styles ``Callout Title`` and ``Callout Text`` (a shaded box with a coloured left
   border, as Quarto draws callouts), used by ``assets/callouts.lua``;
-* a table-cell paragraph style ``Table Text`` (left-aligned, no hyphenation, small), which
-  ``assets/html_tables.lua`` applies to cells;
+* the table-cell paragraph styles ``Table Text`` (left-aligned, no hyphenation, 9 pt) and
+  ``Table Text Indent`` (the same, indented 0.4 cm: category rows under their variable),
+  which ``assets/html_tables.lua`` applies to every cell;
 * an A4 page with 2.2 cm x 2.5 cm margins, only when the document has no page size of its own.
 
 The edit works on the XML text of two parts of the package (``word/styles.xml``,
@@ -50,6 +51,12 @@ _STYLES: dict[str, str] = {
         '<w:name w:val="Table Text"/><w:basedOn w:val="Compact"/><w:qFormat/>'
         '<w:pPr><w:suppressAutoHyphens/><w:jc w:val="left"/><w:spacing w:before="20" w:after="20"/>'
         '</w:pPr><w:rPr><w:sz w:val="18"/><w:szCs w:val="18"/></w:rPr></w:style>'
+    ),
+    # A category row under its variable's heading row (great_tables' stub indent): 0.4 cm.
+    "TableTextIndent": (
+        '<w:style w:type="paragraph" w:customStyle="1" w:styleId="TableTextIndent">'
+        '<w:name w:val="Table Text Indent"/><w:basedOn w:val="TableText"/><w:qFormat/>'
+        '<w:pPr><w:ind w:left="227"/></w:pPr></w:style>'
     ),
 }
 # A4 in twentieths of a point (210 x 297 mm); margins 2.2 cm left/right, 2.5 cm top/bottom.
@@ -130,7 +137,7 @@ def reference_docx(base: Path, dest: Path, *, a4: bool = True) -> Path:
     Example
     -------
     >>> add_styles("<w:styles></w:styles>").count("w:styleId")
-    3
+    4
     """
     try:
         with zipfile.ZipFile(base) as src, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as out:

@@ -11,7 +11,6 @@ document is rendered by ``quarto render <doc> --to <format> -P key:value --outpu
 from __future__ import annotations
 
 import shutil
-import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from captemstats.render.errors import RenderError
-from captemstats.render.publish import publish, staging_dir
+from captemstats.render.publish import output_lock, publish, staging_dir, work_dir
 from captemstats.render.quarto_cli import quarto_command, render_with_quarto
 
 __all__ = ["FORMATS", "RenderResult", "normalise_formats", "quarto_command", "render_document"]
@@ -114,9 +113,10 @@ def render_document(
     quarto = shutil.which("quarto") if use_quarto != "never" else None
     if use_quarto == "always" and quarto is None:
         raise RenderError("use_quarto='always' but no 'quarto' executable is on PATH")
-    if quarto is not None:
-        return render_with_quarto(quarto, qmd, wanted, params, target, progress)
-    return _render_here(qmd, wanted, params, target, cache, progress, cache_dir, strict)
+    with output_lock(target):  # a second render into the same folder fails at once
+        if quarto is not None:
+            return render_with_quarto(quarto, qmd, wanted, params, target, progress)
+        return _render_here(qmd, wanted, params, target, cache, progress, cache_dir, strict)
 
 
 def _render_here(
@@ -170,7 +170,7 @@ def _render_here(
     place = _output_subdir(project, qmd)
     staging = staging_dir(target)
     try:
-        with tempfile.TemporaryDirectory(prefix="captemstats-render-") as tmp:
+        with work_dir("captemstats-render-") as tmp:
             work = Path(tmp)
             (staging / place).mkdir(parents=True, exist_ok=True)
             for step, fmt in enumerate(formats):

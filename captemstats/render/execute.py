@@ -22,7 +22,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -167,7 +166,9 @@ def execute_notebook(
         if progress is not None:
             progress(_describe(doc, cell), cell_index, total)
 
-    sockets = tempfile.TemporaryDirectory(prefix="cs-kernel-")
+    from captemstats.render.publish import work_dir
+
+    sockets = work_dir("cs-kernel-")
     km = _kernel_manager(sockets.name)
     client = NotebookClient(
         nb,

@@ -1,14 +1,106 @@
 """Staging and publication of rendered outputs: nothing partial ever reaches the output folder.
 
 Every engine writes into a staging folder beside the target (same file system, so the final move
-is a rename) and publishes it only when every format succeeded.
+is a rename) and publishes it only when every format succeeded. Work folders carry the pid of the
+process that made them (``.<out>.staging-<pid>-*``, ``captemstats-render-<pid>-*``): a run that
+was killed cannot remove its own, so the next run removes those whose process is gone. An
+exclusive lock per output folder keeps two renders from publishing into it at once.
+Published folders get the modes a plain ``mkdir`` would (0755 under umask 022), not the 0700 of
+a temporary folder, so collaborators on a shared folder can read them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import glob
+import os
+import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+from captemstats.render.errors import RenderError
+
+# `<prefix><pid>-<random>`: tempfile's random part has no dash.
+_PID = re.compile(r"(\d+)-[a-z0-9_]+$")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def remove_stale(folder: Path, pattern: str) -> list[Path]:
+    """Remove the work folders ``folder/<pattern>`` whose process no longer runs.
+
+    A work folder's name ends in ``<pid>-<random>`` (see the module docstring); folders of live
+    processes (a concurrent render) are kept. Returns the folders removed.
+    """
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    for entry in folder.glob(pattern):
+        m = _PID.search(entry.name)
+        if m is None or not entry.is_dir() or _alive(int(m.group(1))):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def work_dir(prefix: str) -> tempfile.TemporaryDirectory[str]:
+    """A temporary folder ``<prefix><pid>-*`` in the system temp folder, after sweeping the
+    ones killed runs left there."""
+    remove_stale(Path(tempfile.gettempdir()), f"{glob.escape(prefix)}*")
+    return tempfile.TemporaryDirectory(prefix=f"{prefix}{os.getpid()}-")
+
+
+@contextlib.contextmanager
+def output_lock(target: Path) -> Iterator[None]:
+    """Hold an exclusive lock for the output folder ``target`` (POSIX ``flock``).
+
+    A second render into the same folder fails at once with a message instead of interleaving
+    its files with the first one's. The lock file lives in the system temp folder, named by a
+    hash of the folder's absolute path, so nothing is left in the user's folders. Where
+    ``fcntl`` is missing (Windows) no lock is taken.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    import hashlib
+
+    key = hashlib.sha256(str(target.resolve()).encode()).hexdigest()[:24]
+    lock_path = Path(tempfile.gettempdir()) / f"captemstats-out-{key}.lock"
+    try:
+        fh = lock_path.open("a")
+    except OSError as exc:
+        raise RenderError(f"cannot create the lock {lock_path}: {exc.strerror}") from None
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RenderError(
+                f"another captemstats render is writing {target}; wait for it or use another --out"
+            ) from None
+        yield
+    finally:
+        fh.close()
 
 
 def staging_dir(target: Path) -> Path:
@@ -18,8 +110,16 @@ def staging_dir(target: Path) -> Path:
     output folder itself (and its parents) are only created at publication.
     """
     parent = target.parent
-    base = parent if parent.is_dir() else None
-    return Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=base))
+    base = parent if parent.is_dir() else Path(tempfile.gettempdir())
+    prefix = f".{target.name}.staging-"
+    remove_stale(base, f"{glob.escape(prefix)}*")
+    remove_stale(target, ".*.old-*")  # replaced folders a killed publication left behind
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=base))
+    except OSError as exc:
+        raise RenderError(f"cannot write in {base}: {exc.strerror}") from None
+    staging.chmod(0o777 & ~_umask())  # published as the output folder: not mkdtemp's 0700
+    return staging
 
 
 def publish(staging: Path, target: Path) -> None:
@@ -29,8 +129,6 @@ def publish(staging: Path, target: Path) -> None:
     existing folder each entry is swapped in with :func:`os.replace` (files) or rename (folders),
     leaving other files there alone.
     """
-    import os
-
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -44,7 +142,7 @@ def publish(staging: Path, target: Path) -> None:
         if dest.is_dir() and not dest.is_symlink():
             # Rename the old folder aside first (one atomic step) so that an interrupted
             # publication never leaves the folder half-deleted; remove it once replaced.
-            old = Path(tempfile.mkdtemp(prefix=f".{entry.name}.old-", dir=target))
+            old = Path(tempfile.mkdtemp(prefix=f".{entry.name}.old-{os.getpid()}-", dir=target))
             os.replace(dest, old / entry.name)
             try:
                 shutil.move(str(entry), str(dest))

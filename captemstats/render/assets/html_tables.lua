@@ -7,6 +7,18 @@ marks become superscripts and its gt_left/gt_center/gt_right classes become colu
 alignments. A captemstats `.cs-table` div (a labelled float) gives its caption and id to the
 first table inside it. For typst, images found on the resource path get absolute paths,
 because the PDF is compiled with the file-system root as typst's root.
+
+Pandoc's HTML reader keeps a cell's classes and style attribute but not what they mean, so
+the journal typesetting great_tables expresses in CSS is carried over here:
+* a cell styled `font-weight: bold` (a significant P value) becomes pandoc Strong;
+* a stub cell of class gt_indent_N (a category row under its variable) is indented:
+  an `#h()` in typst, the paragraph style "Table Text Indent" in DOCX;
+* every DOCX cell paragraph gets the style "Table Text" (left, no hyphenation, 9 pt; see
+  captemstats/render/docx_reference.py), so body text rules never reach a table;
+* columns get widths proportional to their longest cell (label column capped wider than
+  the others), since pandoc otherwise writes equal widths and Word breaks words mid-word;
+* in typst, metadata marks the first and last row of a captioned table, so header.typ's
+  page header can print "Table N (continued)" on the pages a long table continues onto.
 ]]
 
 local function is_html(format)
@@ -35,19 +47,150 @@ local function align_columns(tbl)
   return tbl
 end
 
+local BOLD = "font%-weight:%s*bold"
+
+local function is_bold(cell)
+  local style = cell.attr.attributes["style"]
+  return style ~= nil and style:find(BOLD) ~= nil
+end
+
+local function indent_level(cell)
+  for _, class in ipairs(cell.attr.classes) do
+    local n = class:match("^gt_indent_(%d+)$")
+    if n then return tonumber(n) end
+  end
+  return 0
+end
+
+local function embolden(blocks)
+  return blocks:walk({
+    Plain = function(b) return pandoc.Plain({ pandoc.Strong(b.content) }) end,
+    Para = function(b) return pandoc.Para({ pandoc.Strong(b.content) }) end,
+  })
+end
+
+-- Typst: a fixed space before the first line of the cell (0.5 em per great_tables level).
+local function typst_indent(blocks, level)
+  local done = false
+  return blocks:walk({
+    Plain = function(b)
+      if done then return nil end
+      done = true
+      local space = pandoc.RawInline("typst", string.format("#h(%.1fem)", 0.5 * level))
+      local content = pandoc.Inlines({ space })
+      content:extend(b.content)
+      return pandoc.Plain(content)
+    end,
+  })
+end
+
+local function format_cell(cell)
+  local blocks = cell.contents
+  if is_bold(cell) then blocks = embolden(blocks) end
+  local level = indent_level(cell)
+  if FORMAT == "typst" and level > 0 then
+    blocks = typst_indent(blocks, level)
+  elseif FORMAT == "docx" then
+    -- pandoc's DOCX writer gives a cell's Plain blocks its own "Compact" style; a custom
+    -- style reaches only paragraphs (Para) inside a styled Div
+    local style = level > 0 and "Table Text Indent" or "Table Text"
+    blocks = blocks:walk({ Plain = function(b) return pandoc.Para(b.content) end })
+    -- an empty cell still gets a styled (empty) paragraph, else Word sizes it as Normal
+    if #blocks == 0 then blocks = pandoc.Blocks({ pandoc.Para({ pandoc.Str("") }) }) end
+    blocks = pandoc.Blocks({ pandoc.Div(blocks, { ["custom-style"] = style }) })
+  end
+  cell.contents = blocks
+  return cell
+end
+
+local function each_row(tbl, fn)
+  for _, row in ipairs(tbl.head.rows) do fn(row, "head") end
+  for _, body in ipairs(tbl.bodies) do
+    for _, row in ipairs(body.head) do fn(row, "body") end
+    for _, row in ipairs(body.body) do fn(row, "body") end
+  end
+  for _, row in ipairs(tbl.foot.rows) do fn(row, "foot") end
+end
+
+local function text_length(s)
+  return utf8.len(s) or #s
+end
+
+local function longest_word(s)
+  local best = 0
+  for word in s:gmatch("%S+") do best = math.max(best, text_length(word)) end
+  return best
+end
+
+-- Relative column widths: each column's longest body cell (headers wrap, so only their
+-- longest word counts), in characters, floored so a narrow P column still fits "<.001",
+-- capped so one long label does not squeeze the numbers (the label column may take more).
+local MIN_CHARS, MAX_LABEL, MAX_OTHER = 7, 40, 22
+
+local function column_widths(tbl)
+  local n = #tbl.colspecs
+  local need = {}
+  for j = 1, n do need[j] = MIN_CHARS end
+  each_row(tbl, function(row, part)
+    if part == "foot" or #row.cells ~= n then return end
+    for j, cell in ipairs(row.cells) do
+      local text = pandoc.utils.stringify(cell.contents)
+      local len = part == "head" and longest_word(text) or text_length(text)
+      local cap = j == 1 and MAX_LABEL or MAX_OTHER
+      need[j] = math.max(need[j], math.min(len, cap))
+    end
+  end)
+  local total = 0
+  for j = 1, n do total = total + need[j] end
+  for j = 1, n do tbl.colspecs[j] = { tbl.colspecs[j][1], need[j] / total } end
+  return tbl
+end
+
+local function typeset(tbl)
+  tbl = align_columns(tbl)
+  each_row(tbl, function(row)
+    for i, cell in ipairs(row.cells) do row.cells[i] = format_cell(cell) end
+  end)
+  if #tbl.colspecs > 1 then tbl = column_widths(tbl) end
+  return tbl
+end
+
 local cleanup = {
   RawInline = function(el) if is_html(el.format) then return {} end end,
   RawBlock = function(el) if is_html(el.format) then return {} end end,
   Span = function(el)
     if el.classes:includes("gt_footnote_marks") then return pandoc.Superscript(el.content) end
   end,
-  Table = align_columns,
+  Table = typeset,
 }
 
 function RawBlock(el)
   if is_html(el.format) and el.text:find("<table") then
     return pandoc.read(el.text, "html").blocks:walk(cleanup)
   end
+end
+
+-- Typst: metadata in the caption (where the table starts) and in its last body cell (where
+-- it ends), valued with the caption's label ("Table 2"), for header.typ's "(continued)".
+local function typst_marker(label, which)
+  local value = label:gsub("\\", "\\\\"):gsub('"', '\\"')
+  return pandoc.RawInline("typst", string.format('#metadata("%s")<cs-table-%s>', value, which))
+end
+
+local function mark_extent(tbl, caption)
+  local label = pandoc.utils.stringify(caption):match("^(.-):") or "Table"
+  local body = tbl.bodies[#tbl.bodies]
+  if body == nil or #body.body == 0 then return end
+  local row = body.body[#body.body]
+  local cell = row.cells[#row.cells]
+  local last = cell.contents[#cell.contents]
+  -- inline, at the end of the cell's last line: a paragraph of its own would add space
+  if last ~= nil and (last.t == "Plain" or last.t == "Para") then
+    last.content:insert(typst_marker(label, "end"))
+  else
+    cell.contents:insert(pandoc.Plain({ typst_marker(label, "end") }))
+  end
+  caption:insert(1, typst_marker(label, "start"))
 end
 
 local function first_table(blocks)
@@ -73,6 +216,7 @@ function Div(div)
   end
   local tbl = first_table(rest)
   if tbl == nil or caption == nil then return nil end
+  if FORMAT == "typst" then mark_extent(tbl, caption) end
   tbl.caption = { long = pandoc.Blocks({ pandoc.Plain(caption) }) }
   tbl.identifier = div.identifier
   return tbl
