@@ -66,11 +66,13 @@ def test_unwritable_output_folder_is_one_line_and_exit_2(
 ) -> None:
     out = tmp_path / "results"
 
-    def refuse(*args: object, **kwargs: object) -> tuple[int, str]:
+    def refuse(*args: object, **kwargs: object) -> Any:
         raise OSError(code, reason, str(kwargs.get("dir", out)))
 
-    # Every analysis output is written through a temporary file next to its target.
+    # Every analysis output is written through a temporary file or staging folder next to
+    # its target: the first one refused is what a full or read-only disk does.
     monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
     status, err = run(["analyze", "--registry", str(SHIPPED), "--out", str(out)], capsys)
     assert status == 2
     assert err.count("\n") == 1 and err.startswith("error: ")
