@@ -311,11 +311,23 @@ class StudyAnalysis:
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write ``results.json`` and the tidy CSVs (attrition, table1, table2, table3_pfs,
-        table3_os, table4, survival_medians) into ``out_dir``, each atomically."""
+        table3_os, table4, survival_medians) into ``out_dir``, all or nothing.
+
+        The whole set is written into a staging folder and swapped in at once
+        (:func:`captemstats.atomic.atomic_folder`): a full disk or a kill leaves the previous
+        set as it was; a second process writing the same folder is refused
+        (:class:`captemstats.atomic.OutputLockedError`). Returns the final paths.
+        """
+        from captemstats.atomic import atomic_folder, folder_lock
+
+        final = Path(out_dir)
+        with folder_lock(final, "analyze"), atomic_folder(final) as staging:
+            written = self._write_files(staging)
+        return {name: final / name for name in written}
+
+    def _write_files(self, out: Path) -> dict[str, Path]:
         from captemstats.tables._atomic import write_atomic
 
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
         written: dict[str, Path] = {}
         text = self.to_json() + "\n"
         written["results.json"] = write_atomic(
@@ -477,7 +489,9 @@ def analyze(
     from captemstats.survival.zph import cox_zph
 
     if isinstance(registry, str | Path):
-        label = str(registry)
+        # The folder's or workbook's name only: no path of the analyst's machine in the outputs
+        # (the files are identified by their SHA-256 in the provenance).
+        label = Path(registry).name
         registry = read_registry(registry, mapping=mapping)
     else:
         label = "<in-memory registry>"

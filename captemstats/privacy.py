@@ -279,28 +279,31 @@ def shareable_tables(analysis: StudyAnalysis, min_cell: int = DEFAULT_MIN_CELL) 
 def write_shareable(
     analysis: StudyAnalysis, out_dir: str | Path, min_cell: int = DEFAULT_MIN_CELL
 ) -> dict[str, Path]:
-    """Write :func:`shareable_tables` as CSV (each atomically, formula-safe) plus
-    ``suppression.json`` stating the threshold and rule; return the paths by file name."""
+    """Write :func:`shareable_tables` as CSV (formula-safe) plus ``suppression.json`` stating
+    the threshold and rule, all or nothing (:func:`captemstats.atomic.atomic_folder`, one
+    writer per folder); return the paths by file name."""
     import json
     from pathlib import Path
 
+    from captemstats.atomic import atomic_folder, folder_lock
     from captemstats.tables._atomic import write_atomic
 
-    out = Path(out_dir)
-    written: dict[str, Path] = {}
-    for name, table in shareable_tables(analysis, min_cell).items():
-        written[f"{name}.csv"] = table.to_csv(out / f"{name}.csv")
-    info = {
-        "min_cell": min_cell,
-        "rule": suppression_note(min_cell),
-        "tables": sorted(written),
-        "captemstats_version": analysis.provenance.captemstats_version,
-    }
-    text = json.dumps(info, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    written["suppression.json"] = write_atomic(
-        out / "suppression.json", lambda tmp: tmp.write_text(text, encoding="utf-8")
-    )
-    return written
+    final = Path(out_dir)
+    names: list[str] = []
+    with folder_lock(final, "analyze"), atomic_folder(final) as out:
+        for name, table in shareable_tables(analysis, min_cell).items():
+            table.to_csv(out / f"{name}.csv")
+            names.append(f"{name}.csv")
+        info = {
+            "min_cell": min_cell,
+            "rule": suppression_note(min_cell),
+            "tables": sorted(names),
+            "captemstats_version": analysis.provenance.captemstats_version,
+        }
+        text = json.dumps(info, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        write_atomic(out / "suppression.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        names.append("suppression.json")
+    return {name: final / name for name in names}
 
 
 #: Spellings under which a registry date could appear in a document.

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from captemstats.render import RenderError, render_document
+from captemstats.atomic import OutputLockedError
+from captemstats.render import render_document
 from captemstats.render.publish import output_lock, remove_stale
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "qmd"
@@ -96,6 +97,6 @@ def test_published_outputs_are_readable_by_collaborators(tmp_path: Path) -> None
 
 def test_a_second_render_into_the_same_folder_fails_at_once(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    with output_lock(out), pytest.raises(RenderError, match="another captemstats render"):
+    with output_lock(out), pytest.raises(OutputLockedError, match="another captemstats render"):
         render_document(_doc(tmp_path), formats=("html",), out_dir=out, cache=False)
     assert not out.exists()

@@ -14,52 +14,12 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
-import re
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
+from captemstats.atomic import folder_lock, public_mode, remove_stale
 from captemstats.render.errors import RenderError
-
-# `<prefix><pid>-<random>`: tempfile's random part has no dash.
-_PID = re.compile(r"(\d+)-[a-z0-9_]+$")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's live process
-    return True
-
-
-def remove_stale(folder: Path, pattern: str) -> list[Path]:
-    """Remove the work folders ``folder/<pattern>`` whose process no longer runs.
-
-    A work folder's name ends in ``<pid>-<random>`` (see the module docstring); folders of live
-    processes (a concurrent render) are kept. Returns the folders removed.
-    """
-    removed: list[Path] = []
-    if not folder.is_dir():
-        return removed
-    for entry in folder.glob(pattern):
-        m = _PID.search(entry.name)
-        if m is None or not entry.is_dir() or _alive(int(m.group(1))):
-            continue
-        shutil.rmtree(entry, ignore_errors=True)
-        removed.append(entry)
-    return removed
 
 
 def work_dir(prefix: str) -> tempfile.TemporaryDirectory[str]:
@@ -69,38 +29,9 @@ def work_dir(prefix: str) -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix=f"{prefix}{os.getpid()}-")
 
 
-@contextlib.contextmanager
-def output_lock(target: Path) -> Iterator[None]:
-    """Hold an exclusive lock for the output folder ``target`` (POSIX ``flock``).
-
-    A second render into the same folder fails at once with a message instead of interleaving
-    its files with the first one's. The lock file lives in the system temp folder, named by a
-    hash of the folder's absolute path, so nothing is left in the user's folders. Where
-    ``fcntl`` is missing (Windows) no lock is taken.
-    """
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    import hashlib
-
-    key = hashlib.sha256(str(target.resolve()).encode()).hexdigest()[:24]
-    lock_path = Path(tempfile.gettempdir()) / f"captemstats-out-{key}.lock"
-    try:
-        fh = lock_path.open("a")
-    except OSError as exc:
-        raise RenderError(f"cannot create the lock {lock_path}: {exc.strerror}") from None
-    try:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RenderError(
-                f"another captemstats render is writing {target}; wait for it or use another --out"
-            ) from None
-        yield
-    finally:
-        fh.close()
+def output_lock(target: Path) -> contextlib.AbstractContextManager[None]:
+    """One render per output folder at a time (:func:`captemstats.atomic.folder_lock`)."""
+    return folder_lock(target, "render")
 
 
 def staging_dir(target: Path) -> Path:
@@ -118,7 +49,7 @@ def staging_dir(target: Path) -> Path:
         staging = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=base))
     except OSError as exc:
         raise RenderError(f"cannot write in {base}: {exc.strerror}") from None
-    staging.chmod(0o777 & ~_umask())  # published as the output folder: not mkdtemp's 0700
+    public_mode(staging, folder=True)  # published as the output folder: not mkdtemp's 0700
     return staging
 
 
