@@ -4,8 +4,11 @@ Steps: read and validate the registry (an invalid one is refused: the problem li
 exit code 1, nothing is written); render the Quarto article (``manuscript: article:`` in
 ``_quarto.yml``, by default ``report/index.qmd``) with the ``registry`` (and ``mapping``)
 parameters, using ``quarto`` when it is on PATH and the built-in renderer otherwise; print the
-engine used and where the outputs are. Exit codes: 0 rendered, 1 invalid registry, 2 unreadable
-input or a failed render (one-line message, no traceback).
+engine used and where the outputs are; then re-read the HTML and DOCX it wrote and audit them
+against the analysis (:mod:`captemstats.docaudit`), print the rule counts and failures, and write
+``index.audit.json`` / ``index.audit.txt`` beside the documents. Exit codes: 0 rendered, 1 invalid
+registry, 2 unreadable input, a failed render, or (with ``--strict``) a failed self-audit
+(one-line message, no traceback).
 """
 
 from __future__ import annotations
@@ -77,9 +80,18 @@ def report(
         typer.Option(
             "--strict",
             help="Fail (exit 2, nothing written) when the built-in renderer meets an option or "
-            "syntax it does not implement, an unresolved reference or any other warning.",
+            "syntax it does not implement, an unresolved reference or any other warning; and "
+            "(exit 2, documents kept) when the self-audit of the rendered document fails.",
         ),
     ] = False,
+    audit: Annotated[
+        bool,
+        typer.Option(
+            "--audit/--no-audit",
+            help="Re-read the rendered HTML/DOCX and check them against the analysis "
+            "(numbers, n/N/%, CIs, significance wording, cross-references, table sums).",
+        ),
+    ] = True,
     min_cell: Annotated[
         int,
         typer.Option(
@@ -107,6 +119,15 @@ def report(
         err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(2) from None
     _summary(result, out_console)
+    if audit:
+        try:
+            passed = _audit(result, registry, mapping, min_cell, out_console, err)
+        except CaptemError as exc:
+            err.print(f"[bold red]error:[/] self-audit: {exc}", soft_wrap=True)
+            raise typer.Exit(2) from None
+        if not passed and strict:
+            err.print("[bold red]The self-audit failed[/] (--strict): exit 2.")
+            raise typer.Exit(2)
 
 
 def _document(document: Path | None) -> Path:
@@ -222,3 +243,35 @@ def _summary(result: RenderResult, out: Console) -> None:
         out.print(f"  {fmt.upper():5} {path}{timing}")
     for warning in result.warnings:
         out.print(f"[yellow]warning:[/] {warning}")
+
+
+def _audit(
+    result: RenderResult,
+    registry: Path,
+    mapping: Path | None,
+    min_cell: int,
+    out: Console,
+    err: Console,
+) -> bool:
+    """Audit the HTML and DOCX just written (the formats rendered); write the report beside
+    them (``index.audit.json``/``.txt``, atomically); print the counts; True when it passed."""
+    from captemstats.analysis import analyze
+    from captemstats.docaudit import audit_files
+
+    files = {f: p for f, p in result.outputs.items() if f in ("html", "docx")}
+    if not files:
+        return True
+    with err.status("Auditing the rendered document ..."):
+        # The document analysed the same registry in its own kernel; analysing it again here
+        # costs seconds and keeps the audit independent of what the document computed.
+        res = analyze(registry, mapping=mapping)
+        report = audit_files(files, res, min_cell=min_cell or None)
+    first = next(iter(files.values()))
+    json_path, text_path = report.write(first.with_suffix(""))
+    colour = "green" if report.ok else "bold red"
+    lines = report.to_text(max_failures=20).splitlines()
+    out.print(f"[{colour}]{lines[0]}[/]", soft_wrap=True)
+    for line in lines[1:]:
+        out.print(line, soft_wrap=True, markup=False)
+    out.print(f"  report: {text_path} ({json_path.name})")
+    return report.ok
