@@ -57,7 +57,7 @@ PLAN: dict[str, list[str]] = {
     "captemstats/cohort.py": ["tests/test_cohort.py", "tests/test_boundaries.py"],
     "captemstats/validation/rules.py": ["tests/test_validation.py", "tests/test_boundaries.py"],
     "captemstats/survival/km.py": ["tests/test_survival.py"],
-    "captemstats/survival/logrank.py": ["tests/test_survival.py"],
+    "captemstats/survival/logrank.py": ["tests/test_survival.py", "tests/test_logrank_contract.py"],
     "captemstats/survival/cox.py": ["tests/test_survival.py", "tests/test_cox_singular.py"],
     "captemstats/survival/zph.py": ["tests/test_survival.py", "tests/test_cox_singular.py"],
     "captemstats/survival/_efron.py": ["tests/test_survival.py"],
