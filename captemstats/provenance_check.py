@@ -82,10 +82,16 @@ class ProvenanceCheck:
         """Every file that makes the registry differ from the recorded one, sorted."""
         return tuple(sorted({*self.changed, *self.unrecorded, *self.missing}))
 
+    @property
+    def _name(self) -> str:
+        # The file's name only: the message reaches results.json and the manuscript, which
+        # must not hold a path of the analyst's machine.
+        return self.provenance_file.name if self.provenance_file else "provenance.json"
+
     def message(self) -> str:
         """One sentence for the console, the log and the manuscript."""
         if self.status is SyntheticStatus.SYNTHETIC:
-            return f"synthetic registry: every file matches the SHA-256 in {self.provenance_file}"
+            return f"synthetic registry: every file matches the SHA-256 in {self._name}"
         if self.status is SyntheticStatus.NOT_SYNTHETIC:
             why = f" ({self.problem})" if self.problem else ""
             return f"registry without synthetic provenance{why}"
@@ -99,7 +105,7 @@ class ProvenanceCheck:
         if self.problem:
             parts.append(self.problem)
         return (
-            f"modified synthetic registry: {self.provenance_file} says synthetic, but the files "
+            f"modified synthetic registry: {self._name} says synthetic, but the files "
             f"differ from the ones it records ({'; '.join(parts)})"
         )
 

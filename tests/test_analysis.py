@@ -276,3 +276,20 @@ def test_a_registry_with_recorded_best_responses_only(res: StudyAnalysis, tmp_pa
         recorded.response_rates.table[cols].reset_index(drop=True),
         res.response_rates.table[cols].reset_index(drop=True),
     )
+
+
+def test_no_lesions_and_no_recorded_response_is_a_note_the_document_prints(
+    tmp_path: Path,
+) -> None:
+    copy = tmp_path / "registry"
+    shutil.copytree(REGISTRY, copy)
+    (copy / "lesions.csv").unlink()
+    patients = pd.read_csv(copy / "patients.csv", dtype=str, keep_default_na=False)
+    patients["best_response"] = ""
+    patients.to_csv(copy / "patients.csv", index=False)
+    res = analyze(copy)
+    (note,) = [n for n in res.notes if n.startswith("response not evaluable from measurements")]
+    assert "no lesions table" in note
+    assert res.response_rates.table is not None  # the analysis still runs: nobody is evaluable
+    qmd = (ROOT / "report" / "index.qmd").read_text(encoding="utf-8")
+    assert 'note.startswith("response not evaluable from measurements")' in qmd
