@@ -39,7 +39,7 @@ def test_python_dash_m_and_help_on_every_command() -> None:
         [sys.executable, "-m", "captemstats", "--help"], capture_output=True, text=True
     )
     assert out.returncode == 0
-    for command in ("validate", "analyze", "report", "synth", "dictionary"):
+    for command in ("validate", "analyze", "report", "synth", "dictionary", "diff"):
         assert command in out.stdout
         sub = subprocess.run(
             [sys.executable, "-m", "captemstats", command, "--help"],
