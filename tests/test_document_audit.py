@@ -19,10 +19,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from captemstats.analysis import StudyAnalysis, analyze
 from captemstats.claims import Finding
 from captemstats.docaudit import RULES, AuditReport, audit_files, read_docx, read_html
+from captemstats.docaudit._base import Context
 from captemstats.formatting import format_number
 from captemstats.manuscript_claims import ManuscriptClaims
 from captemstats.prose import ProseNumbers
@@ -31,7 +34,7 @@ from captemstats.render import render_document
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = ROOT / "report" / "index.qmd"
 REGISTRY = ROOT / "data" / "registry"
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow  # every test that renders the manuscript
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ def _failures(report: AuditReport) -> list[str]:
     ]
 
 
+@slow
 def test_audit_passes_on_the_shipped_registry(rendered: Rendered) -> None:
     assert not _failures(rendered.report), "\n".join(_failures(rendered.report))
     counts = rendered.report.counts()
@@ -77,6 +81,7 @@ def test_audit_passes_on_the_shipped_registry(rendered: Rendered) -> None:
             assert sum(counts[(rule, fmt)]) > 0, (rule, fmt)
 
 
+@slow
 def test_both_formats_read_alike(rendered: Rendered) -> None:
     html, docx = read_html(rendered.files["html"]), read_docx(rendered.files["docx"])
     assert [c.text for c in html.captions] == [c.text for c in docx.captions]
@@ -191,6 +196,7 @@ PLANTED: list[tuple[str, Callable[[StudyAnalysis], tuple[str, str, str]], str]] 
 ]
 
 
+@slow
 @pytest.mark.parametrize("fmt", ["html", "docx"])
 @pytest.mark.parametrize(("name", "plant", "rule"), PLANTED, ids=[p[0] for p in PLANTED])
 def test_a_planted_error_is_caught_by_its_rule(
@@ -209,6 +215,7 @@ def test_a_planted_error_is_caught_by_its_rule(
     assert len(after) > len(before), f"{name}: {rule} did not catch it"
 
 
+@slow
 def test_report_files_and_frame(rendered: Rendered, tmp_path: Path) -> None:
     report = rendered.report
     js, txt = report.write(tmp_path / "index")
@@ -252,6 +259,7 @@ PERTURBED = [
 ]
 
 
+@slow
 @pytest.mark.filterwarnings("ignore::captemstats.provenance_check.ModifiedSyntheticRegistryWarning")
 @pytest.mark.parametrize(("name", "perturb"), PERTURBED, ids=[p[0] for p in PERTURBED])
 def test_audit_passes_on_a_perturbed_registry(
@@ -293,6 +301,7 @@ def test_audit_passes_on_a_perturbed_registry(
         (["--strict", "--no-audit"], True, 0, False),
     ],
 )
+@slow
 def test_report_command_audits_what_it_rendered(
     rendered: Rendered,
     tmp_path: Path,
@@ -334,3 +343,207 @@ def test_report_command_audits_what_it_rendered(
         assert "Self-audit of the rendered document" in run.output
         if broken:
             assert "ci_contains" in run.output
+
+
+# -- the rules on small documents (no render) ----------------------------------------------------
+@pytest.fixture(scope="module")
+def res() -> StudyAnalysis:
+    return analyze(REGISTRY)
+
+
+def _html(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "doc.html"
+    path.write_text(f"<html><head><title>t</title></head><body>{body}</body></html>", "utf-8")
+    return path
+
+
+FIG = '<figure id="fig-a"><figcaption>Figure 1: A.</figcaption></figure>'
+TBL_HEAD = (
+    '<div id="tbl-x"><div class="cs-caption"><p>Table 1: X.</p></div><table><thead><tr>'
+    "<th>Characteristic</th><th>All (n = 10)</th><th>Line 1 (n = 6)</th><th>P value</th>"
+    "</tr></thead><tbody>"
+)
+
+
+def _tbl(rows: str) -> str:
+    return TBL_HEAD + rows + "</tbody></table></div>"
+
+
+def _row(*cells: str) -> str:
+    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+
+
+# (rule, body, passed, failed): how many checks of the rule pass and fail on the document.
+CASES: list[tuple[str, str, int, int]] = [
+    ("significance", "<p>Median PFS differed by line (P = .52).</p>", 0, 1),
+    ("significance", "<p>Median PFS did not differ by line (P = .52).</p>", 1, 0),
+    ("significance", "<p>Median OS did not differ by line (P = .01).</p>", 0, 1),
+    ("significance", "<p>Median OS did not differ by line (P &lt; .001).</p>", 0, 1),
+    ("significance", "<p>P &lt; .05 was considered significant.</p>", 0, 0),
+    ("significance", "<p>The DCR was higher in first line (P = .05).</p>", 0, 1),
+    ("significance", "<p>The DCR did not differ by line (P = .05).</p>", 1, 0),
+    ("significance", "<p>The ORR was 54.7%, 33.3% and 30.0% by line (P = .52).</p>", 0, 0),
+    (
+        "significance",
+        "<p>A (P &lt; .001) differed by line, whereas B (P = .30) and C (P = .36) did not.</p>",
+        2,
+        0,
+    ),
+    (
+        "significance",
+        "<p>A (P = .40) differed by line, whereas B (P = .01) did not.</p>",
+        0,
+        2,
+    ),
+    ("significance", "<p>X was not associated with OS (HR, 0.9; P = .40).</p>", 1, 0),
+    ("ci_contains", "<p>HR 0.80 (95% CI 0.69–0.93).</p>", 1, 0),
+    ("ci_contains", "<p>HR 0.60 (95% CI 0.69–0.93).</p>", 0, 1),
+    ("ci_contains", "<p>HR, 1.20; 95% CI, 1.30–2.00; P = .01.</p>", 0, 1),
+    ("ci_contains", "<p>Median PFS 11.1 (95% CI, 9.0–13.2) months.</p>", 1, 0),
+    ("ci_contains", "<p>Median PFS 11.1 (12.0–NR) months.</p>", 0, 1),
+    ("ci_contains", "<p>The ORR was 42.4% (95% CI, 48.2–36.8).</p>", 0, 1),
+    ("ci_contains", "<p>Age 53 (range, 18–82) years.</p>", 1, 0),
+    ("ci_contains", "<p>Patients of 34 hospitals (2010–2022).</p>", 0, 0),
+    ("ci_contains", _tbl(_row("Median", "16.1 (13.8–17.7)", "7.9 (8.3–9.2)", "")), 1, 1),
+    ("n_pct", "<p>Of them 12/40 (30.0%) responded.</p>", 1, 0),
+    ("n_pct", "<p>Of them 12/40 (31.0%) responded.</p>", 0, 1),
+    ("n_pct", _tbl(_row("Female", "4 (40.0)", "3 (50.0)", "")), 2, 0),
+    ("n_pct", _tbl(_row("Female", "4 (40.0)", "3 (60.0)", "")), 1, 1),
+    ("n_pct", _tbl(_row("Number of patients", "10 (100.0)", "6 (60.0)", "")), 2, 0),
+    ("crossref_target", FIG + "<p>See Figure 1 and Figure 2.</p>", 1, 1),
+    ("crossref_target", FIG + '<p>See <a href="#fig-a">Figure 1</a>.</p>', 2, 0),
+    ("crossref_target", FIG + '<p>See <a href="#fig-a">Figure 2</a>.</p>', 0, 2),
+    ("crossref_target", FIG + "<p>See Table S1.</p>", 0, 1),
+    ("crossref_unresolved", FIG + "<p>See ?@fig-b.</p>", 0, 1),
+    ("crossref_unresolved", FIG + "<p>See Figure 1.</p>", 1, 0),
+    (
+        "caption_numbering",
+        FIG.replace("fig-a", "fig-b")
+        + FIG.replace("Figure 1", "Figure 3")
+        + FIG.replace("Figure 1", "Figure S1"),
+        2,
+        1,
+    ),
+    (
+        "table_sum",
+        _tbl(_row("Gender", "", "", ".2") + _row("F", "4", "3", "") + _row("M", "6", "3", "")),
+        2,
+        0,
+    ),
+    (
+        "table_sum",
+        _tbl(_row("Gender", "", "", ".2") + _row("F", "4", "3", "") + _row("M", "5", "3", "")),
+        1,
+        1,
+    ),
+    (
+        "table_sum",
+        _tbl(_row("Gender", "", "", ".2") + _row("F", "&lt;5", "3", "") + _row("M", "6", "3", "")),
+        0,
+        0,
+    ),
+    # several yes/no rows under one heading add up in no column: not a partition
+    (
+        "table_sum",
+        _tbl(_row("Prior", "", "", "") + _row("SSA", "4", "2", "") + _row("PRRT", "3", "1", "")),
+        0,
+        0,
+    ),
+    # a row with its own P (ORR under the best-response block) closes the block
+    (
+        "table_sum",
+        _tbl(
+            _row("Best", "", "", ".1")
+            + _row("CR", "4", "2", "")
+            + _row("PR", "6", "4", "")
+            + _row("ORR", "10", "6", "&lt;.001")
+        ),
+        2,
+        0,
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule", "body", "passed", "failed"), CASES)
+def test_rule_on_a_small_document(
+    res: StudyAnalysis, tmp_path: Path, rule: str, body: str, passed: int, failed: int
+) -> None:
+    from captemstats.docaudit import audit_document
+
+    checks = audit_document(read_html(_html(tmp_path, body)), res, rules=[rule])
+    got = (sum(c.passed for c in checks), sum(not c.passed for c in checks))
+    assert got == (passed, failed), [c for c in checks]
+
+
+def test_a_percentage_of_no_denominator_fails_and_of_the_cohort_passes(
+    res: StudyAnalysis, tmp_path: Path
+) -> None:
+    from captemstats.docaudit import audit_document
+    from captemstats.docaudit._numbers import denominators
+
+    dens = denominators(audit_context(res))
+    k = 17
+    good = f"{k} ({format_number(100 * k / res.n, 1)}%)"
+    wrong = next(
+        f"{k} ({x / 10:.1f}%)"
+        for x in range(1, 1000)
+        if all(format_number(100 * k / d, 1) != f"{x / 10:.1f}" for d in dens.values())
+    )
+    doc = read_html(_html(tmp_path, f"<p>In all, {good} and {wrong} patients.</p>"))
+    checks = audit_document(doc, res, rules=["n_pct"])
+    assert [c.passed for c in checks] == [True, False]
+
+
+def audit_context(res: StudyAnalysis) -> Context:
+    from captemstats.docaudit._document import Document
+
+    return Context(Document("html", "", (), ()), res, ProseNumbers(res), ManuscriptClaims(res))
+
+
+def test_unknown_rule_is_named(res: StudyAnalysis, tmp_path: Path) -> None:
+    from captemstats.docaudit import audit_document
+
+    with pytest.raises(KeyError, match="no_such_rule"):
+        audit_document(read_html(_html(tmp_path, "<p>x</p>")), res, rules=["no_such_rule"])
+
+
+def test_unreadable_files_are_one_line_errors(tmp_path: Path) -> None:
+    from captemstats.errors import CaptemError
+
+    bad = tmp_path / "x.docx"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(CaptemError, match=r"x\.docx"):
+        read_docx(bad)
+    with pytest.raises(CaptemError, match=re.escape("missing.html")):
+        read_html(tmp_path / "missing.html")
+
+
+# -- invariants ----------------------------------------------------------------------------------
+@given(st.floats(0, 1), st.sampled_from([0.05, 0.01, 0.1]))
+def test_a_printed_p_stands_for_the_value_it_was_printed_from(p: float, alpha: float) -> None:
+    from captemstats.docaudit._text import _interval
+    from captemstats.prose import p_phrase
+
+    m = re.fullmatch(r"P ([=<>]) (\.\d+|0\.99)", p_phrase(p))
+    assert m is not None
+    lo, hi = _interval(m[1], m[2], 0.05)
+    assert lo <= p <= hi or (m[1] == "<" and p < hi) or (m[1] == ">" and p > lo)
+
+
+@given(st.integers(0, 5000), st.integers(1, 5000), st.integers(0, 2), st.integers(1, 9))
+def test_a_percentage_passes_only_as_printed(n: int, d: int, digits: int, shift: int) -> None:
+    from captemstats.docaudit._numbers import _pct_ok
+
+    printed = format_number(100 * n / d, digits)
+    assert _pct_ok(n, d, printed)
+    other = format_number(float(printed) + shift * 10**-digits, digits)
+    assert not _pct_ok(n, d, other)
+
+
+@given(st.lists(st.floats(0, 500, allow_nan=False), min_size=3, max_size=3))
+def test_an_interval_passes_when_it_contains_the_estimate(xs: list[float]) -> None:
+    from captemstats.docaudit._numbers import _contains
+
+    est, lo, hi = (format_number(x, 1) for x in xs)
+    assert _contains(est, lo, hi) == (float(lo) <= float(est) <= float(hi))
+    assert _contains(est, "NR", hi) == (float(est) <= float(hi))

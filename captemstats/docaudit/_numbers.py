@@ -191,8 +191,12 @@ def _contains(est: str, lo: str, hi: str) -> bool:
 @rule("ci_contains", "every printed confidence interval (or range) contains its estimate")
 def ci_contains(ctx: Context) -> Iterator[Check]:
     for s in ctx.sentences:
+        seen: set[int] = set()  # "HR 0.80 (95% CI 0.69–0.93)" matches both patterns: once
         for pattern in _CI_PROSE:
             for m in pattern.finditer(s):
+                if m.start(1) in seen:
+                    continue
+                seen.add(m.start(1))
                 ok = _contains(m[1], m[2], m[3])
                 yield ctx.check("ci_contains", ok, "prose", s, f"{m[2]} ≤ {m[1]} ≤ {m[3]}", m[0])
     for table in ctx.tables:

@@ -22,6 +22,19 @@ _NEGATIVE = re.compile(
 )
 
 
+def clauses(sentence: str) -> list[str]:
+    """The sentence cut at ";", ":", ", whereas", ", and" ... outside parentheses (the
+    "; P = .40" inside "(HR, 0.9; 95% CI, ...; P = .40)" stays with its clause)."""
+    out, start = [], 0
+    for m in _CLAUSE.finditer(sentence):
+        head = sentence[: m.start()]
+        if head.count("(") == head.count(")"):
+            out.append(sentence[start : m.start()])
+            start = m.end()
+    out.append(sentence[start:])
+    return [c for c in out if c]
+
+
 def _interval(op: str, printed: str, alpha: float) -> tuple[float, float]:
     """The P values a printed P can stand for. A two-decimal print equal to alpha is at
     least alpha: :func:`captemstats.formatting.format_p` prints ``.049``, never ``.05``, for
@@ -41,7 +54,7 @@ def _interval(op: str, printed: str, alpha: float) -> tuple[float, float]:
 def significance(ctx: Context) -> Iterator[Check]:
     alpha = ctx.alpha
     for sentence in ctx.sentences:
-        for clause in _CLAUSE.split(sentence):
+        for clause in clauses(sentence):
             ps = [
                 (m[0], *_interval(m[1], m[2], alpha))
                 for m in _P.finditer(clause)
