@@ -145,6 +145,12 @@ def _median_changed(res: StudyAnalysis) -> tuple[str, str, str]:
     return "prose", old, old.replace(format_number(estimate, 1), changed, 1)
 
 
+def _single_median_changed(res: StudyAnalysis) -> tuple[str, str, str]:
+    # The first "11.1 months" (the abstract); the Results still print "11.1 (9.8–12.4)".
+    old = ProseNumbers(res).median("pfs")
+    return "prose", f"{old} months", f"{format_number(float(old) + 0.7, 1)} months"
+
+
 def _pct_changed(res: StudyAnalysis) -> tuple[str, str, str]:
     old = ProseNumbers(res).n_pct_line("1")
     n, pct = re.fullmatch(r"(\d+) \(([\d.]+)%\)", old).groups()  # type: ignore[union-attr]
@@ -186,6 +192,7 @@ def _table1_count_changed(res: StudyAnalysis) -> tuple[str, str, str]:
 
 PLANTED: list[tuple[str, Callable[[StudyAnalysis], tuple[str, str, str]], str]] = [
     ("median changed", _median_changed, "prose_number"),
+    ("one of two medians changed", _single_median_changed, "prose_slot"),
     ("percentage changed", _pct_changed, "n_pct"),
     ("CI bounds swapped", _ci_swapped, "ci_contains"),
     ("'did not differ' -> 'differed' at P >= .05", _no_difference_flipped, "significance"),
@@ -473,6 +480,31 @@ def test_rule_on_a_small_document(
     checks = audit_document(read_html(_html(tmp_path, body)), res, rules=[rule])
     got = (sum(c.passed for c in checks), sum(not c.passed for c in checks))
     assert got == (passed, failed), [c for c in checks]
+
+
+def test_a_value_after_its_name_is_its_own(res: StudyAnalysis, tmp_path: Path) -> None:
+    from captemstats.docaudit import audit_document
+
+    txt = ProseNumbers(res)
+    by_line = [txt.median("os", "line_group", g) for g in ("1", "2", "3+")]
+    by_grade = [txt.median("os", "grade", g) for g in ("1", "2", "3")]
+    right = [
+        f"The median PFS was {txt.median('pfs')} months.",
+        f"The median OS of all patients was {txt.median('os', ci=True)} months.",
+        f"By line, median OS was {by_line[0]}, {by_line[1]} and {by_line[2]} months.",
+        f"By grade, median OS was {by_grade[0]}, {by_grade[1]} and {by_grade[2]} months.",
+        f"The DCR was {txt.rate('DCR', ci=True)}.",
+        f"The median follow-up was {txt.followup_median} months.",
+    ]
+    wrong = [
+        f"The median PFS was {txt.median('os')} months.",  # OS's value under PFS's name
+        f"By line, median OS was {by_line[1]}, {by_line[0]} and {by_line[2]} months.",  # order
+        f"The DCR was {txt.rate('ORR', ci=True)}.",
+        f"The median follow-up was {txt.followup_median}1 months.",
+    ]
+    body = "".join(f"<p>{s}</p>" for s in right + wrong)
+    checks = audit_document(read_html(_html(tmp_path, body)), res, rules=["prose_slot"])
+    assert [c.passed for c in checks] == [True] * len(right) + [False] * len(wrong)
 
 
 def test_a_percentage_of_no_denominator_fails_and_of_the_cohort_passes(

@@ -2,7 +2,9 @@
 the analysis they were rendered from.
 
 Rules (:data:`RULES`, ids stable): the prose's headline numbers equal
-:class:`~captemstats.prose.ProseNumbers` (``prose_number``); every "n (x%)" and "n/N (x%)"
+:class:`~captemstats.prose.ProseNumbers` (``prose_number``), and the value printed after a
+quantity's name ("median PFS was", "the ORR") is that quantity's, or in a list one grouping's in
+order (``prose_slot``); every "n (x%)" and "n/N (x%)"
 agrees with its denominator (``n_pct``); every printed CI or range contains its estimate
 (``ci_contains``); every clause asserting or denying a difference agrees with its P and alpha,
 and the claims :class:`~captemstats.manuscript_claims.ManuscriptClaims` decides are stated as
