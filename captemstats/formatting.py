@@ -17,6 +17,7 @@ __all__ = [
     "format_ci",
     "format_hr",
     "format_median",
+    "format_medians",
     "format_number",
     "format_p",
     "format_pct",
@@ -111,6 +112,43 @@ def format_median(
     if not _finite(lower) and not _finite(upper) and head == not_reached:
         return head
     return f"{head} ({format_ci(lower, upper, digits, missing='NR')})"
+
+
+def format_medians(medians: Any, unit: str = "months", digits: int = 1) -> str:
+    """Medians listed in prose with their unit, never "not reached months".
+
+    When every median is reached the unit is said once ("16.1, 7.9 and 9.6 months");
+    otherwise each reached median carries the unit and the others read "not reached"
+    ("32.5 months, 62.6 months and not reached").
+
+    Parameters
+    ----------
+    medians
+        ``survival.km.MedianEstimate``-like records (``estimate``, ``reached``), in order.
+    unit
+        The time unit printed after a number.
+    digits
+        Decimals of :func:`format_median`.
+
+    Returns
+    -------
+    str
+        The list joined with commas and a final "and".
+
+    Example
+    -------
+    >>> from types import SimpleNamespace as M
+    >>> format_medians([M(estimate=32.5, reached=True), M(estimate=None, reached=False)])
+    '32.5 months and not reached'
+    """
+    texts = [format_median(m, digits, ci=False) for m in medians]
+    if not texts:
+        return ""
+    if NOT_REACHED not in texts:
+        items = [*texts[:-1], f"{texts[-1]} {unit}"]
+    else:
+        items = [t if t == NOT_REACHED else f"{t} {unit}" for t in texts]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def format_pct(n: int, denominator: int, digits: int = 1) -> str:

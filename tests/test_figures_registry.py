@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from test_tables_registry import ROOT, manuscript_chunks, manuscript_namespace, run_chunk
 
+from captemstats.figures.km import ALL_PATIENTS
 from captemstats.formatting import format_p
 from captemstats.recist import waterfall_data
 
@@ -94,6 +95,9 @@ def test_km_curves_risk_table_and_labels(
     names: dict[str, str] = dict(ns[labels_name]) if labels_name else {}
     # drawn in the order the manuscript lists the groups, then any it does not name
     order = [g for g in names if g in km.groups] + [g for g in km.groups if g not in names]
+    if len(order) == 1 and order[0] not in names:
+        # one unnamed curve is the whole cohort: "All patients", never the fit's "(all)"
+        names = {order[0]: ALL_PATIENTS}
     fig = figures[label]
     ax = _axes(fig, "km")
 

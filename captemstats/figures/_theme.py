@@ -50,6 +50,10 @@ RESPONSE_COLORS: dict[str, str] = {
 #: Physical sizes in inches (single and double journal column).
 SINGLE_COLUMN = 3.5
 DOUBLE_COLUMN = 7.2
+#: The text width of the manuscript (A4 with 2.2 cm side margins: 16.6 cm = 6.5 in), less a
+#: margin for the tight bounding box: a figure this wide prints at 100 % in the PDF and the
+#: DOCX, so its 7–9 pt text stays 7–9 pt (a 7.2 in figure would be scaled to 90 %).
+TEXT_WIDTH = 6.3
 
 _RC: dict[str, Any] = {
     "font.family": "sans-serif",
@@ -72,7 +76,8 @@ _RC: dict[str, Any] = {
     "ps.fonttype": 42,
     "savefig.bbox": "tight",
     "savefig.pad_inches": 0.05,
-    "figure.dpi": 100,
+    # No "figure.dpi": a figure takes the caller's (the renderer sets 300 for DOCX PNGs;
+    # a theme value here would silently print them at 100 ppi).
 }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from captemstats.figures._theme import DOUBLE_COLUMN, PALETTE, new_figure, publication_theme
+from captemstats.figures._theme import PALETTE, TEXT_WIDTH, new_figure, publication_theme
 
 
 def forest_figure(
@@ -15,11 +15,11 @@ def forest_figure(
     *,
     term_labels: Mapping[str, str] | None = None,
     colors: Sequence[str] | None = None,
-    xlabel: str = "Hazard ratio (95% CI, log scale)",
+    xlabel: str = "Hazard ratio\n(95% CI, log scale)",
     annotate: bool = True,
     alpha: float = 0.05,
     title: str | None = None,
-    width: float = DOUBLE_COLUMN,
+    width: float = TEXT_WIDTH,
     row_height: float = 0.26,
 ) -> Any:
     """One panel per model (e.g. ``{"Progression-free survival": pfs, "Overall survival": os}``).

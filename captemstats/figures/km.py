@@ -17,7 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from captemstats.figures._placement import Step, data_box, place_legend, place_note
 from captemstats.figures._theme import SINGLE_COLUMN, group_colors, new_figure, publication_theme
+
+#: Legend and risk-table label of a single curve the caller does not name.
+ALL_PATIENTS = "All patients"
 
 #: Break steps tried for month axes (multiples of 6 and 12 read naturally as years).
 _MONTH_STEPS: tuple[float, ...] = (1, 2, 3, 6, 12, 24, 36, 48, 60, 120, 240)
@@ -53,7 +57,10 @@ def km_figure(
     times (default: multiples of 6/12 months covering the follow-up). ``labels`` rename
     groups (mapping, or a sequence in ``km.groups`` order); a mapping also sets the order
     of the curves, legend and risk-table rows (groups it does not name follow in
-    ``km.groups`` order). ``colors`` likewise (default Okabe–Ito, in that order).
+    ``km.groups`` order). ``colors`` likewise (default Okabe–Ito, in that order). A single
+    group the caller does not name is labelled "All patients". The legend and the log-rank
+    P go where no curve or median guide runs (:mod:`captemstats.figures._placement`): the
+    first free corner, else above the panel.
     """
     groups = [str(g) for g in km.groups]
     if isinstance(labels, Mapping):
@@ -97,22 +104,23 @@ def km_figure(
         ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
         ax.set_xlabel(xlabel or f"Time since CAPTEM start ({time_unit})")
         ax.set_ylabel(ylabel)
-        ax.legend(loc="upper right", handlelength=1.6)
-        if logrank is not None:
-            # Right side, under the legend: where KM curves are usually low and empty.
-            ax.text(
-                0.97,
-                0.58,
-                logrank_text(logrank),
-                transform=ax.transAxes,
-                ha="right",
-                gid="logrank-p",
-            )
         if title:
             ax.set_title(title, loc="left")
         if risk_table and at_risk is not None:
             _draw_risk_table(ax, ax_risk, at_risk, groups, names, palette, ticks)
         fig.align_ylabels()
+        # Legend and log-rank P last, once the panel has its final size: each goes where no
+        # curve or median guide runs (figures._placement), the legend above the panel if
+        # no corner is free.
+        drawn = ("surv", "lower", "upper") if conf_int else ("surv",)
+        steps = [_step(curves[g], col) for g in groups for col in drawn]
+        keep = [st for st in steps if st is not None]
+        guides = _median_segments(km, groups) if median_lines else []
+        legend = place_legend(ax, keep, guides, handlelength=1.6)
+        if logrank is not None:
+            taken = [data_box(ax, legend)] if legend.get_gid() == "legend-inside" else []
+            note = place_note(ax, logrank_text(logrank), keep, guides, taken)
+            note.set_gid("logrank-p")
     return fig
 
 
@@ -224,7 +232,7 @@ def _draw_curve(
             marks.set_gid("km-censor")
 
 
-def _draw_medians(ax: Any, km: Any, groups: Sequence[str]) -> None:
+def _reached_medians(km: Any, groups: Sequence[str]) -> list[float]:
     reached = []
     for g in groups:
         m = median_of(km, g)
@@ -232,9 +240,29 @@ def _draw_medians(ax: Any, km: Any, groups: Sequence[str]) -> None:
             est = float(m.estimate)
             if math.isfinite(est):
                 reached.append(est)
-                ax.plot([est, est], [0, 0.5], ls="--", lw=0.7, color="0.45", gid="km-median")
-    if reached:
-        ax.plot([0, max(reached)], [0.5, 0.5], ls="--", lw=0.7, color="0.45", gid="km-median")
+    return reached
+
+
+def _median_segments(km: Any, groups: Sequence[str]) -> list[tuple[float, float, float, float]]:
+    """The dashed median guides as (x0, y0, x1, y1): down from S = 0.5, and along it."""
+    reached = _reached_medians(km, groups)
+    segs = [(est, 0.0, est, 0.5) for est in reached]
+    return segs + ([(0.0, 0.5, max(reached), 0.5)] if reached else [])
+
+
+def _draw_medians(ax: Any, km: Any, groups: Sequence[str]) -> None:
+    for x0, y0, x1, y1 in _median_segments(km, groups):
+        ax.plot([x0, x1], [y0, y1], ls="--", lw=0.7, color="0.45", gid="km-median")
+
+
+def _step(table: pd.DataFrame, column: str) -> Step | None:
+    """The drawn step curve of one column of a group's survival table (None if absent)."""
+    if column not in table.columns:
+        return None
+    y = np.concatenate([[1.0], table[column].to_numpy(dtype=float)])
+    x = np.concatenate([[0.0], table["time"].to_numpy(dtype=float)])
+    ok = np.isfinite(y)
+    return Step(x[ok], y[ok]) if ok.sum() > 1 else None
 
 
 def _draw_risk_table(
@@ -271,9 +299,10 @@ def _draw_risk_table(
 def _group_labels(
     groups: Sequence[str], labels: Mapping[str, str] | Sequence[str] | None
 ) -> dict[str, str]:
-    given = _by_group(groups, labels)
-    if given is None:
-        return {g: g for g in groups}
+    given = _by_group(groups, labels) or {}
+    # A single unnamed curve is the whole cohort (the fit names it "(all)"): say so.
+    if len(groups) == 1 and groups[0] not in given:
+        return {groups[0]: ALL_PATIENTS}
     return {g: str(given.get(g, g)) for g in groups}
 
 

@@ -10,9 +10,9 @@ import pandas as pd
 
 from captemstats.figures._common import require_columns
 from captemstats.figures._theme import (
-    DOUBLE_COLUMN,
     OKABE_ITO,
     RESPONSE_COLORS,
+    TEXT_WIDTH,
     new_figure,
     publication_theme,
 )
@@ -37,7 +37,7 @@ def swimmer_figure(
     colors: Mapping[str, str] | None = None,
     xlabel: str | None = None,
     title: str | None = None,
-    width: float = DOUBLE_COLUMN,
+    width: float = TEXT_WIDTH,
     lane_height: float = 0.022,
 ) -> Any:
     """One lane per patient, longest time on treatment on top.

@@ -8,7 +8,8 @@ user's ``reference-doc``) that adds what is missing and changes nothing that is 
   border, as Quarto draws callouts), used by ``assets/callouts.lua``;
 * the table-cell paragraph styles ``Table Text`` (left-aligned, no hyphenation, 9 pt) and
   ``Table Text Indent`` (the same, indented 0.4 cm: category rows under their variable),
-  which ``assets/html_tables.lua`` applies to every cell;
+  which ``assets/html_tables.lua`` applies to every cell, and ``Table Note`` / ``Table Note Last``
+  (8 pt; the last with space after) for the notes it prints under a table;
 * an A4 page with 2.2 cm x 2.5 cm margins, only when the document has no page size of its own.
 
 The edit works on the XML text of two parts of the package (``word/styles.xml``,
@@ -57,6 +58,18 @@ _STYLES: dict[str, str] = {
         '<w:style w:type="paragraph" w:customStyle="1" w:styleId="TableTextIndent">'
         '<w:name w:val="Table Text Indent"/><w:basedOn w:val="TableText"/><w:qFormat/>'
         '<w:pPr><w:ind w:left="227"/></w:pPr></w:style>'
+    ),
+    # The notes under a table (footnotes, abbreviations): 8 pt, ragged, no hyphenation.
+    "TableNote": (
+        '<w:style w:type="paragraph" w:customStyle="1" w:styleId="TableNote">'
+        '<w:name w:val="Table Note"/><w:basedOn w:val="Normal"/><w:qFormat/>'
+        '<w:pPr><w:suppressAutoHyphens/><w:jc w:val="left"/><w:spacing w:before="0" w:after="40"/>'
+        '</w:pPr><w:rPr><w:sz w:val="16"/><w:szCs w:val="16"/></w:rPr></w:style>'
+    ),
+    "TableNoteLast": (
+        '<w:style w:type="paragraph" w:customStyle="1" w:styleId="TableNoteLast">'
+        '<w:name w:val="Table Note Last"/><w:basedOn w:val="TableNote"/><w:qFormat/>'
+        '<w:pPr><w:spacing w:before="0" w:after="240"/></w:pPr></w:style>'
     ),
 }
 # A4 in twentieths of a point (210 x 297 mm); margins 2.2 cm left/right, 2.5 cm top/bottom.
@@ -137,7 +150,7 @@ def reference_docx(base: Path, dest: Path, *, a4: bool = True) -> Path:
     Example
     -------
     >>> add_styles("<w:styles></w:styles>").count("w:styleId")
-    4
+    6
     """
     try:
         with zipfile.ZipFile(base) as src, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as out:

@@ -119,7 +119,27 @@ def method_text(method: object) -> str:
     """A footnote sentence from a ``MethodInfo`` record (or a plain string; "" for None).
 
     "Kaplan–Meier product-limit estimator; 95% CI: Greenwood variance of the cumulative
-    hazard, log transform; equivalent to R survival::survfit(conf.type='log')."
+    hazard, log transform." The record's ``software_equivalent`` (the R call the result
+    reproduces) is not printed, nor is a parenthesised function name in its wording: a
+    journal's table footnote states the method, and the software goes in the Methods.
+
+    Parameters
+    ----------
+    method
+        A ``MethodInfo``-like record (``test``, ``conf_level``, ``ci_method``,
+        ``ci_transform``, ``ties``, ``variance``, ``continuity_correction``), a string
+        (returned as given) or None.
+
+    Returns
+    -------
+    str
+        One sentence, capitalised and ending with a full stop ("" without a test).
+
+    Example
+    -------
+    >>> from types import SimpleNamespace as NS
+    >>> method_text(NS(test="log-rank test", software_equivalent="R survival::survdiff()"))
+    'Log-rank test.'
     """
     if method is None:
         return ""
@@ -128,12 +148,12 @@ def method_text(method: object) -> str:
     test = getattr(method, "test", None)
     if not test:
         return ""
-    parts = [str(test)]
+    parts = [plain_method(str(test))]
     level = getattr(method, "conf_level", None)
     ci_method = getattr(method, "ci_method", None)
     transform = getattr(method, "ci_transform", None)
     if ci_method or transform:
-        ci = str(ci_method or "")
+        ci = plain_method(str(ci_method or ""))
         if transform:
             # a named transform ("log") reads "log transform"; a formula is printed as is
             named = str(transform).isidentifier()
@@ -147,15 +167,29 @@ def method_text(method: object) -> str:
             " method for ties"
         )
     if getattr(method, "variance", None):
-        parts.append(f"{method.variance} variance")  # type: ignore[attr-defined]
+        parts.append(f"{plain_method(str(method.variance))} variance")  # type: ignore[attr-defined]
     if getattr(method, "continuity_correction", None):
         parts.append("continuity correction")
-    software = str(getattr(method, "software_equivalent", "") or "")
-    if software:
-        # MethodInfo records name the software ("R survival::coxph(...)"); bare calls are R's.
-        parts.append(f"equivalent to {software if software.startswith('R ') else 'R ' + software}")
-    text = "; ".join(parts) + "."
+    text = "; ".join(p for p in parts if p) + "."
     return text[:1].upper() + text[1:]
+
+
+#: A parenthesis naming code rather than a method: an R namespace ("survival::"), a call
+#: ("survfit(", "coxph("), an argument ("conf.type='log'") or a dotted R function name.
+_CODE_PAREN = re.compile(r"\s*\((?=[^()]*(?:::|\w\(|=|\w\.\w+))[^()]*(?:\([^()]*\)[^()]*)*\)")
+
+
+def plain_method(text: str) -> str:
+    """``text`` without parentheses that name software ("(quantile.survfit)", "(R coxph())").
+
+    Example
+    -------
+    >>> plain_method("Greenwood variance of the cumulative hazard (quantile.survfit)")
+    'Greenwood variance of the cumulative hazard'
+    >>> plain_method("Fisher's exact test (Monte Carlo P value)")
+    "Fisher's exact test (Monte Carlo P value)"
+    """
+    return _CODE_PAREN.sub("", text).strip()
 
 
 def label_for(code: str, labels: Mapping[str, str] | None, default: Mapping[str, str]) -> str:

@@ -105,16 +105,18 @@ class Table:
             by_column.setdefault(col, []).append(row)
         for col, rows in by_column.items():
             table = table.tab_style(style=style.text(weight="bold"), locations=loc.body(col, rows))
+        # Marks always follow the value (".49¹", "<.001²"): great_tables' "auto" placement
+        # puts them before numbers and after text, which reads as two conventions in a column.
         for note in self.footnotes:
             if note.rows and note.column == "label":
                 stub = loc.stub(rows=list(note.rows))
-                table = table.tab_footnote(note.text, locations=stub)
+                table = table.tab_footnote(note.text, locations=stub, placement="right")
             elif note.rows and note.column:
                 body = loc.body(columns=note.column, rows=list(note.rows))
-                table = table.tab_footnote(note.text, locations=body)
+                table = table.tab_footnote(note.text, locations=body, placement="right")
             elif note.column:
                 header = loc.column_labels(columns=note.column)
-                table = table.tab_footnote(note.text, locations=header)
+                table = table.tab_footnote(note.text, locations=header, placement="right")
             else:
                 table = table.tab_footnote(note.text)
         for text in self.notes:

@@ -18,7 +18,9 @@ the journal typesetting great_tables expresses in CSS is carried over here:
 * columns get widths proportional to their longest cell (label column capped wider than
   the others), since pandoc otherwise writes equal widths and Word breaks words mid-word;
 * in typst, metadata marks the first and last row of a captioned table, so header.typ's
-  page header can print "Table N (continued)" on the pages a long table continues onto.
+  page header can print "Table N (continued)" on the pages a long table continues onto;
+* the notes (the table foot) follow a captioned table as small paragraphs, printed once
+  (typst: header.typ's cs-table-notes; DOCX: the paragraph style "Table Note").
 ]]
 
 local function is_html(format)
@@ -123,9 +125,10 @@ local function longest_word(s)
 end
 
 -- Relative column widths: each column's longest body cell (headers wrap, so only their
--- longest word counts), in characters, floored so a narrow P column still fits "<.001",
--- capped so one long label does not squeeze the numbers (the label column may take more).
-local MIN_CHARS, MAX_LABEL, MAX_OTHER = 7, 40, 22
+-- longest word counts), in characters, floored so a narrow P column still fits "<.001²",
+-- capped so that one long label (which may wrap) does not squeeze the numbers (which
+-- must not), plus PAD characters for the cell margins every column has.
+local MIN_CHARS, MAX_LABEL, MAX_OTHER, MAX_WORD, PAD = 7, 20, 22, 64, 3.5
 
 local function column_widths(tbl)
   local n = #tbl.colspecs
@@ -135,13 +138,18 @@ local function column_widths(tbl)
     if part == "foot" or #row.cells ~= n then return end
     for j, cell in ipairs(row.cells) do
       local text = pandoc.utils.stringify(cell.contents)
-      local len = part == "head" and longest_word(text) or text_length(text)
+      local word = longest_word(text)
+      local len = part == "head" and word or text_length(text)
       local cap = j == 1 and MAX_LABEL or MAX_OTHER
-      need[j] = math.max(need[j], math.min(len, cap))
+      -- a word (a SHA-256, a file name) cannot wrap: its column holds it whatever the cap
+      need[j] = math.max(need[j], math.min(len, cap), math.min(word, MAX_WORD))
     end
   end)
   local total = 0
-  for j = 1, n do total = total + need[j] end
+  for j = 1, n do
+    need[j] = need[j] + PAD
+    total = total + need[j]
+  end
   for j = 1, n do tbl.colspecs[j] = { tbl.colspecs[j][1], need[j] / total } end
   return tbl
 end
@@ -193,6 +201,35 @@ local function mark_extent(tbl, caption)
   caption:insert(1, typst_marker(label, "start"))
 end
 
+-- The table's notes (its foot rows) as paragraphs under the table, as journals print them:
+-- in typst inside header.typ's cs-table-notes block, in DOCX in the "Table Note" style.
+-- Kept in the table, notes that fall onto the next page come under a repeated header row
+-- with no data rows (and LibreOffice's layout of such split tables is fragile).
+local function table_notes(tbl)
+  local notes = pandoc.Blocks({})
+  for _, row in ipairs(tbl.foot.rows) do
+    for _, cell in ipairs(row.cells) do
+      -- cell text only: format_cell already wrapped DOCX cells in a "Table Text" Div
+      local paras = pandoc.Blocks({})
+      cell.contents:walk({
+        Plain = function(b) paras:insert(pandoc.Para(b.content)) end,
+        Para = function(b) paras:insert(pandoc.Para(b.content)) end,
+      })
+      notes:extend(paras)
+    end
+  end
+  tbl.foot.rows = {}
+  if FORMAT == "typst" then
+    notes:insert(1, pandoc.RawBlock("typst", "#cs-table-notes["))
+    notes:insert(pandoc.RawBlock("typst", "]"))
+    return pandoc.Div(notes)
+  end
+  -- the last note keeps the body text's distance from what follows ("Table Note Last")
+  local last = table.remove(notes)
+  notes:insert(pandoc.Div({ last }, { ["custom-style"] = "Table Note Last" }))
+  return pandoc.Div(notes, { ["custom-style"] = "Table Note" })
+end
+
 local function first_table(blocks)
   local found = nil
   blocks:walk({
@@ -219,6 +256,7 @@ function Div(div)
   if FORMAT == "typst" then mark_extent(tbl, caption) end
   tbl.caption = { long = pandoc.Blocks({ pandoc.Plain(caption) }) }
   tbl.identifier = div.identifier
+  if #tbl.foot.rows > 0 then return { tbl, table_notes(tbl) } end
   return tbl
 end
 
