@@ -116,6 +116,7 @@ def test_trend_scores(scores: object, used: list[float]) -> None:
     assert_close(res.p_value, float(chi2.sf(res.chisq, 1)), p_value=True)
     assert res.n == {"1": 3, "2": 3, "5": 3} and res.n_excluded == 0
     assert res.method.test == "log-rank test for trend"
+    assert res.method.software_equivalent == "R survival::survdiff O, E, var: (s'(O-E))^2 / s'Vs"
     notes = "scores: " + ", ".join(f"{g}={x:g}" for g, x in res.scores.items())
     assert res.method.notes == (notes,)
     plain = logrank_test(THREE["time"], THREE["event"], THREE["group"])
@@ -133,11 +134,37 @@ def test_trend_scores_default_to_ranks_for_labels() -> None:
         ({"1": 1.0, "2": 2.0}, r"no score for group\(s\) \['5'\]"),
         ([1.0, 2.0], r"2 given for 3 groups \['1', '2', '5'\]"),
         ([2.0, 2.0, 2.0], "variance of the score statistic is zero"),
+        ([0.0, 0.0, 0.0], "variance of the score statistic is zero"),  # exactly 0
     ],
 )
 def test_trend_score_errors(scores: object, message: str) -> None:
-    with pytest.raises(AnalysisError, match=message):
+    with pytest.raises(AnalysisError, match=f"^(scores|trend test): {message}$"):
         logrank_trend_test(THREE["time"], THREE["event"], THREE["group"], scores=scores)
+
+
+def test_stratified_trend_uses_the_strata() -> None:
+    strata = ["s", "t", "s", "t", "s", "t", "s", "t", "t"]
+    res = logrank_trend_test(THREE["time"], THREE["event"], THREE["group"], strata=strata)
+    plain = logrank_test(THREE["time"], THREE["event"], THREE["group"], strata=strata)
+    assert res.expected == plain.expected
+    assert (
+        res.expected != logrank_trend_test(THREE["time"], THREE["event"], THREE["group"]).expected
+    )
+    assert res.method.variance == plain.method.variance == "hypergeometric (Mantel-Haenszel)"
+
+
+@pytest.mark.parametrize("fn", [logrank_test, logrank_trend_test])
+def test_input_errors_name_the_argument(fn: object) -> None:
+    with pytest.raises(AnalysisError, match=r"^group: length 3 differs from time length 4$"):
+        fn(TIME, EVENT, GROUP[:3])  # type: ignore[operator]
+    with pytest.raises(AnalysisError, match=r"^strata: length 2 differs from time length 4$"):
+        fn(TIME, EVENT, GROUP, strata=["s", "s"])  # type: ignore[operator]
+
+
+def test_rows_missing_the_group_are_excluded_within_strata() -> None:
+    res = logrank_test([*TIME, 5.0], [*EVENT, 1], [*GROUP, None], strata=["s"] * 5)
+    assert res.n_excluded == 1 and res.n == {"a": 2, "b": 2}
+    assert_close(res.chisq, 8 / 13)
 
 
 def test_one_group_is_refused() -> None:
