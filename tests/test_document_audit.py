@@ -298,25 +298,29 @@ def test_audit_passes_on_a_perturbed_registry(
 
 
 # -- the command ---------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("args", "broken", "exit_code", "audited"),
-    [
-        ([], False, 0, True),
-        (["--strict"], False, 0, True),
-        ([], True, 0, True),  # reported, not fatal
-        (["--strict"], True, 2, True),
-        (["--strict", "--no-audit"], True, 0, False),
-    ],
-)
+# (options, what was rendered, exit code, audit report written, audit failed)
+COMMAND_CASES = [
+    ([], "as rendered", 0, True, False),
+    (["--strict"], "as rendered", 0, True, False),
+    ([], "a CI broken", 0, True, True),  # reported, not fatal
+    (["--strict"], "a CI broken", 2, True, True),
+    (["--strict", "--no-audit"], "a CI broken", 0, False, False),
+    (["--strict"], "PDF only", 0, False, False),  # nothing the audit reads
+    ([], "DOCX unreadable", 2, False, False),  # one line, no traceback
+]
+
+
+@pytest.mark.parametrize(("args", "files", "exit_code", "audited", "failed"), COMMAND_CASES)
 @slow
 def test_report_command_audits_what_it_rendered(
     rendered: Rendered,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     args: list[str],
-    broken: bool,
+    files: str,
     exit_code: int,
     audited: bool,
+    failed: bool,
 ) -> None:
     from typer.testing import CliRunner
 
@@ -325,12 +329,16 @@ def test_report_command_audits_what_it_rendered(
 
     out = tmp_path / "report"
     out.mkdir()
-    files = {f: shutil.copy(p, out / p.name) for f, p in rendered.files.items()}
-    if broken:
+    outputs = {f: Path(shutil.copy(p, out / p.name)) for f, p in rendered.files.items()}
+    if files == "a CI broken":
         _, old, new = _ci_swapped(rendered.res)
-        files["html"] = _plant(rendered.files["html"], "html", "prose", old, new, out)
+        outputs["html"] = _plant(rendered.files["html"], "html", "prose", old, new, out)
+    elif files == "PDF only":
+        outputs = {"pdf": out / "index.pdf"}
+    elif files == "DOCX unreadable":
+        outputs["docx"].write_bytes(b"not a zip")
     result = RenderResult(
-        outputs={f: Path(p) for f, p in files.items()},
+        outputs=outputs,
         engine="captemstats",
         timings={},
         cache_hit=True,
@@ -342,14 +350,27 @@ def test_report_command_audits_what_it_rendered(
     _register()
     run = CliRunner().invoke(app, ["report", "--registry", str(REGISTRY), *args])
     assert run.exit_code == exit_code, run.output
-    written = out / "index.audit.json"
-    assert written.exists() == audited
+    assert "Traceback" not in run.output
+    assert (out / "index.audit.json").exists() == audited
     if audited:
         text = (out / "index.audit.txt").read_text(encoding="utf-8")
-        assert ("FAILED" in text) == broken
+        assert ("FAILED" in text) == failed
         assert "Self-audit of the rendered document" in run.output
-        if broken:
-            assert "ci_contains" in run.output
+        assert ("ci_contains [html" in run.output) == failed
+    if files == "DOCX unreadable":
+        assert "self-audit" in run.output and "index.docx" in run.output
+
+
+@slow
+def test_a_long_failure_list_is_cut_in_the_text(rendered: Rendered, tmp_path: Path) -> None:
+    _, old, new = _ci_swapped(rendered.res)
+    broken = _plant(rendered.files["html"], "html", "prose", old, new, tmp_path)
+    report = audit_files({"html": broken}, rendered.res)
+    # ci_contains, and the headline and slot rules for the ORR's CI
+    assert {c.rule for c in report.failures} == {"ci_contains", "prose_number", "prose_slot"}
+    lines = report.to_text(max_failures=1).splitlines()
+    assert lines[-1] == f"... and {len(report.failures) - 1} more (see the JSON report)"
+    assert sum(line.startswith("- ") for line in lines) == 1
 
 
 # -- the rules on small documents (no render) ----------------------------------------------------
