@@ -173,6 +173,18 @@ def _no_difference_flipped(res: StudyAnalysis) -> tuple[str, str, str]:
     return "prose", _esc(claim.text), _esc(claim.text.replace("did not differ", "differed"))
 
 
+def _p_value_changed(res: StudyAnalysis) -> tuple[str, str, str]:
+    # Still P >= .05 beside "did not differ" (significance holds) but no P of the analysis.
+    from captemstats.docaudit._slots import analysis_p_phrases
+
+    _, old, _ = _no_difference_flipped(res)
+    known = analysis_p_phrases(audit_context(res))
+    printed = re.search(r"P = \.\d+", old)
+    assert printed is not None, old
+    new_p = next(f"P = .{k}" for k in range(60, 99) if f"P = .{k}" not in known)
+    return "prose", old, old.replace(printed[0], new_p)
+
+
 def _figure_added(res: StudyAnalysis) -> tuple[str, str, str]:
     old = ProseNumbers(res).median("pfs", ci=True)
     return "prose", old, f"{old} (Figure 99)"
@@ -197,6 +209,7 @@ PLANTED: list[tuple[str, Callable[[StudyAnalysis], tuple[str, str, str]], str]] 
     ("CI bounds swapped", _ci_swapped, "ci_contains"),
     ("'did not differ' -> 'differed' at P >= .05", _no_difference_flipped, "significance"),
     ("'did not differ' -> 'differed': the claim is gone", _no_difference_flipped, "claim_text"),
+    ("a P value no test gave", _p_value_changed, "p_value_known"),
     ("Figure 99 cited", _figure_added, "crossref_target"),
     ("?@fig-x left", _unresolved_added, "crossref_unresolved"),
     ("Table 1 level count changed", _table1_count_changed, "table_sum"),

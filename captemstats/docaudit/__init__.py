@@ -8,7 +8,8 @@ order (``prose_slot``); every "n (x%)" and "n/N (x%)"
 agrees with its denominator (``n_pct``); every printed CI or range contains its estimate
 (``ci_contains``); every clause asserting or denying a difference agrees with its P and alpha,
 and the claims :class:`~captemstats.manuscript_claims.ManuscriptClaims` decides are stated as
-decided (``significance``, ``claim_text``); no ``?@`` is left, every cited Figure/Table exists
+decided (``significance``, ``claim_text``); every P the prose prints is one the analysis computed
+(``p_value_known``); no ``?@`` is left, every cited Figure/Table exists
 with that kind and number and every link reads as its target's caption
 (``crossref_unresolved``, ``crossref_target``), captions are numbered consecutively within
 each kind and the S series (``caption_numbering``); the level counts of each table block add

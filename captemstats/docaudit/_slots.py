@@ -111,3 +111,39 @@ def _slot(
         f"{g} {', '.join(forms[0])}" for g, forms in candidates.items()
     )
     return ctx.check("prose_slot", fit is not None, "prose", sentence, expected, printed)
+
+
+_P_PRINTED = re.compile(r"\bP\s*([=<>])\s*(0?\.\d+|1(?:\.0+)?)")
+
+
+def analysis_p_phrases(ctx: Context) -> set[str]:
+    """Every P value the analysis reports (any ``p_value`` in its results), as printed."""
+    from captemstats.prose import p_phrase
+
+    found: set[str] = set()
+
+    def walk(x: object, key: str | None = None) -> None:
+        if isinstance(x, dict):
+            for k, v in x.items():
+                walk(v, str(k))
+        elif isinstance(x, list | tuple):
+            for v in x:
+                walk(v, key)
+        elif isinstance(x, float) and key is not None and key.endswith("p_value"):
+            found.add(p_phrase(x))
+
+    walk(ctx.res.to_dict())
+    return found
+
+
+@rule("p_value_known", "every P value the prose prints is one the analysis computed")
+def p_value_known(ctx: Context) -> Iterator[Check]:
+    known = analysis_p_phrases(ctx)
+    threshold = f"P < {format_number(ctx.alpha, 2).lstrip('0')}"
+    for s in ctx.sentences:
+        for m in _P_PRINTED.finditer(s):
+            printed = f"P {m[1]} {m[2]}"
+            if printed == threshold:
+                continue  # "P < .05 was considered significant": the level, not a result
+            ok = printed in known
+            yield ctx.check("p_value_known", ok, "prose", s, "a P value of the analysis", printed)
