@@ -43,13 +43,21 @@ class Step:
         i = int(np.searchsorted(self.x, t, side="right")) - 1
         return float(self.y[max(i, 0)])
 
+    def before(self, t: float) -> float:
+        """S(t-): the value just before ``t`` (the top of a drop at ``t``)."""
+        i = int(np.searchsorted(self.x, t, side="left")) - 1
+        return float(self.y[max(i, 0)])
+
     def crosses(self, box: Box) -> bool:
-        """True when the curve (drops included) passes through ``box``."""
+        """True when the curve (drops included) passes through ``box``.
+
+        Over ``[x0, x1]`` the drawn line spans S(x1) up to S(x0-), the top of a drop at x0.
+        """
         x0, y0, x1, y1 = box
         if x1 < self.x[0] or x0 > self.x[-1]:
             return False
         lo = self.value(min(x1, float(self.x[-1])))
-        hi = self.value(max(x0, float(self.x[0])))
+        hi = self.before(max(x0, float(self.x[0])))
         return lo <= y1 and hi >= y0
 
 

@@ -174,9 +174,10 @@ def method_text(method: object) -> str:
     return text[:1].upper() + text[1:]
 
 
-#: A parenthesis naming code rather than a method: an R namespace ("survival::"), a call
-#: ("survfit(", "coxph("), an argument ("conf.type='log'") or a dotted R function name.
-_CODE_PAREN = re.compile(r"\s*\((?=[^()]*(?:::|\w\(|=|\w\.\w+))[^()]*(?:\([^()]*\)[^()]*)*\)")
+#: What marks a parenthesis as code rather than a method: an R namespace ("survival::"), a
+#: call ("survfit(", "coxph("; not a formula's "exp(" or "log("), an argument
+#: ("conf.type='log'") or a dotted R function name ("quantile.survfit").
+_CODE = re.compile(r"::|[A-Za-z_]{4,}\(|=|[A-Za-z]\.[A-Za-z]")
 
 
 def plain_method(text: str) -> str:
@@ -189,7 +190,23 @@ def plain_method(text: str) -> str:
     >>> plain_method("Fisher's exact test (Monte Carlo P value)")
     "Fisher's exact test (Monte Carlo P value)"
     """
-    return _CODE_PAREN.sub("", text).strip()
+    out: list[str] = []
+    depth, start = 0, 0
+    for i, ch in enumerate(text):
+        if ch == "(":
+            if depth == 0:
+                out.append(text[start:i])
+                start = i
+            depth += 1
+        elif ch == ")" and depth > 0:
+            depth -= 1
+            if depth == 0:
+                group = text[start : i + 1]
+                # a whole (possibly nested) parenthesis goes when anything in it is code
+                out.append("" if _CODE.search(group[1:-1]) else group)
+                start = i + 1
+    out.append(text[start:])
+    return re.sub(r"\s+([;,.])", r"\1", re.sub(r"\s{2,}", " ", "".join(out))).strip()
 
 
 def label_for(code: str, labels: Mapping[str, str] | None, default: Mapping[str, str]) -> str:
