@@ -87,6 +87,8 @@ def test_both_formats_read_alike(rendered: Rendered) -> None:
     assert [c.text for c in html.captions] == [c.text for c in docx.captions]
     assert [c.label for c in html.captions] == [c.label for c in docx.captions]
     assert [t.rows for t in html.tables] == [t.rows for t in docx.tables]
+    # notes in the table's foot (HTML) or typeset below it (DOCX "TableNote") alike
+    assert [t.notes for t in html.tables] == [t.notes for t in docx.tables]
 
 
 # -- planted errors --------------------------------------------------------------------------

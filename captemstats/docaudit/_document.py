@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -383,7 +383,11 @@ def read_docx(path: str | Path) -> Document:
             text = _paragraph(el, links, inner)
             if not text or style == "TOCHeading" or style.startswith("TOC"):
                 continue
-            if style in _CAPTION_STYLES:
+            if style.startswith("TableNote") and tables:
+                # Notes typeset below the table (printed once, not in a repeated row).
+                last = tables[-1]
+                tables[-1] = replace(last, notes=(*last.notes, text))
+            elif style in _CAPTION_STYLES:
                 own = next((m for m in reversed(inner) if _LABEL.match(m)), None)
                 blocks.append(Block("caption", text, own or label()))
             elif style.startswith(("Heading", "Title")):
