@@ -615,3 +615,59 @@ def test_an_interval_passes_when_it_contains_the_estimate(xs: list[float]) -> No
     est, lo, hi = (format_number(x, 1) for x in xs)
     assert _contains(est, lo, hi) == (float(lo) <= float(est) <= float(hi))
     assert _contains(est, "NR", hi) == (float(est) <= float(hi))
+
+
+_CELL_TEXT = st.text(
+    alphabet=st.characters(
+        codec="utf-8", categories=["L", "N", "P", "Sm", "Zs"], exclude_characters="<>&"
+    ),
+    max_size=12,
+).map(lambda t: " ".join(t.split()))
+
+
+@given(
+    st.integers(1, 4).flatmap(
+        lambda w: st.lists(st.lists(_CELL_TEXT, min_size=w, max_size=w), min_size=1, max_size=5)
+    )
+)
+def test_html_and_docx_tables_read_back_as_written(grid: list[list[str]]) -> None:
+    import io
+    import tempfile
+    from html import escape
+
+    from captemstats.docaudit._document import _W
+
+    head = "<thead><tr>" + "".join(f"<th>h{j}</th>" for j in range(len(grid[0]))) + "</tr></thead>"
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in grid)
+    table = f"<table>{head}<tbody>{body}</tbody></table>"
+    html_text = f"<html><body><div id='tbl-g'>{table}</div></body></html>"
+    w = _W.strip("{}")
+
+    def tr(cells: list[str], header: bool = False) -> str:
+        props = "<w:trPr><w:tblHeader/></w:trPr>" if header else ""
+        tcs = "".join(
+            f"<w:tc><w:p><w:r><w:t xml:space='preserve'>{escape(c)}</w:t></w:r></w:p></w:tc>"
+            for c in cells
+        )
+        return f"<w:tr>{props}{tcs}</w:tr>"
+
+    xml = (
+        f"<w:document xmlns:w='{w}'><w:body><w:bookmarkStart w:id='1' w:name='tbl-g'/><w:tbl>"
+        + tr([f"h{j}" for j in range(len(grid[0]))], header=True)
+        + "".join(tr(r) for r in grid)
+        + "</w:tbl><w:bookmarkEnd w:id='1'/></w:body></w:document>"
+    )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("word/document.xml", xml)
+    # hypothesis runs many examples in one test: a folder of its own per example
+    with tempfile.TemporaryDirectory() as d:
+        hp, dp = Path(d) / "g.html", Path(d) / "g.docx"
+        hp.write_text(html_text, encoding="utf-8")
+        dp.write_bytes(buf.getvalue())
+        tables = [read_html(hp).tables, read_docx(dp).tables]
+    want = tuple(tuple(r) for r in grid)
+    for (t,) in tables:
+        assert t.label == "tbl-g" and t.header == 1
+        # a lone cell across a one-column table is a cell, not a note
+        assert t.body == want and t.notes == ()
