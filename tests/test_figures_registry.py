@@ -148,7 +148,7 @@ def test_km_curves_risk_table_and_labels(
 
 
 def _p(text: str) -> str:
-    return text if text[:1] in "<>" else f"= {text}"
+    return f"{text[0]} {text[1:]}" if text[:1] in "<>" else f"= {text}"
 
 
 # -- forest ----------------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ def forest_figure(
     square, its 95% CI as a whisker, a dashed line at HR = 1, and — when ``annotate`` — the
     "HR (95% CI)" text (``formatting.format_hr``) and P (``formatting.format_p``) at the
     right, significant P (< ``alpha``) in bold. Rows follow the first model's term order.
+    Panels are stacked on one shared log axis: side by side, the term labels and two text
+    columns leave each panel under an inch at the manuscript's text width.
     """
     from captemstats.formatting import format_hr, format_p
     from captemstats.tables.cox import cox_terms
@@ -47,8 +49,11 @@ def forest_figure(
     pos = dict(zip(order, y, strict=True))
     palette = list(colors) if colors is not None else list(PALETTE)
     with publication_theme():
-        fig = new_figure(width, 0.9 + row_height * n, layout="constrained")
-        axes = fig.subplots(1, len(frames), sharey=True, squeeze=False)[0]
+        fig = new_figure(width, (0.55 + row_height * n) * len(frames) + 0.4, layout="constrained")
+        axes = fig.subplots(len(frames), 1, sharex=True, squeeze=False)[:, 0]
+        every = np.concatenate(
+            [f[c].to_numpy(dtype=float) for f in frames.values() for c in ("lower", "upper")]
+        )
         for k, (ax, (name, frame)) in enumerate(zip(axes, frames.items(), strict=True)):
             ax.set_label(f"forest:{name}")
             ys = frame["term"].map(pos).to_numpy(dtype=float)
@@ -60,13 +65,19 @@ def forest_figure(
             ax.scatter(hr, ys, marker="s", s=18, color=color, zorder=3, gid="forest-hr")
             ax.axvline(1.0, color="0.4", ls="--", lw=0.7)
             ax.set_xscale("log")
-            finite = np.concatenate([lo[np.isfinite(lo)], hi[np.isfinite(hi)], [1.0]])
+            # one scale for every panel (they share the axis)
+            finite = np.concatenate([every[np.isfinite(every) & (every > 0)], [1.0]])
             span = max(abs(np.log(finite.min())), abs(np.log(finite.max())), np.log(1.5))
             ax.set_xlim(np.exp(-span * 1.15), np.exp(span * 1.15))
             _log_ticks(ax)
             ax.set_title(name, loc="left", fontsize=9)
             ax.set_xlabel(xlabel)
+            # the shared axis is labelled once, under the last panel
+            ax.xaxis.label.set_visible(k == len(frames) - 1)
             ax.set_ylim(-0.7, n - 0.3)
+            ax.set_yticks(y)
+            ax.set_yticklabels([labels[t] for t in order])
+            ax.tick_params(axis="y", length=0)
             if annotate:
                 for yy, h, lw, up, p in zip(ys, hr, lo, hi, frame["p_value"], strict=True):
                     weight = "bold" if p < alpha else "normal"
@@ -82,17 +93,17 @@ def forest_figure(
                         fontweight=weight,
                         annotation_clip=False,
                     )
-        axes[0].set_yticks(y)
-        axes[0].set_yticklabels([labels[t] for t in order])
-        axes[0].tick_params(axis="y", length=0)
         if title:
             fig.suptitle(title, x=0.01, ha="left", fontsize=9)
     return fig
 
 
 def _p_text(text: str) -> str:
+    """``"= .04"`` / ``"< .001"``: a comparator and the P value, spaced (AMA)."""
     text = str(text).strip()
-    return text if text[:1] in {"<", ">", "=", "≤", "≥"} else f"= {text}"
+    if text[:1] in {"<", ">", "=", "≤", "≥"}:
+        return f"{text[0]} {text[1:].strip()}"
+    return f"= {text}"
 
 
 def _log_ticks(ax: Any) -> None:

@@ -146,7 +146,8 @@ def logrank_text(logrank: Any) -> str:
     if text[:1] in {"P", "p"}:
         return f"Log-rank {text}"
     if text[:1] in {"<", ">", "≤", "≥"}:
-        return f"Log-rank P {text}"
+        # spaced like "P = .01" (AMA: "P < .001"), not "P <.001"
+        return f"Log-rank P {text[0]} {text[1:].strip()}"
     return f"Log-rank P = {text}"
 
 
