@@ -24,7 +24,16 @@ READERS = {"html": read_html, "docx": read_docx}
 
 @dataclass(frozen=True)
 class AuditReport:
-    """Every check of every rule in every file audited, and how long it took."""
+    """Every check of every rule in every file audited, and how long it took.
+
+    Example
+    -------
+    >>> from captemstats.docaudit import Check
+    >>> r = AuditReport((Check("n_pct", "html", False, "prose", "69 (21.1%)", "69/308 = 22.4%",
+    ...                        "69 (21.1%)"),), (("html", "index.html"),), 0.1)
+    >>> r.ok, r.counts()[("n_pct", "html")]
+    (False, (0, 1))
+    """
 
     checks: tuple[Check, ...]
     files: tuple[tuple[str, str], ...]  # (format, path)
@@ -105,7 +114,25 @@ def audit_document(
     rules: Iterable[str] | None = None,
     exclude: frozenset[str] = QUOTED_TABLE_LABELS,
 ) -> tuple[Check, ...]:
-    """Every check of ``rules`` (default: all of :data:`RULES`) on one read document."""
+    """Every check of ``rules`` (default: all of :data:`RULES`) on one read document.
+
+    Parameters
+    ----------
+    doc
+        A document read by :func:`~captemstats.docaudit.read_html` or ``read_docx``.
+    res, min_cell, alpha, rules
+        As :func:`audit_files`.
+    exclude
+        Labels of tables no rule reads (default: those quoting the published paper).
+
+    Returns
+    -------
+    tuple of Check
+
+    Example
+    -------
+    >>> checks = audit_document(read_html("index.html"), res, rules=["n_pct"])  # doctest: +SKIP
+    """
     from captemstats.manuscript_claims import ManuscriptClaims
     from captemstats.prose import ProseNumbers
 
