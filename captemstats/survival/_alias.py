@@ -109,7 +109,9 @@ def estimable_columns(
     return keep
 
 
-def wtest(var: npt.NDArray[np.float64], b: npt.NDArray[np.float64], toler: float = 1e-9) -> float:
+def wtest(
+    var: npt.NDArray[np.float64], b: npt.NDArray[np.float64], toler: float = TOLER_CHOL
+) -> float:
     """b' V⁻ b as R's ``coxph.wtest`` (C ``cholesky2`` + ``chsolve2``).
 
     An LDL' factorisation that zeroes every pivot below ``toler`` × the largest diagonal and
@@ -124,7 +126,10 @@ def wtest(var: npt.NDArray[np.float64], b: npt.NDArray[np.float64], toler: float
     b
         Vector of length p.
     toler
-        Relative pivot tolerance (R's ``toler.chol`` for Wald tests is 1e-9 here).
+        Relative pivot tolerance. ``coxph`` passes ``control$toler.chol`` (eps^0.75, about
+        1.8e-12) for its Wald and robust score tests; ``coxph.wtest``'s own default of 1e-9
+        would drop a covariate whose variance is small only because of its units (a covariate
+        rescaled by 1e4 changed the Wald test from 47.9 to 40.9).
 
     Returns
     -------
