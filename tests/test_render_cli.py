@@ -125,6 +125,7 @@ def test_quarto_on_path_is_used_and_said(
             *("report", "--registry", str(registry), "--mapping", str(mapping)),
             *("--out", str(out), "--document", str(FIXTURES / "article.qmd")),
             *("--formats", "html,pdf"),
+            "--no-audit",  # the validation is faked: there is no analysis to audit against
         ],
     )
     assert result.exit_code == 0, result.output
@@ -163,6 +164,7 @@ def test_builtin_renderer_through_the_cli(
     _fake_validation(monkeypatch, FakeReport(ok=True))
     out = tmp_path / "out"
     args = ["report", "--registry", str(registry), "--out", str(out), "--formats", "html"]
+    args.append("--no-audit")  # the validation is faked: there is no analysis to audit against
     result = cli.invoke(app, [*args, "--document", str(doc / "article.qmd")])
     assert result.exit_code == 0, result.output
     assert "Rendered with the built-in renderer" in result.output
