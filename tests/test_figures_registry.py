@@ -265,3 +265,30 @@ def test_save_writes_svg_pdf_and_300_dpi_png(
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         f"{label}.{ext}" for ext in ("pdf", "png", "svg")
     )
+
+
+#: The manuscript's text width: A4 (21 cm) less 2.2 cm side margins (_quarto.yml, and the
+#: DOCX reference document), in inches; a wider figure is scaled down to it.
+TEXT_WIDTH_IN = (21.0 - 2 * 2.2) / 2.54
+
+
+@pytest.mark.parametrize("label", sorted(set(KM_FIGURES) | set(OTHER_FIGURES)))
+def test_text_is_at_least_7_pt_where_the_figure_is_printed(
+    figures: dict[str, Any], label: str
+) -> None:
+    """Every text of the figure, at the size it prints in the PDF and DOCX (its tight bounding
+    box scaled to fit the text width), is 7 pt or more (journals' minimum)."""
+    from matplotlib.text import Text
+
+    fig = figures[label]
+    renderer = fig.canvas.get_renderer()
+    fig.draw_without_rendering()
+    width = fig.get_tightbbox(renderer).width  # inches, what savefig(bbox="tight") keeps
+    scale = min(1.0, TEXT_WIDTH_IN / width)
+    sizes = [
+        t.get_fontsize()
+        for t in fig.findobj(Text)
+        if t.get_text().strip() and t.get_visible() and t.get_figure() is fig
+    ]
+    assert sizes
+    assert min(sizes) * scale >= 7.0, (label, min(sizes), round(scale, 3))
