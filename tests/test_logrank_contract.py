@@ -76,8 +76,11 @@ def test_a_group_without_expected_events_leaves_no_test() -> None:
     res = logrank_test([1.0, 2.0, 0.5], [1, 1, 0], ["a", "b", "c"])
     assert res.expected["c"] == 0.0
     assert res.df == 1  # a and b remain
-    none = logrank_test([1.0, 0.5], [1, 0], ["a", "c"])  # one group left: df 0, P 1
-    assert (none.chisq, none.df, none.p_value) == (0.0, 0, 1.0)
+    none = logrank_test([1.0, 0.5], [1, 0], ["a", "c"])  # one group left: no test (R: NA)
+    assert (none.chisq, none.df) == (0.0, 0)
+    assert np.isnan(none.p_value)
+    censored = logrank_test([1.0, 2.0, 3.0], [0, 0, 0], ["a", "b", "b"])  # no event at all
+    assert censored.df == 0 and np.isnan(censored.p_value)
 
 
 # ---- trend: U = s'(O - E), chisq = U^2 / s'Vs --------------------------------------------------

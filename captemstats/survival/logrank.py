@@ -125,7 +125,8 @@ def logrank_test(time: Any, event: Any, group: Any, *, strata: Any = None) -> Lo
     ``survdiff(Surv(time, event) ~ group [+ strata(s)])``.
 
     chisq = (O - E)' V^-1 (O - E) over the groups with E > 0 less the first; df = that count
-    (Peto & Peto 1972; Mantel 1966). Rows with a missing group or stratum are excluded and
+    (Peto & Peto 1972; Mantel 1966); with df = 0 (all censored, or one group with expected
+    events) the P value is NaN, as R's NA. Rows with a missing group or stratum are excluded and
     counted in ``n_excluded``.
     """
     from scipy.stats import chi2
@@ -152,7 +153,9 @@ def logrank_test(time: Any, event: Any, group: Any, *, strata: Any = None) -> Lo
     return LogRankResult(
         chisq=chisq,
         df=df,
-        p_value=float(chi2.sf(chisq, df)) if df > 0 else 1.0,
+        # Nothing to compare (fewer than two groups with expected events): no test was done, so
+        # P is NaN, as R's survdiff (`pvalue` NA), never a printable "P = 1.00".
+        p_value=float(chi2.sf(chisq, df)) if df > 0 else float("nan"),
         groups=labels,
         n={g: int((codes == i).sum()) for i, g in enumerate(labels)},
         observed=dict(zip(labels, o.tolist(), strict=True)),
