@@ -173,3 +173,19 @@ def test_rows_missing_the_group_are_excluded_within_strata() -> None:
 def test_one_group_is_refused() -> None:
     with pytest.raises(AnalysisError, match="at least 2 groups, got 1"):
         logrank_trend_test([1.0, 2.0], [1, 1], ["a", "a"])
+
+
+# ---- landmark survival after the last observation (R summary(fit, times, extend=TRUE)) --------
+
+
+def test_landmark_after_the_last_observation() -> None:
+    from captemstats.survival import kaplan_meier
+
+    # group a ends in an event (S reaches 0), group b ends censored at 4 (S = 0.5 stays unknown)
+    km = kaplan_meier([1.0, 2.0, 3.0, 4.0], [1, 1, 1, 0], group=["a", "a", "b", "b"])
+    later = km.survival_at([10.0]).set_index("group")
+    assert later["surv"].isna().all()  # R's default drops rows after the last observation
+    extended = km.survival_at([10.0], extend=True).set_index("group")
+    assert extended.loc["a", "surv"] == 0.0  # the curve reached 0 and stays there
+    assert extended.loc["b", "surv"] == 0.5  # R's extend=TRUE carries the last value
+    assert (extended["n_risk"] == 0).all()

@@ -266,10 +266,16 @@ class KaplanMeierResult:
         ]
         return pd.DataFrame(rows)
 
-    def survival_at(self, times: Sequence[float] | npt.NDArray[np.float64]) -> pd.DataFrame:
+    def survival_at(
+        self, times: Sequence[float] | npt.NDArray[np.float64], *, extend: bool = False
+    ) -> pd.DataFrame:
         """Milestone survival as R's ``summary(fit, times=)``: S at the last time <= t with its
-        std_err and CI, n_risk at t (time >= t), n_event in (previous t, t]. Times after a
-        group's last observation are not estimable: surv and its CI are NaN (R drops them)."""
+        std_err and CI, n_risk at t (time >= t), n_event in (previous t, t].
+
+        Times after a group's last observation are not estimable by default: surv and its CI
+        are NaN (R's default drops those rows). ``extend=True`` carries the last values forward
+        as R's ``summary(fit, times=, extend=TRUE)`` does (so a curve that reached 0 stays 0).
+        """
         import pandas as pd
 
         t = np.sort(np.asarray(times, dtype=float))
@@ -288,7 +294,7 @@ class KaplanMeierResult:
             n_event = np.diff(np.concatenate(([0.0], cum_d)))
             with np.errstate(invalid="ignore"):
                 std_err = surv * se_log
-            nan = np.where(beyond, np.nan, 1.0)
+            nan = np.where(beyond & (not extend), np.nan, 1.0)
             frames.append(
                 pd.DataFrame(
                     {
