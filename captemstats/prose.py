@@ -12,9 +12,17 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from captemstats.formatting import format_ci, format_median, format_number, format_p
+from captemstats.formatting import (
+    format_ci,
+    format_median,
+    format_medians,
+    format_number,
+    format_p,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import pandas as pd
 
     from captemstats.analysis import StudyAnalysis
@@ -118,6 +126,25 @@ class ProseNumbers:
         """Median PFS/OS in months ("10.6", or "not reached"), optionally with its 95% CI."""
         km = self.res.km(endpoint, grouping).km
         return format_median(km.median[group], self.digits, ci=ci)
+
+    def medians(self, endpoint: str, grouping: str, groups: Sequence[str]) -> str:
+        """Medians of several groups listed with their unit, never "not reached months".
+
+        "16.1, 7.9 and 9.6 months" when every median is reached, else each reached one carries
+        the unit ("32.5 months, 62.6 months and not reached"); see
+        :func:`captemstats.formatting.format_medians`.
+        """
+        km = self.res.km(endpoint, grouping).km
+        return format_medians([km.median[g] for g in groups], digits=self.digits)
+
+    def median_months(
+        self, endpoint: str, grouping: str = "all", group: str = ALL, *, ci: bool = False
+    ) -> str:
+        """:meth:`median` followed by "months" when the median is reached ("not reached" has
+        no unit)."""
+        km = self.res.km(endpoint, grouping).km
+        text = self.median(endpoint, grouping, group, ci=ci)
+        return f"{text} months" if km.median[group].reached else text
 
     def p_logrank(self, endpoint: str, grouping: str) -> str:
         """``"P = .01"`` / ``"P < .001"`` for the log-rank test of a grouping."""

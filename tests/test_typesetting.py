@@ -244,11 +244,6 @@ def test_table_notes_name_no_software_call(out: Outputs) -> None:
     assert not [n for n in notes if R_CALL.search(n)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="report/index.qmd writes 'months' after txt.median(...); the lead switches the "
-    "lists to formatting.format_medians",
-)
 def test_not_reached_is_never_followed_by_a_unit(out: Outputs) -> None:
     for fmt, text in _texts(out).items():
         assert not re.search(r"not reached\s+months", text), fmt

@@ -18,7 +18,12 @@ from captemstats.docaudit._base import Check, Context, rule
 from captemstats.formatting import format_number
 
 # A value, with its CI when one follows ("11.1 (9.8–12.4)", "42.4% (95% CI, 36.8–48.2)").
-_VALUE = r"(?:\d+(?:\.\d+)?%?|not reached)(?: \((?:\d+% CI,? )?[\d.]+[–-](?:[\d.]+|NR)\))?"
+# A list with a not-reached median gives each reached one its unit ("32.5 months, 62.6 months and
+# not reached": formatting.format_medians), so a value may carry " months".
+_VALUE = (
+    r"(?:\d+(?:\.\d+)?%?(?: months)?|not reached)"
+    r"(?: \((?:\d+% CI,? )?[\d.]+[–-](?:[\d.]+|NR)\))?"
+)
 _SEP = r"(?:,\s+and\s+|,\s+|\s+and\s+)"
 _LIST = rf"{_VALUE}(?:{_SEP}{_VALUE})*"
 _SURVIVAL = re.compile(
@@ -40,7 +45,7 @@ def _split(text: str) -> list[str]:
         if head.count("(") == head.count(")"):
             out.append(text[start : m.start()])
             start = m.end()
-    return [*out, text[start:]]
+    return [item.removesuffix(" months") for item in (*out, text[start:])]
 
 
 def _endpoint(name: str) -> str:
