@@ -192,3 +192,11 @@ def test_changed_progression_date_changes_the_stated_median(
     assert new.median("pfs", ci=True) != old.median("pfs", ci=True)
     assert f"median PFS of all patients was {new.median('pfs', ci=True)}" in text
     assert f"median PFS of all patients was {old.median('pfs', ci=True)}" not in text
+
+
+def test_no_typed_cross_reference_in_the_source() -> None:
+    # Every "Table N"/"Figure N" the reader sees comes from an @-reference or a caption the
+    # renderer numbers; a typed one would not follow a renumbering.
+    source = ARTICLE.read_text(encoding="utf-8")
+    typed = re.findall(r"\b(?:Table|Figure|Fig\.)\s+S?\d+\b", source)
+    assert typed == []
