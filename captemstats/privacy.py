@@ -9,6 +9,14 @@ further cells (printed ``"*"``) until no suppressed count is determined by the p
 totals. Statistics of a suppressed group (its percentages, confidence interval, median
 survival, mean ± SD of a group smaller than ``min_cell``) are withheld with it.
 
+The study's own outputs (Table 1, 2, 4, the survival and attrition tables, the prose via
+:class:`~captemstats.prose.ProseNumbers` and the shared CSVs of :func:`write_shareable`) are
+withheld from one decision taken on the analysis' *counts*
+(:func:`captemstats.disclosure.plan_disclosure`, applied by key with
+:func:`captemstats.privacy_keys.apply_decision`): pass ``decision=`` (and ``kind=``) to the
+functions below. Without a decision they fall back to the string-based rules described next,
+for tables built outside the study (and checked there against one table only).
+
 The rules follow the usual statistical-disclosure practice for health tables (e.g. the
 threshold of five of the UK ONS / NHS Digital small-number policies; Hundepool et al.,
 *Statistical Disclosure Control*, Wiley 2012, ch. 7 on primary and secondary suppression).
@@ -48,6 +56,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from captemstats.analysis import StudyAnalysis
+    from captemstats.disclosure import Decision
     from captemstats.io.registry import Registry
     from captemstats.tables._table import Table
 
@@ -103,6 +112,9 @@ def suppress_table(
     min_cell: int | None = DEFAULT_MIN_CELL,
     *,
     sums: Iterable[tuple[Cell, Sequence[Cell]]] = (),
+    decision: Decision | None = None,
+    kind: str | None = None,
+    group_labels: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Table:
     """A copy of ``table`` with small counts suppressed (see the module docstring).
 
@@ -110,12 +122,22 @@ def suppress_table(
     through. ``sums`` adds relations ``(total_cell, part_cells)`` between body cells given as
     ``(row position, column id)``. The returned table carries :func:`suppression_note` as a
     footnote when anything was suppressed.
+
+    With a ``decision`` (:func:`captemstats.disclosure.plan_disclosure`) and the table's
+    ``kind`` (``"table1"``, ``"table2"``, ``"table4"``, ``"survival"``, ``"attrition"``) the
+    cells are withheld by their keys as the decision says (:mod:`captemstats.privacy_keys`),
+    so the table agrees with the prose and the CSVs; ``group_labels`` are those the survival
+    table was built with.
     """
     from captemstats.tables._table import Column, Footnote
 
     k = check_min_cell(min_cell)
     if k is None:
         return table
+    if decision is not None and kind is not None:
+        from captemstats.privacy_keys import apply_decision
+
+        return apply_decision(table, kind, decision, group_labels=group_labels)
     data = table.data.reset_index(drop=True)
     value_cols = [c.id for c in table.columns]
     counts = _count_grid(data, value_cols)
@@ -174,9 +196,14 @@ def suppress_table(
     )
 
 
-def suppress_response_table(table: Table, min_cell: int | None = DEFAULT_MIN_CELL) -> Table:
+def suppress_response_table(
+    table: Table, min_cell: int | None = DEFAULT_MIN_CELL, *, decision: Decision | None = None
+) -> Table:
     """:func:`suppress_table` for Table 2 (:func:`captemstats.tables.response_table`), with
-    ORR = CR + PR and DCR = CR + PR + SD (+ non-CR/non-PD) as relations per column."""
+    ORR = CR + PR and DCR = CR + PR + SD (+ non-CR/non-PD) as relations per column; with a
+    ``decision``, the decision's cells instead (see :func:`suppress_table`)."""
+    if decision is not None and check_min_cell(min_cell) is not None:
+        return suppress_table(table, min_cell, decision=decision, kind="table2")
     data = table.data.reset_index(drop=True)
     level = data["row_type"] == "level"
     codes = {"CR": "(CR)", "PR": "(PR)", "SD": "(SD)", "NCNP": "(non-CR/non-PD)"}
@@ -196,10 +223,15 @@ def suppress_response_table(table: Table, min_cell: int | None = DEFAULT_MIN_CEL
     return suppress_table(table, min_cell, sums=sums)
 
 
-def suppress_attrition_table(table: Table, min_cell: int | None = DEFAULT_MIN_CELL) -> Table:
+def suppress_attrition_table(
+    table: Table, min_cell: int | None = DEFAULT_MIN_CELL, *, decision: Decision | None = None
+) -> Table:
     """:func:`suppress_table` for the attrition table
     (:func:`captemstats.tables.appendix.attrition_table`), with its arithmetic as relations:
-    before = excluded + after on every step, and each step's after = the next step's before."""
+    before = excluded + after on every step, and each step's after = the next step's before;
+    with a ``decision``, the decision's cells instead (see :func:`suppress_table`)."""
+    if decision is not None and check_min_cell(min_cell) is not None:
+        return suppress_table(table, min_cell, decision=decision, kind="attrition")
     data = table.data.reset_index(drop=True)
     sums: list[tuple[Cell, list[Cell]]] = [
         ((i, "before"), [(i, "excluded"), (i, "after")]) for i in range(len(data))
@@ -244,12 +276,16 @@ def suppress_medians(frame: pd.DataFrame, min_cell: int | None = DEFAULT_MIN_CEL
     return out
 
 
-def shareable_tables(analysis: StudyAnalysis, min_cell: int = DEFAULT_MIN_CELL) -> dict[str, Table]:
-    """The study's tables as shared beyond the study team, small cells suppressed: Table 1
-    (``table1``), Table 2 (``table2``), Table 4 (``table4``) and the median-survival table
-    (``survival_medians``). Cox models (Table 3) print no counts and are left out, as are
+def shareable_tables(
+    analysis: StudyAnalysis, min_cell: int = DEFAULT_MIN_CELL, decision: Decision | None = None
+) -> dict[str, Table]:
+    """The study's tables as shared beyond the study team, withheld as one disclosure
+    decision says (:func:`captemstats.disclosure.plan_disclosure`, computed when not given):
+    Table 1 (``table1``), Table 2 (``table2``), Table 4 (``table4``) and the median-survival
+    table (``survival_medians``). Cox models (Table 3) print no counts and are left out, as are
     ``results.json`` and the attrition log, which hold unsuppressed counts."""
     from captemstats.analysis import GROUPINGS
+    from captemstats.disclosure import plan_disclosure
     from captemstats.tables import (
         adverse_event_table,
         characteristics_table,
@@ -260,18 +296,26 @@ def shareable_tables(analysis: StudyAnalysis, min_cell: int = DEFAULT_MIN_CELL) 
     k = check_min_cell(min_cell)
     if k is None:
         raise ValueError("shareable_tables needs a min_cell threshold (>= 2)")
+    plan = decision if decision is not None else plan_disclosure(analysis, k)
     survival = {
         e: {g: (analysis.km(e, g).km, analysis.km(e, g).logrank) for g in GROUPINGS}
         for e in ("pfs", "os")
     }
+    n_treated = None if plan.is_hidden("t2|NOTEVAL|all") else analysis.n
+    t2 = response_table(analysis.response_rates, tests=analysis.response_tests, n_treated=n_treated)
     return {
-        "table1": suppress_table(characteristics_table(analysis.characteristics), k),
-        "table2": suppress_response_table(
-            response_table(analysis.response_rates, tests=analysis.response_tests), k
+        "table1": suppress_table(
+            characteristics_table(analysis.characteristics), k, decision=plan, kind="table1"
         ),
-        "table4": suppress_table(adverse_event_table(analysis.adverse), k),
+        "table2": suppress_response_table(t2, k, decision=plan),
+        "table4": suppress_table(
+            adverse_event_table(analysis.adverse), k, decision=plan, kind="table4"
+        ),
         "survival_medians": suppress_table(
-            survival_summary_table(survival["pfs"], survival["os"]), k
+            survival_summary_table(survival["pfs"], survival["os"]),
+            k,
+            decision=plan,
+            kind="survival",
         ),
     }
 

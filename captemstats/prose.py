@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from captemstats.formatting import (
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from captemstats.analysis import StudyAnalysis
+    from captemstats.disclosure import Decision
 
 ALL = "(all)"
 
@@ -36,20 +38,38 @@ class ProseNumbers:
 
     res: StudyAnalysis
     digits: int = 1
-    #: Small-cell threshold of a shared document (``--min-cell``): counts 1 to min_cell - 1
-    #: print as "<min_cell" and their percentages are withheld. None: off.
+    #: Small-cell threshold of a shared document (``--min-cell``): the counts the disclosure
+    #: decision withholds print as "<min_cell" (primary) or "*" (complementary), with their
+    #: percentages, and ranges are dropped. None: off.
     min_cell: int | None = None
+    #: The disclosure decision the document's tables apply (computed when not given), so the
+    #: prose withholds exactly what the tables withhold.
+    decision: Decision | None = None
 
-    def _small(self, n: int) -> bool:
-        return self.min_cell is not None and 0 < n < self.min_cell
+    @cached_property
+    def _plan(self) -> Decision | None:
+        if self.min_cell is None:
+            return None
+        if self.decision is not None:
+            return self.decision
+        from captemstats.disclosure import plan_disclosure
 
-    def _n(self, n: int) -> str:
-        """A patient count as printed: "<5" when it is a small cell."""
-        return f"<{self.min_cell}" if self._small(n) else str(n)
+        return plan_disclosure(self.res, self.min_cell)
 
-    def _n_pct(self, n: int, pct: float) -> str:
-        if self._small(n):
-            return self._n(n)
+    def _mark(self, key: str) -> str | None:
+        plan = self._plan
+        return None if plan is None else plan.marker(key)
+
+    def _n(self, n: int, key: str) -> str:
+        """A patient count as printed: "<5" / "*" when the decision withholds ``key``."""
+        return self._mark(key) or str(n)
+
+    def _n_pct(self, n: int, pct: float, key: str, denominator: str) -> str:
+        mark = self._mark(key)
+        if mark is not None:
+            return mark
+        if self._mark(denominator) is not None:  # the share would give the hidden n back
+            return str(n)
         return f"{n} ({format_number(pct, self.digits)}%)"
 
     # -- cohort ------------------------------------------------------------------------------
@@ -63,19 +83,19 @@ class ProseNumbers:
 
     @property
     def n_excluded(self) -> str:
-        return self._n(int(self.res.cohort.attrition.n_excluded))
+        return self._n(int(self.res.cohort.attrition.n_excluded), "att|excluded")
 
     @property
     def n_centres(self) -> int:
         return int(self.res.cohort.data["center"].nunique())
 
     def n_line(self, line: str) -> str:
-        return self._n(self.res.n_by_line.get(line, 0))
+        return self._n(self.res.n_by_line.get(line, 0), f"t1|N|{line}")
 
     def n_pct_line(self, line: str) -> str:
         """``"139 (45.1%)"``: the patients treated in a line and their share of the cohort."""
         n = self.res.n_by_line.get(line, 0)
-        return self._n_pct(n, 100.0 * n / self.n)
+        return self._n_pct(n, 100.0 * n / self.n, f"t1|N|{line}", "t1|N|all")
 
     @property
     def start_years(self) -> str:
@@ -100,15 +120,19 @@ class ProseNumbers:
         if row.empty:
             raise KeyError(f"Table 1 has no cell {variable}={level} for group {group!r}")
         r = row.iloc[0]
-        return self._n_pct(int(r["n"]), float(r["pct"]))
+        key = f"t1|{variable}|{level}|{group}"
+        return self._n_pct(int(r["n"]), float(r["pct"]), key, f"t1|N|{group}")
 
     def continuous(self, variable: str, group: str = "all", digits: int = 0) -> str:
-        """``"53 (range, 22–79)"``: median and range of a continuous Table 1 variable."""
+        """``"53 (range, 22–79)"``: median and range of a continuous Table 1 variable; the
+        median only in a shared version (the range prints two patients' values)."""
         f = self._t1()
         row = f[(f["variable"] == variable) & (f["group"].astype("string") == group)]
         if row.empty:
             raise KeyError(f"Table 1 has no continuous row {variable} for group {group!r}")
         r = row.iloc[0]
+        if self.min_cell is not None:
+            return format_number(r["median"], digits)
         return (
             f"{format_number(r['median'], digits)} (range, "
             f"{format_number(r['min'], digits)}–{format_number(r['max'], digits)})"
@@ -159,6 +183,14 @@ class ProseNumbers:
     def followup_range(self) -> str:
         return f"{self._followup('minimum')}–{self._followup('maximum')}"
 
+    @property
+    def followup_spread(self) -> str:
+        """``"range, 3.0–212.2"``; in a shared version the range (two patients' follow-up
+        times) is withheld and said so."""
+        if self.min_cell is not None:
+            return "range withheld in the shared version"
+        return f"range, {self.followup_range}"
+
     def _followup(self, field: str) -> str:
         """The paper's definition: diagnosis to last follow-up or death (observed times)."""
         estimate = self.res.followup["observed"].overall
@@ -176,6 +208,10 @@ class ProseNumbers:
     def rate(self, measure: str, group: str = "All patients", *, ci: bool = False) -> str:
         """``"54.7%"`` (ORR, DCR, CR, ...), optionally ``"54.7% (95% CI, 46.0–63.3)"``."""
         r = self._rate(measure, group)
+        g = "all" if group == "All patients" else group
+        mark = self._mark(f"t2|{measure}|{g}") or self._mark(f"t2|N|{g}")
+        if mark is not None:  # a rate of a withheld count, or over a withheld n
+            return "withheld (small numbers)"
         text = f"{format_number(100 * r['proportion'], self.digits)}%"
         if ci:
             lo, hi = 100 * r["ci_lower"], 100 * r["ci_upper"]
@@ -185,9 +221,14 @@ class ProseNumbers:
     def n_evaluable(self, group: str = "All patients") -> int:
         return int(self._rate("ORR", group)["n"])
 
+    def evaluable(self, group: str = "All patients") -> str:
+        """:meth:`n_evaluable` as printed (withheld as the decision says)."""
+        g = "all" if group == "All patients" else group
+        return self._n(self.n_evaluable(group), f"t2|N|{g}")
+
     @property
     def n_not_evaluable(self) -> str:
-        return self._n(self.n - self.n_evaluable())
+        return self._n(self.n - self.n_evaluable(), "t2|NOTEVAL|all")
 
     def p_response(self, which: str) -> str:
         return p_phrase(self.res.response_tests[which].p_value)
@@ -214,7 +255,8 @@ class ProseNumbers:
     @property
     def grade34(self) -> str:
         a = self.res.adverse
-        return self._n_pct(a.grade34_patients, 100 * a.grade34_patients / a.denominator)
+        pct = 100 * a.grade34_patients / a.denominator
+        return self._n_pct(a.grade34_patients, pct, "ae|grade34", "t1|N|all")
 
 
 def p_phrase(p: Any) -> str:

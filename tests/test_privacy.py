@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ from scipy.linalg import null_space
 from typer.testing import CliRunner
 
 from captemstats import privacy
+from captemstats.disclosure import CountSystem, Decision, count_system, determined, plan
 from captemstats.privacy import (
     WITHHELD,
     check_min_cell,
@@ -32,6 +33,9 @@ from captemstats.privacy import (
     suppress_table,
 )
 from captemstats.tables._table import Column, Table, make_frame
+
+if TYPE_CHECKING:
+    from captemstats.analysis import StudyAnalysis
 
 VALID = Path(__file__).parent / "data" / "valid"
 
@@ -365,3 +369,166 @@ def test_withheld_figure_states_why() -> None:
     fig = withheld_figure("Withheld: small cells.")
     texts = [t.get_text() for ax in fig.axes for t in ax.texts if t.get_gid() == "withheld"]
     assert texts == ["Withheld: small cells."]
+
+
+# --------------------------------------------------------------------------- count-based plan
+# The planner (captemstats.disclosure) decides on the counts; the check below is independent of
+# its min/max search: a hidden cell is safe when the published numbers, the relations and the
+# bounds admit an integer solution with that cell at a value other than its true one.
+
+
+def other_value_exists(system: CountSystem, decision: Decision, key: str) -> bool:
+    """An integer completion of the published numbers where ``key`` differs from its value."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    keys = sorted(system.values)
+    at = {k: i for i, k in enumerate(keys)}
+    lo = np.array([float(system.values[k]) for k in keys])
+    hi = lo.copy()
+    for k in decision.hidden | system.unpublished:
+        small = k in decision.primary
+        lo[at[k]], hi[at[k]] = (1.0, decision.min_cell - 1.0) if small else (0.0, system.n_max)
+    a = np.zeros((len(system.relations), len(keys)))
+    r_lo, r_hi = [], []
+    for i, (coefs, low, high) in enumerate(system.relations):
+        for k, c in coefs.items():
+            a[i, at[k]] += c
+        r_lo.append(low)
+        r_hi.append(high)
+    true = system.values[key]
+    for below in (True, False):
+        b_lo, b_hi = lo.copy(), hi.copy()
+        if below:
+            b_hi[at[key]] = min(b_hi[at[key]], true - 1)
+        else:
+            b_lo[at[key]] = max(b_lo[at[key]], true + 1)
+        if np.any(b_lo > b_hi):
+            continue
+        sol = milp(
+            np.zeros(len(keys)),
+            constraints=LinearConstraint(a, r_lo, r_hi),
+            bounds=Bounds(b_lo, b_hi),
+            integrality=np.ones(len(keys)),
+        )
+        if sol.status == 0:
+            return True
+    return False
+
+
+def grid_system(counts: list[list[int]]) -> CountSystem:
+    """A two-way table with row totals, column totals and the grand total, as a reader sees
+    Table 1 (levels by line, the all-patients column, the column n)."""
+    values: dict[str, int] = {}
+    relations: list[tuple[dict[str, float], float, float]] = []
+    arr = np.asarray(counts, dtype=int)
+    for i, row in enumerate(arr):
+        for j, n in enumerate(row):
+            values[f"c|{i}|{j}"] = int(n)
+        values[f"c|{i}|all"] = int(row.sum())
+        relations.append(
+            ({f"c|{i}|{j}": 1 for j in range(arr.shape[1])} | {f"c|{i}|all": -1}, 0, 0)
+        )
+    for j in (*range(arr.shape[1]), "all"):
+        col = arr.sum() if j == "all" else arr[:, j].sum()
+        values[f"N|{j}"] = int(col)
+        relations.append(({f"c|{i}|{j}": 1 for i in range(arr.shape[0])} | {f"N|{j}": -1}, 0, 0))
+    return CountSystem(values, relations)
+
+
+@pytest.mark.parametrize(
+    ("counts", "k", "must_hide"),
+    [
+        # one small cell: its row and column partners go too (a 2x2 block of hidden cells)
+        ([[3, 40], [50, 60]], 5, {"c|0|0", "c|0|1", "c|1|0", "c|1|1"}),
+        # a zero beside the small cell is no complement: 0 + x + 8 = 9 gives x back
+        ([[0, 1, 8], [139, 117, 43]], 5, {"c|0|1"}),
+        # two small cells in one row protect each other only with a third unknown
+        ([[2, 3, 40], [30, 30, 30]], 5, {"c|0|0", "c|0|1"}),
+        # nothing below the threshold: nothing hidden
+        ([[10, 20], [30, 40]], 5, set()),
+    ],
+)
+def test_plan_hides_the_small_cells_and_leaves_none_determined(
+    counts: list[list[int]], k: int, must_hide: set[str]
+) -> None:
+    system = grid_system(counts)
+    decision = plan(system, k)
+    assert must_hide <= decision.hidden
+    assert decision.primary == {key for key, n in system.values.items() if 0 < n < k}
+    assert not must_hide or len(decision.hidden) > len(decision.primary)
+    for key in decision.hidden:
+        assert other_value_exists(system, decision, key), key
+        assert decision.marker(key) == (f"<{k}" if key in decision.primary else WITHHELD)
+    assert determined(system, decision.primary, decision.hidden, k) == []
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(
+    st.lists(st.lists(st.integers(0, 12), min_size=2, max_size=4), min_size=2, max_size=4).filter(
+        lambda rows: len({len(r) for r in rows}) == 1
+    ),
+    st.sampled_from([3, 5, 10]),
+)
+def test_plan_on_random_tables_leaves_no_hidden_cell_determined(
+    counts: list[list[int]], k: int
+) -> None:
+    system = grid_system(counts)
+    decision = plan(system, k)
+    for key in decision.primary:
+        assert other_value_exists(system, decision, key), (counts, key)
+
+
+@pytest.fixture(scope="module")
+def shipped() -> StudyAnalysis:
+    from captemstats.analysis import analyze
+
+    return analyze(Path(__file__).parents[1] / "data" / "registry")
+
+
+@pytest.mark.parametrize("k", [5, 10])
+def test_one_decision_drives_tables_prose_and_csv(
+    shipped: StudyAnalysis, k: int, tmp_path: Path
+) -> None:
+    from captemstats.disclosure import plan_disclosure
+    from captemstats.prose import ProseNumbers
+
+    decision = plan_disclosure(shipped, k)
+    tables = privacy.shareable_tables(shipped, k, decision)
+    t1 = tables["table1"].data
+    for key in decision.hidden:
+        part = key.split("|")
+        if part[0] != "t1" or part[1] == "N":
+            continue
+        rows = t1[(t1["variable"] == part[1]) & (t1["row_type"] == "level")]
+        if rows.empty or (part[2] == "False" and len(rows) == 1):
+            continue  # not printed (the "no" row of a previous treatment)
+        level = decision.levels[part[1]].index(part[2])
+        assert rows.iloc[level][part[3]] == decision.marker(key), key
+    txt = ProseNumbers(shipped, min_cell=k, decision=decision)
+    assert txt.n_not_evaluable == (
+        decision.marker("t2|NOTEVAL|all") or str(txt.n - txt.n_evaluable())
+    )
+    assert "range" not in txt.continuous("age") and "withheld" in txt.followup_spread
+    header = tables["table2"].columns[0].label
+    assert ("(n = *)" in header) == decision.is_hidden("t2|N|all")
+    paths = privacy.write_shareable(shipped, tmp_path / "out", k)
+    shared = pd.read_csv(paths["table1.csv"], dtype=str, keep_default_na=False)
+    assert shared.iloc[:, 3:].to_numpy().tolist() == t1.iloc[:, 3:].to_numpy().tolist()
+    for key in decision.primary:
+        assert other_value_exists(count_system(shipped), decision, key), key
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("n", "seed"), [(120, 3), (60, 11)])
+def test_plan_on_small_random_cohorts(n: int, seed: int, tmp_path: Path) -> None:
+    from captemstats.analysis import analyze
+    from captemstats.synth.generate import generate_registry, write_registry
+
+    write_registry(generate_registry(n, seed=seed), tmp_path / "reg")
+    res = analyze(tmp_path / "reg")
+    system = count_system(res)
+    for k in (5, 10):
+        decision = plan(system, k)
+        assert decision.primary  # a small cohort has small cells to protect
+        for key in decision.primary:
+            assert other_value_exists(system, decision, key), (n, seed, k, key)
