@@ -588,9 +588,7 @@ def analyze(
     )
     # A registry whose responses cannot be classified from measurements says so in the notes,
     # which the manuscript prints as a callout (the validation warning alone reaches no reader).
-    notes = (
-        tuple(w.message for w in report.warnings if w.rule == "response_not_evaluable") + notes
-    )
+    notes = tuple(w.message for w in report.warnings if w.rule == "response_not_evaluable") + notes
     provenance = _provenance(registry, label)
     if provenance.modified:
         notes += (provenance.check_message,)

@@ -3,11 +3,11 @@
 Why 1e-8: the references hold 15 significant digits and captemstats reproduces R's algorithms
 step for step. Measured over the 52,890 survival and registry values: worst 4.1e-10 relative
 except the exact r x c Fisher P of Table 1's grade row, 7.0e-9 (R's FEXACT adds the
-probabilities of a network's paths in another order than our enumeration); 1e-8 holds both
-and still catches a change in the 9th digit. An *absolute* tolerance on P values (the old 1e-6) accepted any P below 1e-6,
-including 0 for 1.4e-21 (computing ``1 - cdf`` instead of ``sf``); here P values are relative
-too, and on the log scale where R's value is below 1e-300 or printed as 0 (underflow: the
-digits there say only how far out in the tail P is).
+probabilities of a network's paths in another order than our enumeration); 1e-8 holds both and
+still catches a change in the 9th digit. An *absolute* tolerance on P values (the old 1e-6)
+accepted any P below 1e-6, including 0 for 1.4e-21 (computing ``1 - cdf`` instead of ``sf``);
+here P values are relative too, and on the log scale where R's value is below 1e-300 or printed
+as 0 (underflow: the digits there say only how far out in the tail P is).
 
 - :func:`problem` returns a description of a mismatch, or None — for tests collecting all
   mismatches of a table before failing;
