@@ -63,6 +63,9 @@ class CountSystem:
     #: Counts no output prints (the "no" row of a previous treatment, grade 5 and any-grade
     #: adverse events): unknowns to a reader, never withheld (nothing to withhold).
     unpublished: frozenset[str] = frozenset()
+    #: Counts a reader knows without a printed cell (Table 2 prints non-CR/non-PD and NE only
+    #: when someone has them: an absent row is 0): constants that cannot be withheld.
+    fixed: frozenset[str] = frozenset()
 
     @property
     def n_max(self) -> int:
@@ -163,7 +166,9 @@ def count_system(res: StudyAnalysis) -> CountSystem:
     unpublished = {f"t1|{var}|False|{g}" for var in PRIOR_TREATMENTS for g in GROUPS}
     unpublished |= {k for k in v if k.endswith(("|any_grade", "|grade_5", "|discontinuation"))}
     kept = [r for r in rel if _holds(r, v)]
-    return CountSystem(v, kept, levels, frozenset(unpublished & set(v)))
+    absent = [c for c in RESPONSE_CODES if all(v.get(f"t2|{c}|{g}", 0) == 0 for g in GROUPS)]
+    fixed = frozenset(f"t2|{c}|{g}" for c in absent for g in GROUPS) & set(v)
+    return CountSystem(v, kept, levels, frozenset(unpublished & set(v)), fixed)
 
 
 def plan(system: CountSystem, min_cell: int) -> Decision:
@@ -201,9 +206,11 @@ def plan(system: CountSystem, min_cell: int) -> Decision:
             safe.add(key)
         if target is None:
             break
-        pick = _complement(system, hidden, target)
-        if pick is None:  # every count around it is withheld already: cannot happen
+        candidates = _candidates(system, hidden, target)
+        if not candidates:  # every count around it is withheld already: cannot happen
             raise RuntimeError(f"disclosure: no complementary cell for {target}")
+        pick = candidates[0]  # the cheapest (trying each for one that frees the target
+        # alone was measured: more cells withheld, 30x slower)
         hidden.add(pick)
     return Decision(min_cell, primary, frozenset(hidden), system.levels, len(system.relations))
 
@@ -259,12 +266,13 @@ def determined(
     return found
 
 
-def _complement(system: CountSystem, hidden: set[str], target: str) -> str | None:
-    """A published count sharing a relation with ``target`` (then with the hidden cells of
-    those relations): inner cells before margins (column n, all-patients column), smallest
-    first, zeros last (a hidden 1..K-1 cell beside a withheld zero is still fixed); ties by
-    key, for a reproducible decision."""
+def _candidates(system: CountSystem, hidden: set[str], target: str) -> list[str]:
+    """Published counts sharing a relation with ``target``, then with the hidden cells of
+    those relations, ring by ring; within a ring inner cells before margins (column n,
+    all-patients column), smallest first, zeros last (a 1..K-1 cell beside a withheld zero is
+    still fixed); ties by key, for a reproducible decision."""
     frontier, seen = {target}, set()
+    ordered: list[str] = []
     while frontier:
         pool: set[str] = set()
         reached: set[str] = set()
@@ -272,12 +280,20 @@ def _complement(system: CountSystem, hidden: set[str], target: str) -> str | Non
             if i in seen or not frontier.intersection(coefs):
                 continue
             seen.add(i)
-            pool |= {k for k in coefs if k not in hidden and k not in system.unpublished}
+            pool |= {
+                k
+                for k in coefs
+                if k not in hidden and k not in system.unpublished and k not in system.fixed
+            }
             reached |= {k for k in coefs if k in hidden or k in system.unpublished}
-        if pool:
-            return min(pool, key=lambda k: (system.values[k] == 0, _margin(k), system.values[k], k))
+        rank = sorted(pool - set(ordered), key=lambda k: (_cost(system, k), k))
+        ordered += rank
         frontier = reached - frontier
-    return None
+    return ordered
+
+
+def _cost(system: CountSystem, key: str) -> tuple[bool, bool, int]:
+    return (system.values[key] == 0, _margin(key), system.values[key])
 
 
 def _margin(key: str) -> bool:

@@ -400,6 +400,11 @@ def read_outputs(report: Path, export: Path, truth: Truth, k: int) -> Published:
         start = next(i for i, r in enumerate(rows) if i and (first is None or r[0] == first))
         header, body = rows[start - 1], rows[start : start + len(layout)]
         read_table(pub, kind, layouts[kind], header[1:], [r[1:] for r in body], truth)
+    # Table 2 prints non-CR/non-PD and NE only when someone has them: an absent row is 0.
+    for code in T2_CODES:
+        if not any(f"t2|{code}|{g}" in pub.eq or f"t2|{code}|{g}" in pub.bounds for g in GROUPS):
+            for g in GROUPS:
+                pub.cell(f"t2|{code}|{g}", "—", None)
     for text in (_html_text(html_file), docx_text):
         read_prose(pub, text)
     for extra in [*report.rglob("*.json"), *report.rglob("*.txt"), *export.glob("*.json")]:
