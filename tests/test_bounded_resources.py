@@ -43,10 +43,12 @@ def billion_laughs(levels: int = 9) -> str:
 def test_hostile_mapping_is_refused_quickly(tmp_path: Path, text: str, match: str) -> None:
     path = tmp_path / "mapping.yaml"
     path.write_text(text, encoding="utf-8")
-    start = time.perf_counter()
+    # CPU time of this process, not wall time: the bound is on the parser's work, which a
+    # loaded CI machine must not turn into a flaky failure (the wall figure is in the note).
+    start = time.process_time()
     with pytest.raises(MappingError, match=match) as info:
         load_mapping(path)
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
     assert str(path) in str(info.value)
 
 
