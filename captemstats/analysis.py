@@ -7,7 +7,9 @@ Pipeline (each step is a library call documented in its own module):
 2. derive the analysis cohort with its attrition log (:mod:`captemstats.cohort`);
 3. classify tumour response by RECIST 1.1 from the lesion measurements
    (:mod:`captemstats.recist`) and compute ORR/DCR by line with their tests;
-4. Table 1 characteristics by line with gtsummary-style tests (:mod:`captemstats.compare`);
+4. Table 1 characteristics by line with gtsummary-style tests (:mod:`captemstats.compare`),
+   or, with ``methods="as_published"``, the paper's chi-square throughout
+   (:mod:`captemstats.methods`; also for Table 2's tests);
 5. Kaplan–Meier PFS and OS overall and by every grouping the paper reports, with log-rank
    tests; Cox models of Table 3 (multivariable as the paper's table, univariable beside it,
    cluster-robust by centre as a sensitivity analysis); follow-up;
@@ -30,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from captemstats._version import __version__
 from captemstats.errors import AnalysisError, CaptemError
+from captemstats.methods import RECOMMENDED, MethodProfile, MethodsName, get_profile
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -220,6 +223,32 @@ class StudyAnalysis:
     followup: dict[str, FollowUpResult]
     adverse: AdverseEventSummary
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: The methods profile of Table 1/2's tests and P-value print (:mod:`captemstats.methods`).
+    methods: MethodProfile = RECOMMENDED
+
+    def with_methods(self, methods: MethodsName | MethodProfile) -> StudyAnalysis:
+        """This analysis under another methods profile: only Table 1's and Table 2's
+        categorical tests are recomputed (:func:`captemstats.methods.with_methods`).
+
+        Parameters
+        ----------
+        methods
+            ``"recommended"``, ``"as_published"`` or a :class:`~captemstats.methods.MethodProfile`.
+
+        Returns
+        -------
+        StudyAnalysis
+            A new analysis sharing everything else with this one (this one when unchanged).
+
+        Example
+        -------
+        >>> res = analyze("data/registry")  # doctest: +SKIP
+        >>> res.with_methods("as_published").characteristics.tests["grade"]  # doctest: +SKIP
+        'chisq'
+        """
+        from captemstats.methods import with_methods
+
+        return with_methods(self, methods)
 
     # -- convenience views used by the manuscript -------------------------------------------
     @property
@@ -273,6 +302,7 @@ class StudyAnalysis:
         ]
         return {
             "schema_version": RESULTS_SCHEMA_VERSION,
+            "methods": self.methods.to_dict(),
             "provenance": self.provenance.to_dict(),
             "validation": {
                 "errors": self.validation.n_errors,
@@ -471,16 +501,22 @@ def analyze(
     *,
     mapping: str | Path | None = None,
     conf_level: float = 0.95,
+    methods: MethodsName | MethodProfile = "recommended",
 ) -> StudyAnalysis:
     """Run the whole study analysis on a registry (a :class:`~captemstats.io.Registry` or a
     path that :func:`~captemstats.io.read_registry` reads, with an optional column
-    ``mapping``). Raises :class:`InvalidRegistryError` when validation finds errors."""
-    import pandas as pd
+    ``mapping``). Raises :class:`InvalidRegistryError` when validation finds errors.
 
+    ``methods`` is the methods profile of Table 1's and Table 2's tests
+    (:mod:`captemstats.methods`): ``"recommended"`` (gtsummary's chi-square/Fisher rule) or
+    ``"as_published"`` (the paper's Pearson chi-square for every categorical comparison);
+    it is recorded as :attr:`StudyAnalysis.methods` and in ``results.json``. An unknown name
+    raises ``ValueError`` before anything is read."""
     from captemstats.adverse import summarize_adverse_events
     from captemstats.cohort import derive_cohort
-    from captemstats.compare import compare_categorical, summarize_characteristics
     from captemstats.io import read_registry
+    from captemstats.methods import response_tests as categorical_response_tests
+    from captemstats.methods import table1_summary
     from captemstats.recist import assess_timepoints, best_overall_response, response_rates
     from captemstats.survival.cox import cox_ph, univariable_cox
     from captemstats.survival.followup import observed_followup, reverse_km_followup
@@ -488,6 +524,7 @@ def analyze(
     from captemstats.survival.logrank import logrank_test
     from captemstats.survival.zph import cox_zph
 
+    profile = get_profile(methods)
     if isinstance(registry, str | Path):
         # The folder's or workbook's name only: no path of the analyst's machine in the outputs
         # (the files are identified by their SHA-256 in the provenance).
@@ -510,31 +547,11 @@ def analyze(
     responses = best_overall_response(timepoints, data)
     bor = responses.patients.merge(data[["patient_id", BY]], on="patient_id", how="left")
     rates = response_rates(bor, by=BY)
-    evaluable = bor.loc[bor["evaluable"].fillna(False).astype(bool)].copy()
-    evaluable["best_response"] = pd.Categorical(
-        evaluable["bor"].astype("string"),
-        categories=[
-            c for c in ("CR", "PR", "SD", "NON_CR_NON_PD", "PD") if (evaluable["bor"] == c).any()
-        ],
-    )
-    evaluable["ORR"] = evaluable["bor"].isin(["CR", "PR"])
-    evaluable["DCR"] = evaluable["bor"].isin(["CR", "PR", "SD", "NON_CR_NON_PD"])
-    response_tests = {
-        "distribution": compare_categorical(evaluable, "best_response", BY),
-        "ORR": compare_categorical(evaluable, "ORR", BY),
-        "DCR": compare_categorical(evaluable, "DCR", BY),
-    }
-
-    # ECOG is an ordinal category in Table 1 (0, 1, 2), not a continuous variable.
-    characteristics = summarize_characteristics(
-        data.assign(ecog=data["ecog"].astype("string")),
-        by=BY,
-        variables=list(TABLE1_VARIABLES),
-        labels=TABLE1_VARIABLES,
-        types={"ecog": "categorical"},
-        # The paper tests no prior-treatment row: first-line patients have none by design.
-        tests=[v for v in TABLE1_VARIABLES if v not in PRIOR_TREATMENTS],
-    )
+    # Table 2's tests (distribution, ORR, DCR on the evaluable patients) and Table 1 by line
+    # (ECOG an ordinal category; no prior-treatment row tested: first-line patients have none
+    # by design), each with the profile's categorical test.
+    response_tests = categorical_response_tests(bor, profile)
+    characteristics = table1_summary(data, profile)
 
     survival: dict[tuple[str, str], SurvivalComparison] = {}
     for endpoint, (tcol, ecol, _) in ENDPOINTS.items():
@@ -608,4 +625,5 @@ def analyze(
         followup=followup,
         adverse=adverse,
         notes=notes,
+        methods=profile,
     )

@@ -1344,6 +1344,7 @@ def summarize_characteristics(
     b: int = DEFAULT_B,
     seed: int | None = DEFAULT_SEED,
     max_work: int = DEFAULT_MAX_WORK,
+    categorical_test: CategoricalTest = "auto",
 ) -> CharacteristicsSummary:
     """Summarise ``variables`` by ``by`` as gtsummary's ``tbl_summary(by = by) |> add_p()``.
 
@@ -1365,9 +1366,11 @@ def summarize_characteristics(
 
     ``p_value`` and ``test`` (codes "chisq", "fisher", "fisher_mc", "kruskal", "wilcoxon")
     repeat on every row of the variable (:func:`compare_categorical`,
-    :func:`compare_continuous`); missing when ``tests`` is False (or, given as a collection
-    of variable names, does not name the variable — e.g. rows that are zero by design in one
-    group) or no test is possible.
+    :func:`compare_continuous`; ``categorical_test`` is passed to the former as its
+    ``test``: ``"auto"`` is gtsummary's rule, ``"chisq"`` Pearson's chi-square for every
+    categorical row, as the paper's SPSS analysis); missing when ``tests`` is False (or,
+    given as a collection of variable names, does not name the variable — e.g. rows that are
+    zero by design in one group) or no test is possible.
     """
     import pandas as pd
 
@@ -1406,7 +1409,7 @@ def summarize_characteristics(
                     group_names,
                     int(missing.sum()),
                     n_missing_by,
-                    "auto",
+                    categorical_test,
                     b,
                     seed,
                     max_work,

@@ -5,12 +5,19 @@ statistic. Conventions follow the AMA Manual of Style (11th ed., §19.5), which 
 journal uses: P values without a leading zero, two decimals (three below .01), ``<.001``
 below .001 and ``>.99`` above .99; hazard ratios with two decimals and an en-dash CI;
 medians with one decimal and "not reached" spelled out rather than printed as a number.
+The published paper's own P-value print (SPSS's three decimals, truncated to two) is
+:func:`format_p_truncated`; :func:`format_p_as` picks one of the two by a methods profile's
+``p_display`` (:mod:`captemstats.methods`).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
+
+#: How a table prints its P values: ``"rounded"`` (:func:`format_p`, AMA) or ``"truncated"``
+#: (:func:`format_p_truncated`, the published paper's SPSS-style print).
+PValueDisplay = Literal["rounded", "truncated"]
 
 __all__ = [
     "NOT_REACHED",
@@ -20,6 +27,8 @@ __all__ = [
     "format_medians",
     "format_number",
     "format_p",
+    "format_p_as",
+    "format_p_truncated",
     "format_pct",
     "format_range",
 ]
@@ -74,6 +83,91 @@ def format_p(p: Any, *, threshold: float = 0.001, leading_zero: bool = False) ->
     if not leading_zero:
         text = text.replace("0.", ".", 1)
     return text
+
+
+def format_p_truncated(p: Any, *, leading_zero: bool = False) -> str:
+    """A P value as the CAPTEM paper prints it: SPSS's three-decimal P, truncated to two.
+
+    SPSS 22 shows a P ("Sig.") rounded half-up to three decimals; the paper copies that print
+    below .01 (``.004``; SPSS's ``.000`` becomes ``<.001``) and drops the third decimal at or
+    above .01 (SPSS ``.396`` printed ``.39``). So:
+
+    * ``<.001`` when SPSS would show ``.000`` (P < .0005);
+    * three decimals, rounded, when that rounding is below .010 (.00057 → ``.001``, the
+      paper's dose-reduction P; .0094 → ``.009``);
+    * otherwise the three-decimal rounding truncated to two decimals (.3959 → ``.396`` →
+      ``.39``; .0099 → ``.010`` → ``.01``; .0496 → ``.050`` → ``.05``: truncation never
+      turns a P above .05 into one below it, but SPSS's rounding can print a P just below
+      .05 as ``.05``, as the paper's software would; significance is judged on the value);
+      P ≥ .9995 prints ``1.00``.
+
+    Every print this gives is the exact P either rounded or truncated to its decimals, the
+    rule by which :mod:`captemstats.audit` (check ``p_value_chi_square``) accepts the
+    paper's prints. ``leading_zero=True`` gives ``0.39``. Missing -> ``NA``.
+
+    Parameters
+    ----------
+    p
+        A probability (float-like), or None/NaN.
+    leading_zero
+        Keep the "0" before the decimal point.
+
+    Returns
+    -------
+    str
+        The printed P value; never a statistic.
+
+    Example
+    -------
+    >>> [format_p_truncated(p) for p in (0.3959, 0.0099, 0.004, 0.00057, 0.0004)]
+    ['.39', '.01', '.004', '.001', '<.001']
+    """
+    if not _finite(p):
+        return MISSING
+    value = float(p)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"format_p_truncated: {value!r} is not a probability")
+    from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+    spss = Decimal(repr(value)).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+    if spss == 0:
+        text = "<0.001"
+    elif spss < Decimal("0.01"):
+        text = str(spss)
+    else:
+        text = str(spss.quantize(Decimal("0.01"), rounding=ROUND_DOWN))
+    if not leading_zero:
+        text = text.replace("0.", ".", 1)
+    return text
+
+
+def format_p_as(p: Any, display: PValueDisplay = "rounded") -> str:
+    """A P value printed by the rule ``display`` names: ``"rounded"`` is :func:`format_p`,
+    ``"truncated"`` :func:`format_p_truncated` (a methods profile's ``p_display``,
+    :mod:`captemstats.methods`).
+
+    Parameters
+    ----------
+    p
+        A probability, or None/NaN (printed ``NA``).
+    display
+        ``"rounded"`` or ``"truncated"``.
+
+    Returns
+    -------
+    str
+        The printed P value.
+
+    Example
+    -------
+    >>> format_p_as(0.3959), format_p_as(0.3959, "truncated")
+    ('.40', '.39')
+    """
+    if display == "rounded":
+        return format_p(p)
+    if display == "truncated":
+        return format_p_truncated(p)
+    raise ValueError(f"format_p_as: unknown display {display!r}; use 'rounded' or 'truncated'")
 
 
 def format_ci(lower: Any, upper: Any, digits: int = 2, *, missing: str = MISSING) -> str:

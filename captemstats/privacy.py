@@ -302,11 +302,15 @@ def shareable_tables(
         for e in ("pfs", "os")
     }
     n_treated = None if plan.is_hidden("t2|NOTEVAL|all") else analysis.n
-    t2 = response_table(analysis.response_rates, tests=analysis.response_tests, n_treated=n_treated)
+    t2 = response_table(
+        analysis.response_rates,
+        tests=analysis.response_tests,
+        n_treated=n_treated,
+        methods=analysis.methods,
+    )
+    t1 = characteristics_table(analysis.characteristics, methods=analysis.methods)
     return {
-        "table1": suppress_table(
-            characteristics_table(analysis.characteristics), k, decision=plan, kind="table1"
-        ),
+        "table1": suppress_table(t1, k, decision=plan, kind="table1"),
         "table2": suppress_response_table(t2, k, decision=plan),
         "table4": suppress_table(
             adverse_event_table(analysis.adverse), k, decision=plan, kind="table4"

@@ -1,5 +1,9 @@
 """``captemstats analyze``: run the whole analysis and write ``results.json`` plus tidy CSVs.
 
+``--methods as_published`` runs Table 1/2's tests as the paper did (Pearson's chi-square for
+every categorical comparison, :mod:`captemstats.methods`); the profile is recorded in
+``results.json`` (``"methods"``). The default is ``recommended``.
+
 With ``--min-cell N`` the export is for sharing beyond the study team: only the tables, with
 counts below N suppressed (:mod:`captemstats.privacy`), and ``suppression.json``.
 
@@ -18,6 +22,7 @@ import typer
 from rich.console import Console
 
 from captemstats.cli import app, describe_os_error
+from captemstats.cli._options import METHODS_HELP, MethodsChoice
 
 
 @app.command()
@@ -40,6 +45,9 @@ def analyze(
             "complementary cells); results.json and raw CSVs are not written. 0 = off.",
         ),
     ] = 0,
+    methods: Annotated[
+        MethodsChoice, typer.Option("--methods", help=METHODS_HELP)
+    ] = MethodsChoice.RECOMMENDED,
 ) -> None:
     """Validate, derive the cohort, classify responses, run the statistics; write the results."""
     from captemstats.analysis import InvalidRegistryError
@@ -60,7 +68,7 @@ def analyze(
         )
     try:
         with err.status(f"Analysing {registry} ..."):
-            result = run_analysis(registry, mapping=mapping)
+            result = run_analysis(registry, mapping=mapping, methods=methods.profile_name)
     except InvalidRegistryError as exc:
         Console(highlight=False, width=None if sys.stdout.isatty() else 200).print(exc.report)
         err.print(f"[bold red]{exc}[/]")

@@ -3,12 +3,13 @@
 Steps: read and validate the registry (an invalid one is refused: the problem list is printed,
 exit code 1, nothing is written); render the Quarto article (``manuscript: article:`` in
 ``_quarto.yml``, by default ``report/index.qmd``) with the ``registry`` (and ``mapping``)
-parameters, using ``quarto`` when it is on PATH and the built-in renderer otherwise; print the
-engine used and where the outputs are; then re-read the HTML and DOCX it wrote and audit them
-against the analysis (:mod:`captemstats.docaudit`), print the rule counts and failures, and write
-``index.audit.json`` / ``index.audit.txt`` beside the documents. Exit codes: 0 rendered, 1 invalid
-registry, 2 unreadable input, a failed render, or (with ``--strict``) a failed self-audit
-(one-line message, no traceback).
+parameters (and ``methods`` with ``--methods as_published``: the methods profile of Table 1/2's
+tests, :mod:`captemstats.methods`), using ``quarto`` when it is on PATH and the built-in
+renderer otherwise; print the engine used and where the outputs are; then re-read the HTML and
+DOCX it wrote and audit them against the analysis (:mod:`captemstats.docaudit`), print the rule
+counts and failures, and write ``index.audit.json`` / ``index.audit.txt`` beside the documents.
+Exit codes: 0 rendered, 1 invalid registry, 2 unreadable input, a failed render, or (with
+``--strict``) a failed self-audit (one-line message, no traceback).
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ import typer
 from rich.console import Console
 
 from captemstats.cli import app
+from captemstats.cli._options import METHODS_HELP, MethodsChoice
 from captemstats.errors import CaptemError
 
 if TYPE_CHECKING:
+    from captemstats.methods import MethodsName
     from captemstats.render.engine import RenderResult, UseQuarto
 
 DEFAULT_REGISTRY = Path("data/registry")
@@ -101,6 +104,9 @@ def report(
             "document; 0 = off (the manuscript default).",
         ),
     ] = 0,
+    methods: Annotated[
+        MethodsChoice, typer.Option("--methods", help=METHODS_HELP)
+    ] = MethodsChoice.RECOMMENDED,
 ) -> None:
     """Validate the registry, then render the manuscript with every number computed from it."""
     from captemstats.render.engine import normalise_formats
@@ -113,7 +119,17 @@ def report(
         _check_min_cell(min_cell)
         _validate(registry, mapping, out_console, err)
         result = _render(
-            qmd, registry, mapping, wanted, out, not no_cache, engine, err, min_cell, strict
+            qmd,
+            registry,
+            mapping,
+            wanted,
+            out,
+            not no_cache,
+            engine,
+            err,
+            min_cell,
+            strict,
+            methods.profile_name,
         )
     except CaptemError as exc:
         err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
@@ -121,7 +137,9 @@ def report(
     _summary(result, out_console)
     if audit:
         try:
-            passed = _audit(result, registry, mapping, min_cell, out_console, err)
+            passed = _audit(
+                result, registry, mapping, min_cell, out_console, err, methods.profile_name
+            )
         except CaptemError as exc:
             err.print(f"[bold red]error:[/] self-audit: {exc}", soft_wrap=True)
             raise typer.Exit(2) from None
@@ -196,6 +214,7 @@ def _render(
     err: Console,
     min_cell: int = 0,
     strict: bool = False,
+    methods: MethodsName = "recommended",
 ) -> RenderResult:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -208,6 +227,10 @@ def _render(
         # The document reads `min_cell` (default None: off) and passes it to
         # captemstats.privacy.suppress_table; it states the threshold in its provenance block.
         params["min_cell"] = min_cell
+    if methods != "recommended":
+        # The document reads `methods` (default "recommended") and passes it to analyze();
+        # the default is not passed, so a default render's parameters (and cache) are unchanged.
+        params["methods"] = methods
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -252,6 +275,7 @@ def _audit(
     min_cell: int,
     out: Console,
     err: Console,
+    methods: MethodsName = "recommended",
 ) -> bool:
     """Audit the HTML and DOCX just written (the formats rendered); write the report beside
     them (``index.audit.json``/``.txt``, atomically); print the counts; True when it passed."""
@@ -264,7 +288,7 @@ def _audit(
     with err.status("Auditing the rendered document ..."):
         # The document analysed the same registry in its own kernel; analysing it again here
         # costs seconds and keeps the audit independent of what the document computed.
-        res = analyze(registry, mapping=mapping)
+        res = analyze(registry, mapping=mapping, methods=methods)
         report = audit_files(files, res, min_cell=min_cell or None)
     first = next(iter(files.values()))
     json_path, text_path = report.write(first.with_suffix(""))

@@ -1,7 +1,8 @@
 """Shared pieces of the table builders: P cells, test footnotes, number formats.
 
 Nothing here computes a statistic: P values, counts and percentages arrive computed; these
-helpers only print them (P values through :func:`captemstats.formatting.format_p`).
+helpers only print them (P values through :func:`captemstats.formatting.format_p`, or the
+paper's truncated print when a methods profile asks for it: :func:`profile_of`).
 """
 
 from __future__ import annotations
@@ -9,9 +10,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from captemstats.tables._table import Footnote
+
+if TYPE_CHECKING:
+    from captemstats.formatting import PValueDisplay
+    from captemstats.methods import MethodProfile, MethodsName
 
 #: Treatment-line group labels used across the study's tables.
 LINE_LABELS: dict[str, str] = {"1": "First line", "2": "Second line", "3+": "≥Third line"}
@@ -46,13 +51,28 @@ def is_missing(x: Any) -> bool:
         return False
 
 
-def p_cell(p: Any) -> str:
-    """A P value as printed (``formatting.format_p``); "" when there is no test."""
+def p_cell(p: Any, display: PValueDisplay = "rounded") -> str:
+    """A P value as printed (``formatting.format_p``, or ``format_p_truncated`` for
+    ``display="truncated"``, a methods profile's ``p_display``); "" when there is no test."""
     if is_missing(p):
         return ""
-    from captemstats.formatting import format_p
+    from captemstats.formatting import format_p_as
 
-    return str(format_p(float(p)))
+    return str(format_p_as(float(p), display))
+
+
+def profile_of(
+    methods: MethodsName | MethodProfile | None,
+) -> tuple[PValueDisplay, list[Footnote]]:
+    """A builder's ``methods=`` argument (None, a profile name or a ``MethodProfile``) as
+    its P-value display rule and the footnote stating it (none for the default profile)."""
+    if methods is None:
+        return "rounded", []
+    from captemstats.methods import get_profile
+
+    profile = get_profile(methods)
+    note = profile.footnote()
+    return profile.p_display, [Footnote(note)] if note else []
 
 
 def is_significant(p: Any, alpha: float) -> bool:

@@ -11,7 +11,7 @@ percentages, summaries, P values and the test used all come from the summary.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -26,10 +26,14 @@ from captemstats.tables._common import (
     label_for,
     num,
     p_cell,
+    profile_of,
     test_footnotes,
 )
 from captemstats.tables._format import n_pct
 from captemstats.tables._table import Column, Footnote, Table, make_frame
+
+if TYPE_CHECKING:
+    from captemstats.methods import MethodProfile, MethodsName
 
 #: The paper's definition of a comorbidity (Table 1 footnote).
 COMORBIDITY_NOTE = (
@@ -78,6 +82,7 @@ def characteristics_table(
     digits: Mapping[str, int] | None = None,
     alpha: float = 0.05,
     footnotes: Sequence[str] = (),
+    methods: MethodsName | MethodProfile | None = None,
 ) -> Table:
     """Table 1 from a ``CharacteristicsSummary`` (or its ``to_frame()``).
 
@@ -96,6 +101,12 @@ def characteristics_table(
     its "yes" count; a zero count prints ``zero_text``, the paper's "—"); pass ``{}`` for
     the plain yes/no layout. ``level_labels`` extend :data:`DEFAULT_LEVEL_LABELS`. Numeric
     ranges in labels print with an en dash.
+
+    ``methods`` is the analysis' methods profile (``StudyAnalysis.methods``, a name or a
+    :class:`captemstats.methods.MethodProfile`; None: the default's print). It sets how P
+    values print (``"as_published"``: the paper's truncated print,
+    :func:`captemstats.formatting.format_p_truncated`) and, for a profile other than the
+    default, adds a footnote stating it; the tests themselves come from the summary.
     """
     frame = summary.to_frame() if hasattr(summary, "to_frame") else summary
     need = {"variable", "label", "level", "group", "n", "denominator", "pct", "p_value", "test"}
@@ -103,6 +114,7 @@ def characteristics_table(
     if missing:
         raise ValueError(f"characteristics_table: summary frame lacks {sorted(missing)}")
     frame = frame.assign(group=frame["group"].astype("string"))
+    display, profile_notes = profile_of(methods)
     groups = list(pd.unique(frame["group"]))
     overall = next((g for g in groups if g in OVERALL_NAMES), None)
     order = ([overall] if overall is not None else []) + [g for g in groups if g != overall]
@@ -151,7 +163,7 @@ def characteristics_table(
                 "variable": str(variable),
                 "row_type": "level",
                 "label": en_dash(_block_item_label(str(first["label"]))),
-                "p": p_cell(p),
+                "p": p_cell(p, display),
             }
             yes = part[part["level"].astype("string").isin(_YES_LEVELS)]
             for _, c in yes.iterrows():
@@ -164,7 +176,7 @@ def characteristics_table(
         else:
             row = {"variable": str(variable), "row_type": "label", "label": str(first["label"])}
             row["label"] = en_dash(row["label"])
-            row["p"] = p_cell(p)
+            row["p"] = p_cell(p, display)
         if not is_missing(p):
             tested.append((len(rows), test))
             if is_significant(p, alpha):
@@ -198,7 +210,7 @@ def characteristics_table(
         ),
         Column("p", "P value"),
     )
-    notes = [*test_footnotes(tested, "p"), *var_notes]
+    notes = [*test_footnotes(tested, "p"), *profile_notes, *var_notes]
     if used_zero_text:
         notes.append(Footnote(f"{zero_text}, no patient."))
     notes += [Footnote(t) for t in footnotes]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -16,10 +16,14 @@ from captemstats.tables._common import (
     label_for,
     num,
     p_cell,
+    profile_of,
     test_footnotes,
 )
 from captemstats.tables._format import n_pct
 from captemstats.tables._table import Column, Footnote, Table, make_frame
+
+if TYPE_CHECKING:
+    from captemstats.methods import MethodProfile, MethodsName
 
 _CATEGORIES: tuple[str, ...] = ("CR", "PR", "SD", "NON_CR_NON_PD", "PD", "NE")
 _SUMMARY_LABELS = {
@@ -39,6 +43,7 @@ def response_table(
     alpha: float = 0.05,
     n_treated: int | None = None,
     footnotes: Sequence[str] = (),
+    methods: MethodsName | MethodProfile | None = None,
 ) -> Table:
     """Table 2 layout from ``captemstats.recist.ResponseRates``.
 
@@ -50,6 +55,10 @@ def response_table(
     used is footnoted and significant P values are bold. ``n_treated`` (the patients
     analysed, e.g. ``StudyAnalysis.n``) adds how many were not evaluable for response, as
     the paper's footnote does; without it the footnote states the rule only.
+
+    ``methods`` is the analysis' methods profile (``StudyAnalysis.methods``, a name or a
+    :class:`captemstats.methods.MethodProfile`; None: the default's print): it sets how P
+    values print and, for a profile other than the default, adds a footnote stating it.
     """
     frame = rates.to_frame()
     overall = _overall_name(rates)
@@ -59,6 +68,7 @@ def response_table(
     n_of = {g: int(cell.loc[("ORR", g), "n"]) for g in order}
     ids = {g: "all" if g == overall else str(g) for g in order}
     tests = dict(tests or {})
+    display, profile_notes = profile_of(methods)
 
     present = [
         m
@@ -72,7 +82,7 @@ def response_table(
     def add(row: dict[str, str], test: Any = None) -> None:
         if test is not None:
             p = getattr(test, "p_value", None)
-            row["p"] = p_cell(p)
+            row["p"] = p_cell(p, display)
             tested.append((len(rows), getattr(test, "test", None)))
             if is_significant(p, alpha):
                 bold.append((len(rows), "p"))
@@ -115,6 +125,7 @@ def response_table(
     )
     notes = [
         *test_footnotes(tested, "p"),
+        *profile_notes,
         Footnote(_evaluable_note(n_of[overall], n_treated), column=ids[overall]),
         Footnote("95% CI: exact (Clopper–Pearson) confidence interval of the rate."),
         *[Footnote(t) for t in footnotes],
