@@ -49,6 +49,7 @@ from captemstats.synth.lesions import (
     ROLES,
     generate_lesions,
 )
+from captemstats.synth.scheduled import fit_summary, scheduled_survival
 from captemstats.synth.survival import (
     CALIBRATION_SAMPLE,
     DAYS_PER_MONTH,
@@ -60,6 +61,7 @@ from captemstats.synth.survival import (
     fit_endpoint,
 )
 from captemstats.synth.targets import COX_COVARIATES, LINES, TABLE1_LEVELS, Targets, load_resolved
+from captemstats.synth.timeline import ScanSchedule
 
 DEFAULT_SEED = 20240305
 GENERATOR_VERSION = "1.0.0"
@@ -81,6 +83,7 @@ ALL_INELIGIBLE: tuple[str, ...] = (
 Progress = Callable[[str, float], None]
 BoolArray = npt.NDArray[np.bool_]
 Format = Literal["csv", "parquet"]
+SurvivalModel = Literal["weibull", "scheduled"]
 
 
 @dataclass
@@ -234,13 +237,21 @@ def generate_registry(
     *,
     ineligible_kinds: Sequence[str] = PAPER_INELIGIBLE,
     resolved: Any = None,
+    survival_model: SurvivalModel = "weibull",
 ) -> SyntheticRegistry:
     """Generate a synthetic registry of ``n_patients`` eligible patients plus ``n_ineligible``
     ineligible ones (kinds cycled from ``ineligible_kinds``, see :data:`ALL_INELIGIBLE`).
 
     ``resolved`` defaults to :func:`~captemstats.synth.targets.load_resolved`. ``progress`` is
-    called as ``progress(stage, fraction_done)``.
+    called as ``progress(stage, fraction_done)``. ``survival_model``: ``"weibull"`` (the
+    shipped registry's: Weibull PH fitted to the by-line medians and Table 3's HRs, each
+    progression imaged on its date) or ``"scheduled"`` (:mod:`~captemstats.synth.scheduled`:
+    every published median and the by-line log-rank P calibrated, progression seen at the
+    next scheduled assessment, best-response PD at the first one).
     """
+    if survival_model not in ("weibull", "scheduled"):
+        raise ValueError(f"survival_model must be 'weibull' or 'scheduled', got {survival_model!r}")
+    scheduled = survival_model == "scheduled"
     if n_patients < 30:
         raise ValueError("n_patients must be at least 30 (every line needs patients)")
     unknown = set(ineligible_kinds) - set(ALL_INELIGIBLE)
@@ -249,7 +260,8 @@ def generate_registry(
     source = "captemstats.audit.resolve" if resolved is None else "supplied"
     if resolved is None:
         resolved = load_resolved()
-    targets = Targets.from_resolved(resolved).scaled(n_patients)
+    published = Targets.from_resolved(resolved)
+    targets = published.scaled(n_patients)
     rng = np.random.default_rng(seed)
     n = n_patients
     line = np.repeat(np.arange(3), targets.line_n)
@@ -268,33 +280,48 @@ def generate_registry(
     span = int((ENROLMENT[1] - ENROLMENT[0]).astype(int))
     start = ENROLMENT[0] + rng.integers(0, span + 1, n).astype("timedelta64[D]")
     admin = (CUTOFF - start).astype(np.float64)
-    loss = 120.0 + rng.exponential(15 * 365.25, n)
+    # the scheduled model's first assessment can fall on day 129: nobody is lost before it
+    loss = (136.0 if scheduled else 120.0) + rng.exponential(15 * 365.25, n)
     censor = np.floor(np.minimum(admin, loss))
 
     # --- survival ----------------------------------------------------------------------------
     _tick(progress, "survival model", 0.15)
     x = _model_covariates(cat, age)
-    u_os, u_pfs = copula_uniforms(rng, line)
-    exact = n <= EXACT_LIMIT
-    cal = np.arange(n) if exact else np.sort(rng.choice(n, CALIBRATION_SAMPLE, replace=False))
-    le_os, le_pfs = exp_scores(u_os), exp_scores(u_pfs)
-    os_fit = _fit(censor, None, le_os, x, line, targets, "os", cal, exact)
-    death_t = os_fit.times(le_os, np.nan_to_num(x), line)
-    _tick(progress, "survival model", 0.30)
-    pfs_fit = _fit(censor, death_t, le_pfs, x, line, targets, "pfs", cal, exact)
-    prog_t = pfs_fit.times(le_pfs, np.nan_to_num(x), line)
-    died = death_t <= censor
-    progressed = (prog_t < death_t) & (prog_t <= censor)
-    window_end = np.minimum(death_t, censor)
-    # an evaluable patient dying before any useful assessment progressed first (imaged 3 days
-    # before death): keeps every evaluable patient classifiable, moves PFS by 3 days at most
-    early = ~ne & ~progressed & died & (window_end < MIN_WINDOW_SD)
-    prog_t = np.where(early, np.maximum(death_t - 3.0, 1.0), prog_t)
-    progressed |= early
-    horizon = np.where(progressed, prog_t, window_end)
+    schedule: ScanSchedule | None = None
+    if scheduled:
+        out = scheduled_survival(rng, targets, published, cat, x, line, ne, censor)
+        death_t, prog_t, progressed = out.death, out.progression, out.progressed
+        window_end, horizon, bor, schedule = out.window_end, out.horizon, out.bor, out.schedule
+        died = death_t <= censor
+        calibration: dict[str, Any] = {
+            "survival_model": survival_model,
+            "os": fit_summary(out.os_fit),
+            "pfs": fit_summary(out.pfs_fit),
+            "exact_calibration": out.exact,
+        }
+        _tick(progress, "responses", 0.40)
+    else:
+        u_os, u_pfs = copula_uniforms(rng, line)
+        exact = n <= EXACT_LIMIT
+        cal = np.arange(n) if exact else np.sort(rng.choice(n, CALIBRATION_SAMPLE, replace=False))
+        le_os, le_pfs = exp_scores(u_os), exp_scores(u_pfs)
+        os_fit = _fit(censor, None, le_os, x, line, targets, "os", cal, exact)
+        death_t = os_fit.times(le_os, np.nan_to_num(x), line)
+        _tick(progress, "survival model", 0.30)
+        pfs_fit = _fit(censor, death_t, le_pfs, x, line, targets, "pfs", cal, exact)
+        prog_t = pfs_fit.times(le_pfs, np.nan_to_num(x), line)
+        died = death_t <= censor
+        progressed = (prog_t < death_t) & (prog_t <= censor)
+        window_end = np.minimum(death_t, censor)
+        # an evaluable patient dying before any useful assessment progressed first (imaged 3 days
+        # before death): keeps every evaluable patient classifiable, moves PFS by 3 days at most
+        early = ~ne & ~progressed & died & (window_end < MIN_WINDOW_SD)
+        prog_t = np.where(early, np.maximum(death_t - 3.0, 1.0), prog_t)
+        progressed |= early
+        horizon = np.where(progressed, prog_t, window_end)
 
-    _tick(progress, "responses", 0.40)
-    bor = _assign_bor(rng, targets, line, ne, progressed, prog_t, horizon)
+        _tick(progress, "responses", 0.40)
+        bor = _assign_bor(rng, targets, line, ne, progressed, prog_t, horizon)
     cycles = np.empty(n)
     for j, g in enumerate(LINES):
         sel = np.flatnonzero(line == j)
@@ -308,7 +335,13 @@ def generate_registry(
     _tick(progress, "lesions", 0.50)
     sites = cat["metastatic_sites"]
     les = generate_lesions(
-        rng, bor, sites, progressed, prog_t.astype(np.int64), window_end.astype(np.int64)
+        rng,
+        bor,
+        sites,
+        progressed,
+        prog_t.astype(np.int64),
+        window_end.astype(np.int64),
+        schedule,
     )
     _tick(progress, "adverse events", 0.70)
     interruption = cat["treatment_interruption"] == 0
@@ -461,11 +494,12 @@ def generate_registry(
         copy=False,
     )
     _tick(progress, "typing", 0.95)
-    calibration = {
-        "os": _fit_summary(os_fit),
-        "pfs": _fit_summary(pfs_fit),
-        "exact_calibration": exact,
-    }
+    if not scheduled:
+        calibration = {
+            "os": _fit_summary(os_fit),
+            "pfs": _fit_summary(pfs_fit),
+            "exact_calibration": exact,
+        }
     reg = SyntheticRegistry(
         patients=_typed(allp, TABLES["patients"]),
         lesions=_typed(lesions, TABLES["lesions"]),

@@ -3,8 +3,10 @@
 Per patient: a baseline assessment 0–7 days before CAPTEM start with 1–5 target lesions
 (<= 2 per organ, organs consistent with ``metastatic_sites``; non-nodal >= 12 mm, nodal short
 axis >= 16 mm; the largest >= 20 mm) and 0–2 non-target lesions; follow-up assessments every
-84–112 days (``Δ`` per patient, ±5 days jitter) until progression or the end of follow-up;
-and, for a radiological progression, one assessment ON the progression date showing PD.
+84–112 days (``Δ`` per patient, ±5 days jitter) until progression or the end of follow-up —
+or, given a :class:`~captemstats.synth.timeline.ScanSchedule`, on that schedule (every
+91–122 days, jitter, missed assessments); and, for a radiological progression, one
+assessment ON the progression date showing PD.
 
 Target-sum factors relative to baseline (margins keep every assessment well inside its RECIST
 1.1 band — §4.3.1: PR <= -30 %, PD >= +20 % and >= 5 mm over the nadir):
@@ -28,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from captemstats.synth.allocate import FloatArray, IntArray
+from captemstats.synth.timeline import ScanSchedule
 
 BOR_NE, BOR_CR, BOR_PR, BOR_SD, BOR_PD = range(5)
 ORGANS: tuple[str, ...] = ("liver", "lung", "lymph node", "peritoneum", "bone")
@@ -69,6 +72,11 @@ class LesionRows:
     non_target_status: IntArray
 
 
+def responder_mask(bor: IntArray) -> BoolArray:
+    """CR or PR (a response needs a confirming assessment: at least two follow-ups)."""
+    return np.asarray((bor == BOR_CR) | (bor == BOR_PR), dtype=bool)
+
+
 def _segment_index(counts: IntArray) -> tuple[IntArray, IntArray]:
     """(owner, position within owner) for ragged segments of the given sizes."""
     owner = np.repeat(np.arange(counts.size), counts)
@@ -83,6 +91,7 @@ def generate_lesions(
     progressed: BoolArray,
     prog_day: IntArray,
     window_end: IntArray,
+    schedule: ScanSchedule | None = None,
 ) -> LesionRows:
     """Lesion rows for every patient (see the module docstring for the design)."""
     n = bor.size
@@ -120,24 +129,14 @@ def generate_lesions(
     np.maximum.at(max_d0, l_pat[is_t], d0[is_t])
 
     # --- assessment schedule -------------------------------------------------------------
-    delta = rng.uniform(84.0, 112.0, n)
-    responder = (bor == BOR_CR) | (bor == BOR_PR)
-    horizon = np.where(progressed, prog_day - 14, window_end - 7).astype(np.float64)
-    delta = np.where(responder, np.minimum(delta, horizon / 2.0), np.minimum(delta, horizon))
-    regular = (bor == BOR_CR) | (bor == BOR_PR) | (bor == BOR_SD)
-    if np.any(regular & (delta < 49.0)):
-        raise ValueError("a responding or stable patient has too short a follow-up window")
-    n_reg = np.where(regular, np.minimum(np.floor(horizon / np.maximum(delta, 1.0)), 80), 0)
-    n_reg = n_reg.astype(np.int64)
-    has_pd_visit = progressed & (bor != BOR_NE) | (progressed & (bor == BOR_NE))
-    n_vis = 1 + n_reg + has_pd_visit.astype(np.int64)
-    v_pat, v_pos = _segment_index(n_vis)
-    kind = np.where(v_pos == 0, 0, np.where(v_pos <= n_reg[v_pat], 1, 2))
-    jitter = rng.integers(-5, 6, v_pat.size)
-    reg_day = np.minimum(np.rint(v_pos * delta[v_pat]) + jitter, horizon[v_pat])
-    baseline_day = -rng.integers(0, 8, n)
-    day = np.where(kind == 0, baseline_day[v_pat], np.where(kind == 1, reg_day, prog_day[v_pat]))
-    day = day.astype(np.int64)
+    if schedule is None:
+        n_vis, v_pat, v_pos, n_reg, kind, day, has_pd_visit = _fixed_interval_visits(
+            rng, bor, progressed, prog_day, window_end
+        )
+    else:
+        n_vis, v_pat, v_pos, n_reg, kind, day, has_pd_visit = _scheduled_visits(
+            rng, bor, progressed, prog_day, window_end, schedule
+        )
 
     # --- target-sum factor per assessment --------------------------------------------------
     p_sd = rng.uniform(-0.22, 0.10, n)
@@ -212,3 +211,67 @@ def _concat(a: LesionRows, b: LesionRows) -> LesionRows:
             for name in a.__dataclass_fields__
         }
     )
+
+
+Visits = tuple[IntArray, IntArray, IntArray, IntArray, IntArray, IntArray, BoolArray]
+
+
+def _fixed_interval_visits(
+    rng: np.random.Generator,
+    bor: IntArray,
+    progressed: BoolArray,
+    prog_day: IntArray,
+    window_end: IntArray,
+) -> Visits:
+    """Baseline, regular follow-ups every ``Δ`` (84–112 days, ±5 days), and the progression
+    assessment on the progression date: (visits per patient, owner, position, regular
+    visits per patient, kind 0/1/2, day, has a progression visit)."""
+    n = bor.size
+    delta = rng.uniform(84.0, 112.0, n)
+    responder = (bor == BOR_CR) | (bor == BOR_PR)
+    horizon = np.where(progressed, prog_day - 14, window_end - 7).astype(np.float64)
+    delta = np.where(responder, np.minimum(delta, horizon / 2.0), np.minimum(delta, horizon))
+    regular = (bor == BOR_CR) | (bor == BOR_PR) | (bor == BOR_SD)
+    if np.any(regular & (delta < 49.0)):
+        raise ValueError("a responding or stable patient has too short a follow-up window")
+    n_reg = np.where(regular, np.minimum(np.floor(horizon / np.maximum(delta, 1.0)), 80), 0)
+    n_reg = n_reg.astype(np.int64)
+    has_pd_visit = progressed & (bor != BOR_NE) | (progressed & (bor == BOR_NE))
+    n_vis = 1 + n_reg + has_pd_visit.astype(np.int64)
+    v_pat, v_pos = _segment_index(n_vis)
+    kind = np.where(v_pos == 0, 0, np.where(v_pos <= n_reg[v_pat], 1, 2))
+    jitter = rng.integers(-5, 6, v_pat.size)
+    reg_day = np.minimum(np.rint(v_pos * delta[v_pat]) + jitter, horizon[v_pat])
+    baseline_day = -rng.integers(0, 8, n)
+    day = np.where(kind == 0, baseline_day[v_pat], np.where(kind == 1, reg_day, prog_day[v_pat]))
+    day = day.astype(np.int64)
+
+    return n_vis, v_pat, v_pos, n_reg, kind, day, has_pd_visit
+
+
+def _scheduled_visits(
+    rng: np.random.Generator,
+    bor: IntArray,
+    progressed: BoolArray,
+    prog_day: IntArray,
+    window_end: IntArray,
+    schedule: ScanSchedule,
+) -> Visits:
+    """As :func:`_fixed_interval_visits`, with the regular follow-ups the schedule's performed
+    assessments before the progression (or up to a week before the end of follow-up); a PD
+    patient has none: it progresses at the first, the progression assessment."""
+    n = bor.size
+    regular = (bor == BOR_CR) | (bor == BOR_PR) | (bor == BOR_SD)
+    horizon = np.where(progressed, prog_day - 1, window_end - 7).astype(np.int64)
+    who = np.flatnonzero(regular)
+    owner, reg_days = schedule.performed_days(who, horizon[who])
+    n_reg = np.bincount(who[owner], minlength=n).astype(np.int64)
+    if np.any((bor == BOR_SD) & (n_reg < 1)) or np.any(responder_mask(bor) & (n_reg < 2)):
+        raise ValueError("a responding or stable patient has too few assessments")
+    n_vis = 1 + n_reg + progressed.astype(np.int64)
+    v_pat, v_pos = _segment_index(n_vis)
+    kind = np.where(v_pos == 0, 0, np.where(v_pos <= n_reg[v_pat], 1, 2))
+    baseline_day = -rng.integers(0, 8, n)
+    day = np.where(kind == 0, baseline_day[v_pat], prog_day[v_pat]).astype(np.int64)
+    day[kind == 1] = reg_days  # both in (patient, day) order
+    return n_vis, v_pat, v_pos, n_reg, kind, day, np.asarray(progressed, dtype=bool)

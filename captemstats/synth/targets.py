@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -78,6 +78,11 @@ class Targets:
     medians: dict[tuple[str, str], float]
     log_hr: dict[tuple[str, str], float]
     followup_median_months: float = FOLLOWUP_MEDIAN_MONTHS
+    #: (endpoint, grouping, group) -> median months (``None`` = printed "not reached") for
+    #: the groupings other than overall and line.
+    group_medians: dict[tuple[str, str, str], float | None] = field(default_factory=dict)
+    #: (endpoint, grouping) -> printed log-rank P (line included).
+    group_p: dict[tuple[str, str], float] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -132,11 +137,18 @@ class Targets:
                 ae[terms.index(str(r.term)), AE_BANDS.index(str(r.band))] = int(r.n)
         surv = resolved.survival
         medians: dict[tuple[str, str], float] = {}
+        group_medians: dict[tuple[str, str, str], float | None] = {}
+        group_p: dict[tuple[str, str], float] = {}
         for r in surv.itertuples():
             grouping, group = str(r.grouping), str(r.group)
             if grouping in ("overall", "line") and pd.notna(r.median_months):
                 key = "all" if grouping == "overall" else group
                 medians[(str(r.endpoint), key)] = float(r.median_months)
+            elif grouping not in ("overall", "line"):
+                printed = float(r.median_months) if pd.notna(r.median_months) else None
+                group_medians[(str(r.endpoint), grouping, group)] = printed
+            if grouping != "overall" and pd.notna(r.p_value):
+                group_p[(str(r.endpoint), grouping)] = float(r.p_value)
         log_hr = {
             (str(r.endpoint), str(r.covariate)): float(np.log(float(r.hr)))
             for r in resolved.cox.itertuples()
@@ -147,7 +159,19 @@ class Targets:
             if isinstance(fu_raw, dict)
             else FOLLOWUP_MEDIAN_MONTHS
         )
-        return cls(line_n, table1, cont, bor, terms, ae, medians, log_hr, float(fu))
+        return cls(
+            line_n,
+            table1,
+            cont,
+            bor,
+            terms,
+            ae,
+            medians,
+            log_hr,
+            float(fu),
+            group_medians,
+            group_p,
+        )
 
     def scaled(self, n: int) -> Targets:
         """The same design for ``n`` patients: line sizes and every count scaled by the
@@ -161,17 +185,7 @@ class Targets:
         }
         bor = np.column_stack([largest_remainder(self.bor[:, j], int(line_n[j])) for j in range(3)])
         ae = _scale_adverse(self.ae, n / self.n, int(table1["grade34_ae"][0].sum()))
-        return Targets(
-            line_n,
-            table1,
-            self.continuous,
-            bor,
-            self.ae_terms,
-            ae,
-            self.medians,
-            self.log_hr,
-            self.followup_median_months,
-        )
+        return replace(self, line_n=line_n, table1=table1, bor=bor, ae=ae)
 
 
 def _scale_adverse(ae: IntArray, factor: float, grade34_patients: int) -> IntArray:
