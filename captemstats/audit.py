@@ -22,6 +22,8 @@ Checks (``Discrepancy.check``)
     both half-up and half-even rounding are accepted (they differ only on exact ties).
     ``d`` is the group n (Table 1), the printed denominator (Table 2) or 308 (Table 4).
     ``n`` is the resolved count, so a cell whose count was corrected is not flagged twice.
+    A print one unit in its last digit off (41.3 for 41.2) is rounding-only: ``info``
+    (:func:`captemstats.audit_inference.grade_rounding_only`; also for ``text_vs_table``).
 ``cell_format``
     A cell that is not exactly ``n (p)`` (stray or missing parenthesis, a ``%`` sign).
 ``p_value_chi_square``
@@ -66,6 +68,19 @@ Checks (``Discrepancy.check``)
     same way.
 ``label``
     Group labels that overlap (Figure 3's "3%-20%, 20%-55%").
+``significance_statement`` (:mod:`captemstats.audit_inference`, as the next three)
+    A statement of significance in the prose against the P printed for that comparison.
+``cox_ci_width_vs_events``
+    A Table 3 CI narrower than its events allow (SE(log HR) ≥ √(4/D); ≈ 1/√(D p(1−p))).
+``cox_hr_vs_km_medians``
+    A Table 3 HR against median(reference) / median(exposed) of the same KM grouping
+    (generalises ``cox_direction_vs_km``, which is kept and whose rows it does not repeat).
+``p_vs_ci``
+    A P printed with an HR and CI in the text against their Wald P and the CI's side of 1.
+
+The inference checks grade a rounding-only discrepancy (one unit in the last printed
+digit) ``info`` and a substantive one ``warning`` or ``error``; they never set
+``consistent``, so :func:`resolve` does not depend on them.
 
 How discrepancies are resolved (:func:`resolve`)
 ------------------------------------------------
@@ -1300,6 +1315,13 @@ def audit_published(study: PublishedStudy) -> AuditResult:
     _check_text(ctx)
     _check_repeated(ctx)
     _check_cox(ctx)
+    from captemstats.audit_inference import grade_rounding_only, run_inference_checks
+
+    ctx.out[:] = grade_rounding_only(ctx.out)
+    found, examined = run_inference_checks(study)
+    ctx.out.extend(found)
+    for check, k in examined.items():
+        ctx.examined(check, k)
     return AuditResult(discrepancies=list(ctx.out), checks=dict(ctx.checks))
 
 

@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "GROUPS",
     "LINE_GROUPS",
+    "SIGNIFICANCE_CLAIMS",
     "TABLE1_LEVELS",
     "Cell",
     "PublishedDataError",
@@ -106,6 +107,9 @@ SURVIVAL_GROUPS: dict[str, tuple[str, ...]] = {
     "ki67_group": ("<3", "3-20", "21-55"),
     "primary_site": ("pancreas", "gastrointestinal", "lung", "unknown"),
 }
+
+#: The claims a ``kind="significance"`` text value can make.
+SIGNIFICANCE_CLAIMS: tuple[str, ...] = ("significant", "not significant")
 
 _NUMBER = re.compile(r"(\d*)\.(\d+)|\d+")
 _CELL = re.compile(r"(\d+) \(")
@@ -390,7 +394,14 @@ class Survival(_Model):
 
 
 class TextValue(_Model):
-    """A number printed in the abstract or text, with the table cell it restates if any."""
+    """A number printed in the abstract or text, with the table cell it restates if any.
+
+    ``kind="significance"`` is a statement of significance in the prose (``claim`` is
+    ``"significant"`` or ``"not significant"``; ``printed`` the words that say so);
+    ``refers_to`` names the comparison whose printed P decides it (``table`` ``survival``,
+    ``table1``, ``table2``, ``table3``) or ``{"table": "cited", "reference": ...}`` for a
+    statement about a cited study, whose P is then ``p_value`` / ``p_printed``.
+    """
 
     id: str
     where: str
@@ -406,6 +417,7 @@ class TextValue(_Model):
         "covariate_list",
         "label",
         "percent_threshold",
+        "significance",
     ]
     value: float | None
     refers_to: dict[str, str] | None = None
@@ -417,6 +429,19 @@ class TextValue(_Model):
     lower: float | None = None
     upper: float | None = None
     covariates: list[str] | None = None
+    p_printed: str | None = None
+
+    @model_validator(mode="after")
+    def _significance(self) -> TextValue:
+        if self.kind != "significance":
+            return self
+        if self.claim not in SIGNIFICANCE_CLAIMS:
+            raise ValueError(f"{self.id}: claim must be one of {SIGNIFICANCE_CLAIMS}")
+        if self.refers_to is None or "table" not in self.refers_to:
+            raise ValueError(f"{self.id}: a significance statement needs refers_to.table")
+        if self.refers_to["table"] == "cited" and (self.p_printed is None or self.p_value is None):
+            raise ValueError(f"{self.id}: a statement about a cited study needs its printed P")
+        return self
 
     @property
     def decimals(self) -> int:

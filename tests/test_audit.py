@@ -19,6 +19,7 @@ from captemstats.audit import (
     pct_matches,
     resolve,
 )
+from captemstats.audit_inference import CHECKS as INFERENCE_CHECKS
 from captemstats.published import (
     GROUPS,
     LINE_GROUPS,
@@ -152,9 +153,14 @@ def test_named_discrepancy_is_found(
 
 
 def test_every_discrepancy_is_named_in_the_tests(audit: AuditResult) -> None:
-    """No unexplained finding: the audit's list equals the table above, nothing more."""
+    """No unexplained finding: the audit's list equals the table above, nothing more (the
+    inference checks' findings are named in tests/test_audit_inference.py)."""
     named = {(r[0], r[1], r[2], r[3]) for r in NAMED}
-    found = {(d.check, d.table, d.item, d.field) for d in audit.discrepancies}
+    found = {
+        (d.check, d.table, d.item, d.field)
+        for d in audit.discrepancies
+        if d.check not in INFERENCE_CHECKS
+    }
     assert found == named
 
 
@@ -176,7 +182,10 @@ def test_values_that_agree_are_not_flagged(audit: AuditResult) -> None:
         ("table3", "os/first_line"),
     ]
     for table, item in ok:
-        assert audit.find(table=table, item=item) == [], item
+        # os/first_line's CI and its HR against the medians are flagged by the inference
+        # checks (tests/test_audit_inference.py); its arithmetic agrees
+        hits = [d for d in audit.find(table=table, item=item) if d.check not in INFERENCE_CHECKS]
+        assert hits == [], item
 
 
 def test_frames(audit: AuditResult) -> None:
