@@ -53,7 +53,7 @@ TABLES: dict[str, str] = {
     "supptbl-provenance": "provenance",
 }
 
-_ANALYZE_CALL = "res = analyze(registry, mapping=mapping)"
+_ANALYZE_CALL = "res = analyze(registry, mapping=mapping, methods=methods)"
 
 
 # -- running the manuscript's cells ----------------------------------------------------------------

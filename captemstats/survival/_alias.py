@@ -141,6 +141,39 @@ def wtest(
     >>> wtest(np.array([[4.0, 0], [0, 0]]), np.array([2.0, 5.0]))
     1.0
     """
+    return float(np.asarray(b, dtype=np.float64) @ chol_solve(var, b, toler))
+
+
+def chol_solve(
+    var: npt.NDArray[np.float64], b: npt.NDArray[np.float64], toler: float = TOLER_CHOL
+) -> npt.NDArray[np.float64]:
+    """V⁻ b as R's C ``cholesky2`` + ``chsolve2`` (the Newton step of ``coxfit6`` and the
+    solve inside ``coxph.wtest``).
+
+    An LDL' factorisation that zeroes every pivot below ``toler`` × the largest diagonal (or
+    not finite) and gives those components a zero solution: where the information vanishes
+    (a monotone likelihood, a constant column) that coefficient does not move, as in R, where
+    ``numpy.linalg.solve`` would fail. Only the upper triangle of ``var`` is read.
+
+    Parameters
+    ----------
+    var
+        Symmetric p × p matrix.
+    b
+        Vector of length p.
+    toler
+        Relative pivot tolerance (R's ``toler.chol``).
+
+    Returns
+    -------
+    numpy.ndarray
+        The solution, 0 for the dropped pivots.
+
+    Example
+    -------
+    >>> chol_solve(np.array([[4.0, 0], [0, 0]]), np.array([2.0, 5.0])).tolist()
+    [0.5, 0.0]
+    """
     m = np.triu(np.array(var, dtype=np.float64))
     m = m + np.triu(m, 1).T
     n = len(b)
@@ -162,7 +195,7 @@ def wtest(
         y[i] -= float(y[:i] @ m[i, :i])
     for i in range(n - 1, -1, -1):  # D L' z = y, zero for dropped pivots
         y[i] = 0.0 if m[i, i] == 0 else y[i] / m[i, i] - float(y[i + 1 :] @ m[i + 1 :, i])
-    return float(np.asarray(b, dtype=np.float64) @ y)
+    return y
 
 
 def chol_ginverse(

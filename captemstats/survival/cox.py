@@ -18,7 +18,7 @@ import numpy as np
 
 from captemstats.errors import AnalysisError
 from captemstats.survival import _efron
-from captemstats.survival._alias import chol_ginverse, estimable_columns, wtest
+from captemstats.survival._alias import chol_ginverse, chol_solve, estimable_columns, wtest
 from captemstats.survival._covariate import Covariate as Covariate  # re-exported
 from captemstats.survival._inputs import as_event, as_time
 from captemstats.survival._results import MethodInfo
@@ -172,13 +172,10 @@ def newton_raphson(
 
 
 def _solve(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    try:
-        out = np.asarray(np.linalg.solve(a, b), dtype=np.float64)
-    except np.linalg.LinAlgError as exc:
-        raise AnalysisError(
-            "the information matrix is singular: covariates are collinear or constant"
-        ) from exc
-    return out
+    """The Newton step as ``coxfit6`` takes it: ``cholesky2``/``chsolve2`` with
+    ``toler.chol``, so a coefficient whose information is (numerically) 0 does not move
+    instead of the fit failing — R fits and warns that it may be infinite."""
+    return chol_solve(a, b)
 
 
 def _widen(v: npt.NDArray[np.float64], keep: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:

@@ -217,15 +217,24 @@ def _line_scales(
             t = weibull_times(log_e[sel], eta[sel], np.full(sel.size, k), np.full(sel.size, s))
             return km_median(*obs(t, sel))
 
-        lo, hi = start[j] - 4.0, start[j] + 4.0
-        for _ in range(22):
+        # bracket around the previous solution (warm start across sweeps), widened until it
+        # holds the crossing; then bisection to a 0.005 width
+        width = 0.5
+        lo, hi = start[j] - width, start[j] + width
+        while median_at(lo) >= target_days[j] and width < 8.0:
+            width *= 2.0
+            lo = start[j] - width
+        while median_at(hi) < target_days[j] and width < 8.0:
+            width *= 2.0
+            hi = start[j] + width
+        for _ in range(int(np.ceil(np.log2((hi - lo) / 0.005)))):
             mid = 0.5 * (lo + hi)
             if median_at(mid) < target_days[j]:
                 lo = mid
             else:
                 hi = mid
         best_s, best_err = 0.5 * (lo + hi), np.inf
-        for s in 0.5 * (lo + hi) + np.linspace(-0.1, 0.1, 21):
+        for s in 0.5 * (lo + hi) + np.linspace(-0.08, 0.08, 9):
             med = median_at(float(s))
             err = abs(np.log(med / target_days[j])) if np.isfinite(med) else np.inf
             if err < best_err - 1e-12:
@@ -297,7 +306,7 @@ def fit_endpoint(
         fit.log_scale = _line_scales(obs, log_e, eta, line, fit.shapes, line_days, fit.log_scale)
         time, event = obs(fit.times(log_e, eta, line), everyone)
         errs, fit.achieved = _errors(time, event, line, groups, line_days, overall_days, line_p)
-        return max(errs)
+        return float(np.sqrt(np.mean(np.square(errs))))
 
     best: tuple[float, EndpointFit] | None = None
     for k, spread in itertools.product(shapes, spreads):

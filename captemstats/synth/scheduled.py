@@ -28,9 +28,7 @@ from captemstats.synth.calibrate import (
 )
 from captemstats.synth.lesions import BOR_CR, BOR_NE, BOR_PD, BOR_PR, BOR_SD
 from captemstats.synth.survival import (
-    CALIBRATION_SAMPLE,
     DAYS_PER_MONTH,
-    EXACT_LIMIT,
     copula_uniforms,
     exp_scores,
 )
@@ -38,6 +36,10 @@ from captemstats.synth.targets import COX_COVARIATES, LINES, TABLE1_LEVELS, Targ
 from captemstats.synth.timeline import ScanSchedule
 
 BoolArray = npt.NDArray[np.bool_]
+#: Cohorts larger than this are calibrated on a random sample of this size (the raking
+#: evaluates thousands of medians; a sample of this size pins each parameter well within the
+#: sampling error of a 308-patient cohort) and the parameters applied to everyone.
+SAMPLE_LIMIT = 2000
 
 OTHER_COVARIATES: tuple[str, ...] = (
     "sex_male",
@@ -107,7 +109,7 @@ def _fit(
         targets.medians[(endpoint, "all")] * DAYS_PER_MONTH,
         _scaled_p(targets.group_p.get((endpoint, "line")), line.size / n_published, 2),
         np.array([targets.log_hr[(endpoint, c)] for c in OTHER_COVARIATES]),
-        cox=(table3, complete) if exact else None,
+        cox=(table3, complete),
     )
 
 
@@ -197,8 +199,8 @@ def scheduled_survival(
     table3 = np.column_stack([x_other, np.nan_to_num(x[:, median_only]), line == 0])
     complete = np.asarray(~np.isnan(x).any(axis=1), dtype=bool)
     u_os, u_pfs = copula_uniforms(rng, line)
-    exact = n <= EXACT_LIMIT
-    cal = everyone if exact else np.sort(rng.choice(n, CALIBRATION_SAMPLE, replace=False))
+    exact = n <= SAMPLE_LIMIT
+    cal = everyone if exact else np.sort(rng.choice(n, SAMPLE_LIMIT, replace=False))
     le_os, le_pfs = exp_scores(u_os), exp_scores(u_pfs)
     # an evaluable patient is alive at the first assessment (the Table 2 denominators count
     # every patient with more than one course as evaluable)
