@@ -183,3 +183,21 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
 def test_unknown_survival_model_is_refused() -> None:
     with pytest.raises(ValueError, match="survival_model"):
         generate_registry(60, survival_model="exponential")  # type: ignore[arg-type]
+
+
+def test_cli_records_the_survival_model(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from captemstats.cli import app
+
+    out = tmp_path / "reg"
+    args = ["synth", "-n", "60", "--seed", "3", "--survival-model", "scheduled", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    prov = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
+    assert prov["survival_model"] == "scheduled"
+    assert "--survival-model scheduled" in prov["command"]
+    default = generate_registry(60, seed=3).provenance()
+    assert "survival_model" not in default and "--survival-model" not in default["command"]

@@ -20,11 +20,23 @@ class SynthFormat(StrEnum):
     PARQUET = "parquet"
 
 
+class SurvivalModelName(StrEnum):
+    WEIBULL = "weibull"
+    SCHEDULED = "scheduled"
+
+
 _DEFAULT_SEED = 20240305  # = captemstats.synth.DEFAULT_SEED (kept literal: lazy import)
 _DEFAULT_INELIGIBLE = 11
 
 
-def _command(patients: int, seed: int, ineligible: int, fmt: SynthFormat, out: Path) -> str:
+def _command(
+    patients: int,
+    seed: int,
+    ineligible: int,
+    fmt: SynthFormat,
+    out: Path,
+    model: SurvivalModelName = SurvivalModelName.WEIBULL,
+) -> str:
     """The command line recorded in provenance.json: the options that set the output (options
     left at their defaults are not repeated), so the shipped registry's provenance reads
     ``captemstats synth --patients 308 --seed 20240305 --out data/registry``."""
@@ -33,6 +45,8 @@ def _command(patients: int, seed: int, ineligible: int, fmt: SynthFormat, out: P
         parts.append(f"--ineligible {ineligible}")
     if fmt is not SynthFormat.CSV:
         parts.append(f"--format {fmt.value}")
+    if model is not SurvivalModelName.WEIBULL:
+        parts.append(f"--survival-model {model.value}")
     parts.append(f"--out {out.as_posix()}")
     return " ".join(parts)
 
@@ -51,6 +65,15 @@ def synth(
     fmt: Annotated[
         SynthFormat, typer.Option("--format", "-f", help="File format.")
     ] = SynthFormat.CSV,
+    model: Annotated[
+        SurvivalModelName,
+        typer.Option(
+            "--survival-model",
+            help="weibull: the shipped registry's model; scheduled: progression seen at "
+            "scheduled assessments, every published median calibrated "
+            "(captemstats.synth.scheduled).",
+        ),
+    ] = SurvivalModelName.WEIBULL,
 ) -> None:
     """Generate a SYNTHETIC registry (patients, lesions, adverse_events + provenance.json)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -61,7 +84,7 @@ def synth(
     if out.exists() and not out.is_dir():
         console.print(f"[bold red]error:[/] --out {out} is a file, not a folder", highlight=False)
         raise typer.Exit(2)
-    command = _command(patients, seed, ineligible, fmt, out)
+    command = _command(patients, seed, ineligible, fmt, out, model)
     with Progress(
         TextColumn("[bold]{task.description:<20}"),
         BarColumn(),
@@ -76,7 +99,9 @@ def synth(
             bar.update(task, completed=fraction * 0.9, description=stage)
 
         try:
-            registry = generate_registry(patients, seed, ineligible, report)
+            registry = generate_registry(
+                patients, seed, ineligible, report, survival_model=model.value
+            )
             bar.update(task, completed=0.9, description="writing")
             paths = write_registry(registry, out, format=fmt.value, command=command)
         except (ValueError, OSError) as exc:

@@ -98,6 +98,8 @@ class SyntheticRegistry:
     n_ineligible: int
     targets_source: str
     calibration: dict[str, Any] = field(default_factory=dict)
+    #: The survival model (``generate_registry(survival_model=)``).
+    survival_model: str = "weibull"
     #: Text columns of the tables as integer codes (table -> column -> codes), from which
     #: :func:`write_registry` writes Parquet without converting Python strings; a column is
     #: taken from its codes only while the frame still holds exactly that text.
@@ -125,6 +127,8 @@ class SyntheticRegistry:
             "n_patients": self.n_patients,
             "n_ineligible": self.n_ineligible,
             "targets": self.targets_source,
+            # recorded when not the shipped registry's model (keeps its provenance as it was)
+            **({} if self.survival_model == "weibull" else {"survival_model": self.survival_model}),
             "command": command
             or f"captemstats synth --patients {self.n_patients} --seed {self.seed} "
             f"--ineligible {self.n_ineligible}",
@@ -509,6 +513,7 @@ def generate_registry(
         n_ineligible=len(inel),
         targets_source=source,
         calibration=calibration,
+        survival_model=survival_model,
         coded_text=coded,
     )
     _tick(progress, "done", 1.0)
