@@ -36,7 +36,11 @@ MUTMUT = Path(sys.executable).parent / "mutmut"
 
 #: module → the fast tests that specify it (the boundary tests cover every rule threshold)
 PLAN: dict[str, list[str]] = {
-    "captemstats/privacy.py": ["tests/test_privacy.py", "tests/test_boundaries.py"],
+    "captemstats/privacy.py": [
+        "tests/test_privacy.py",
+        "tests/test_boundaries.py",
+        "tests/test_mutation_privacy.py",
+    ],
     "captemstats/recist/timepoint.py": [
         "tests/test_recist.py",
         "tests/test_recist_properties.py",
@@ -62,6 +66,8 @@ PLAN: dict[str, list[str]] = {
     "captemstats/survival/zph.py": ["tests/test_survival.py", "tests/test_cox_singular.py"],
     "captemstats/survival/_efron.py": ["tests/test_survival.py"],
 }
+#: a mutant's tests may take this many times their clean time before it is a time-out
+TIMEOUT_MULTIPLIER = 3.0
 #: mutmut exit-code statuses that count as killed
 KILLED = {"killed", "caught by type check"}
 
@@ -89,6 +95,9 @@ def prepare(work: Path, module: str, tests: list[str]) -> None:
         "also_copy": ["data/", "tests/", "report/", "_quarto.yml"],
         "pytest_add_cli_args_test_selection": tests,
         "pytest_add_cli_args": ["-p", "no:cacheprovider", "-m", "not slow", "-x", "-q"],
+        # mutmut's default (15x the tests' time) lets each looping mutant of a search
+        # (privacy._candidates) run for minutes; a time-out is still not counted as killed
+        "timeout_multiplier": TIMEOUT_MULTIPLIER,
     }
     lines = ["", "[tool.mutmut]", *(f"{k} = {json.dumps(v)}" for k, v in config.items())]
     with (work / "pyproject.toml").open("a", encoding="utf-8") as fh:
