@@ -6,6 +6,8 @@
 - :func:`cox_ph`, :func:`univariable_cox` — Cox regression (``coxph``)
 - :func:`cox_zph` — proportional-hazards test (``cox.zph``)
 - :func:`reverse_km_followup`, :func:`observed_followup` — median follow-up
+- :func:`rmst` — restricted mean survival time and group contrasts (``print(survfit, rmean=)``,
+  survRM2's ``rmst2``)
 
 Submodules load lazily so that importing the package is cheap.
 """
@@ -36,6 +38,10 @@ _LAZY: dict[str, str] = {
     "observed_followup": "captemstats.survival.followup",
     "FollowUpResult": "captemstats.survival.followup",
     "FollowUpEstimate": "captemstats.survival.followup",
+    "rmst": "captemstats.survival.rmst",
+    "RMSTResult": "captemstats.survival.rmst",
+    "RMSTEstimate": "captemstats.survival.rmst",
+    "RMSTContrast": "captemstats.survival.rmst",
 }
 
 __all__ = [
@@ -49,6 +55,9 @@ __all__ = [
     "LogRankResult",
     "MedianEstimate",
     "MethodInfo",
+    "RMSTContrast",
+    "RMSTEstimate",
+    "RMSTResult",
     "ZphResult",
     "cox_ph",
     "cox_zph",
@@ -57,6 +66,7 @@ __all__ = [
     "logrank_trend_test",
     "observed_followup",
     "reverse_km_followup",
+    "rmst",
     "univariable_cox",
 ]
 
@@ -77,6 +87,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from captemstats.survival.km import KaplanMeierResult, MedianEstimate, kaplan_meier
     from captemstats.survival.logrank import LogRankResult, logrank_test, logrank_trend_test
+    from captemstats.survival.rmst import RMSTContrast, RMSTEstimate, RMSTResult, rmst
     from captemstats.survival.zph import ZphResult, cox_zph
 
 

@@ -2,9 +2,9 @@
 
 Differences from lifelines, each implemented here the R way (see issue 4):
 
-* confidence intervals use R's ``conf.type`` (default ``"log"``; also ``"plain"`` and
-  ``"log-log"``) with Greenwood's variance of the cumulative hazard — lifelines only offers the
-  log-log ("exponential Greenwood") form;
+* confidence intervals use R's ``conf.type`` (default ``"log"``; also ``"plain"``,
+  ``"log-log"``, ``"logit"``, ``"arcsin"`` and ``"none"``) with Greenwood's variance of the
+  cumulative hazard — lifelines only offers the log-log ("exponential Greenwood") form;
 * quantiles (the median) and their CIs follow ``quantile.survfit``: when S(t) equals 1 - p
   within ``sqrt(.Machine$double.eps)`` over an interval, the quantile is that interval's
   midpoint; the CI limits are where the upper / lower curves cross 1 - p;
@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from captemstats.errors import AnalysisError
+from captemstats.survival._confint import CONF_TYPES, ConfType, confidence_limits
 from captemstats.survival._inputs import as_event, as_labels, as_time
 from captemstats.survival._results import MethodInfo
 
@@ -29,9 +30,19 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     import pandas as pd
 
-ConfType = Literal["log", "plain", "log-log"]
 _TOL = float(np.sqrt(np.finfo(float).eps))
 ALL = "(all)"
+__all__ = [
+    "ALL",
+    "CONF_TYPES",
+    "ConfType",
+    "KaplanMeierResult",
+    "MedianEstimate",
+    "confidence_limits",
+    "find_quantile",
+    "kaplan_meier",
+    "label_str",
+]
 
 
 def label_str(value: Any) -> str:
@@ -65,37 +76,6 @@ class MedianEstimate:
     @property
     def lower_reached(self) -> bool:
         return self.lower is not None
-
-
-def confidence_limits(
-    surv: npt.NDArray[np.float64],
-    se_log: npt.NDArray[np.float64],
-    conf_type: str,
-    conf_level: float,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Pointwise CI of S(t) from the standard error of the cumulative hazard, as R's
-    ``survival:::survfit_confint`` (plain: S ± z·se·S clipped to [0, 1]; log: exp(log S ± z·se),
-    upper capped at 1, missing where S = 0; log-log: exp(-exp(log(-log S) ∓ z·se/log S)),
-    missing where S is 0 or 1)."""
-    from scipy.stats import norm
-
-    z = float(norm.ppf(1 - (1 - conf_level) / 2))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if conf_type == "plain":
-            se2 = se_log * surv * z
-            # np.maximum/np.minimum propagate NaN as R's pmax/pmin do
-            return np.maximum(surv - se2, 0.0), np.minimum(surv + se2, 1.0)
-        if conf_type == "log":
-            xx = np.where(surv == 0, np.nan, surv)
-            se2 = z * se_log
-            return np.exp(np.log(xx) - se2), np.minimum(np.exp(np.log(xx) + se2), 1.0)
-        if conf_type == "log-log":
-            xx = np.where((surv == 0) | (surv == 1), np.nan, surv)
-            se2 = z * se_log / np.log(xx)
-            lower = np.exp(-np.exp(np.log(-np.log(xx)) - se2))
-            upper = np.exp(-np.exp(np.log(-np.log(xx)) + se2))
-            return lower, upper
-    raise AnalysisError(f"conf_type {conf_type!r} is not one of 'log', 'plain', 'log-log'")
 
 
 def find_quantile(
@@ -356,10 +336,12 @@ def kaplan_meier(
     Rows whose group is missing are excluded and counted in ``n_excluded`` (R's
     ``na.action``); missing or negative times and event codes other than 0/1 are errors.
     ``times`` is accepted for symmetry with R and ignored (use :meth:`survival_at`).
+    ``conf_type="none"`` computes no limits (R returns none): the tables' lower/upper are NaN
+    and the medians' limits None.
     """
     del times
-    if conf_type not in ("log", "plain", "log-log"):
-        raise AnalysisError(f"conf_type {conf_type!r} is not one of 'log', 'plain', 'log-log'")
+    if conf_type not in CONF_TYPES:
+        raise AnalysisError(f"conf_type {conf_type!r} is not one of {', '.join(CONF_TYPES)}")
     if not 0 < conf_level < 1:
         raise AnalysisError(f"conf_level {conf_level!r} is not in (0, 1)")
     t = as_time(time)

@@ -1,4 +1,11 @@
-"""Log-rank tests equal to R's ``survival::survdiff`` (rho = 0), stratified, and for trend."""
+"""Log-rank tests equal to R's ``survival::survdiff``, stratified, and for trend.
+
+:func:`logrank_test` takes R's ``rho``: the Harrington–Fleming G-rho family weighting each
+event time by S(t-)^rho, S the Kaplan–Meier estimate of the pooled sample (within a stratum),
+left-continuous as in survdiff's C routine; rho = 0 is the log-rank test, rho = 1 the
+Peto & Peto (1972) / Prentice modification of the Gehan–Wilcoxon test (Harrington & Fleming
+1982). Observed and expected counts are then the weighted sums, as R's ``obs`` and ``exp``.
+"""
 
 from __future__ import annotations
 
@@ -63,7 +70,11 @@ class LogRankResult:
 
 
 def _stratum_parts(
-    t: npt.NDArray[np.float64], e: npt.NDArray[np.float64], codes: npt.NDArray[np.intp], k: int
+    t: npt.NDArray[np.float64],
+    e: npt.NDArray[np.float64],
+    codes: npt.NDArray[np.intp],
+    k: int,
+    rho: float = 0.0,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Observed, expected and hypergeometric covariance of events per group within one stratum
     (Mantel 1966; the survdiff.fit C routine), vectorised over the distinct times."""
@@ -75,18 +86,24 @@ def _stratum_parts(
     n = np.cumsum(at[::-1], axis=0)[::-1]  # at risk: time >= t
     n_tot = n.sum(axis=1)
     d_tot = d.sum(axis=1)
+    if rho != 0:
+        # pooled Kaplan-Meier just before each time (left-continuous), to the power rho
+        km = np.concatenate(([1.0], np.cumprod((n_tot - d_tot) / n_tot)[:-1]))
+        wt = km**rho
+    else:
+        wt = np.ones(nt)
     ev = d_tot > 0
-    n, d, n_tot, d_tot = n[ev], d[ev], n_tot[ev], d_tot[ev]
+    n, d, n_tot, d_tot, wt = n[ev], d[ev], n_tot[ev], d_tot[ev], wt[ev]
     p = n / n_tot[:, None]
-    expected = (d_tot[:, None] * p).sum(axis=0)
+    expected = ((wt * d_tot)[:, None] * p).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        w = np.where(n_tot > 1, d_tot * (n_tot - d_tot) / (n_tot - 1), 0.0)
+        w = np.where(n_tot > 1, wt**2 * d_tot * (n_tot - d_tot) / (n_tot - 1), 0.0)
     var = np.diag((w[:, None] * p).sum(axis=0)) - (p * w[:, None]).T @ p
-    return d.sum(axis=0), expected, var
+    return (wt[:, None] * d).sum(axis=0), expected, var
 
 
 def _parts(
-    time: Any, event: Any, group: Any, strata: Any
+    time: Any, event: Any, group: Any, strata: Any, rho: float = 0.0
 ) -> tuple[
     list[Any],
     npt.NDArray[np.intp],
@@ -113,25 +130,52 @@ def _parts(
     v = np.zeros((k, k))
     for s in np.unique(scodes[keep]):
         sel = keep & (scodes == s)
-        oo, ee, vv = _stratum_parts(t[sel], e[sel], codes[sel], k)
+        oo, ee, vv = _stratum_parts(t[sel], e[sel], codes[sel], k, rho)
         o += oo
         ex += ee
         v += vv
     return raw, codes[keep], o, ex, v, ex, int((~keep).sum())
 
 
-def logrank_test(time: Any, event: Any, group: Any, *, strata: Any = None) -> LogRankResult:
+def logrank_test(
+    time: Any, event: Any, group: Any, *, strata: Any = None, rho: float = 0.0
+) -> LogRankResult:
     """Log-rank test across k groups, optionally stratified, equal to R
-    ``survdiff(Surv(time, event) ~ group [+ strata(s)])``.
+    ``survdiff(Surv(time, event) ~ group [+ strata(s)], rho = rho)``.
 
     chisq = (O - E)' V^-1 (O - E) over the groups with E > 0 less the first; df = that count
     (Peto & Peto 1972; Mantel 1966); with df = 0 (all censored, or one group with expected
     events) the P value is NaN, as R's NA. Rows with a missing group or stratum are excluded and
     counted in ``n_excluded``.
+
+    Parameters
+    ----------
+    time, event, group
+        Survival times, event indicators (1 = event, 0 = censored) and group labels.
+    strata
+        Optional stratum labels (``strata()`` in R's formula).
+    rho
+        Harrington–Fleming weight exponent: each event time is weighted by S(t-)^rho of the
+        pooled Kaplan–Meier curve; 0 = log-rank (default), 1 = Peto–Peto (R ``rho = 1``).
+        O, E and V are the weighted sums, as R's ``obs``, ``exp`` and ``var``.
+
+    Returns
+    -------
+    LogRankResult
+        chisq, df, P, observed and expected per group and the method record.
+
+    Example
+    -------
+    >>> r = logrank_test([1, 2, 3, 4, 5, 6], [1, 1, 0, 1, 1, 0], ["a", "b"] * 3, rho=1)
+    >>> r.df, r.method.software_equivalent
+    (1, 'R survival::survdiff(rho = 1)')
     """
     from scipy.stats import chi2
 
-    raw, codes, o, e, v, _, n_excl = _parts(time, event, group, strata)
+    rho = float(rho)
+    if not np.isfinite(rho):
+        raise AnalysisError(f"rho {rho!r} must be a finite number (0 = log-rank, 1 = Peto-Peto)")
+    raw, codes, o, e, v, _, n_excl = _parts(time, event, group, strata, rho)
     pos = np.flatnonzero(e > 0)
     if len(pos) < 2:
         chisq, df = 0.0, 0
@@ -145,10 +189,15 @@ def logrank_test(time: Any, event: Any, group: Any, *, strata: Any = None) -> Lo
         df = len(pos) - 1
     labels = [label_str(x) for x in raw]
     stratified = strata is not None
+    name = "log-rank test" if rho == 0 else f"Harrington-Fleming G-rho test (rho = {rho:g})"
+    if rho == 1:
+        name = "Peto-Peto test (Harrington-Fleming G-rho, rho = 1)"
     method = MethodInfo(
-        test="stratified log-rank test" if stratified else "log-rank test",
+        test=("stratified " if stratified else "") + name,
         variance="hypergeometric (Mantel-Haenszel)",
-        software_equivalent="R survival::survdiff(rho = 0" + (", strata())" if stratified else ")"),
+        software_equivalent=f"R survival::survdiff(rho = {rho:g}"
+        + (", strata())" if stratified else ")"),
+        notes=() if rho == 0 else ("weights S(t-)^rho of the pooled Kaplan-Meier curve",),
     )
     return LogRankResult(
         chisq=chisq,
