@@ -277,7 +277,10 @@ def test_2x2_tests_match_r(name: str) -> None:
                 ("upper", f.upper),
             ):
                 ours[(name, term, stat)] = v
-    ours[(name, "two.sided@0.95@or2", "p")] = fisher_exact_2x2(x, null_odds_ratio=2).p_value
+    for psi, label in ((2.0, "2"), (0.0, "0"), (math.inf, "Inf")):
+        for alt in alternatives:
+            f = fisher_exact_2x2(x, alternative=alt, null_odds_ratio=psi)
+            ours[(name, f"{alt}@or{label}", "p")] = f.p_value
     assert_matches(of_table("fisher", name), ours, name)
 
 
@@ -302,6 +305,9 @@ ERROR_CASES: list[tuple[str, Any, str]] = [
         "alternative",
     ),
     ("fisher null OR", lambda: fisher_exact_2x2([[1, 2], [3, 4]], null_odds_ratio=-1), "null_odds"),
+    ("rmst conf_level", lambda: rmst([2, 3], [1, 0], tau=2, conf_level=1.5), "conf_level"),
+    ("rmst no rows", lambda: rmst([2, 3], [1, 0], group=[None, None], tau=2), "no observations"),
+    ("fisher conf_level", lambda: fisher_exact_2x2([[1, 2], [3, 4]], conf_level=0), "conf_level"),
     ("zeroin same sign", lambda: zeroin(lambda x: x + 1, 0.0, 1.0), "opposite sign"),
 ]
 
@@ -362,6 +368,21 @@ def test_yates_only_for_2x2() -> None:
     y = yates_chi_square_test([[12, 5], [7, 14]])
     assert y.method.continuity_correction is True and y.test == "chisq_yates"
     assert y.statistic < chi_square_test([[12, 5], [7, 14]]).statistic
+
+
+ZEROIN_CASES: list[tuple[str, Any, float, float, float]] = [
+    ("root at the lower end", lambda x: x, 0.0, 1.0, 0.0),
+    ("root at the upper end", lambda x: x - 1, 0.0, 1.0, 1.0),
+    ("interior root", lambda x: x**3 - 0.5, 0.0, 1.0, 0.5 ** (1 / 3)),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "f", "lo", "hi", "root"), ZEROIN_CASES, ids=[c[0] for c in ZEROIN_CASES]
+)
+def test_zeroin(case: str, f: Any, lo: float, hi: float, root: float) -> None:
+    # R's uniroot tolerance (eps^0.25 ~ 1.2e-4) bounds the error, not machine precision
+    assert zeroin(f, lo, hi) == pytest.approx(root, abs=2e-4), case
 
 
 def test_fisher_frame() -> None:

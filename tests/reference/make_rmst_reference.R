@@ -38,10 +38,9 @@ emit <- function(dataset, analysis, group, term, stat, value) {
 lung <- read.csv("lung.csv")
 veteran <- read.csv("veteran.csv")
 # the synthetic registry cohort is regenerated as the synthesiser evolves: the columns used here
-# are kept in rmst_captem_input.csv (written from captem_synthetic.csv when that file is newer
-# or the input is missing), so this reference and its test read the same data
-if (!file.exists("rmst_captem_input.csv") ||
-    file.mtime("captem_synthetic.csv") > file.mtime("rmst_captem_input.csv")) {
+# are kept in rmst_captem_input.csv (written from captem_synthetic.csv when it is missing:
+# delete it to take a new cohort), so this reference and its test read the same data
+if (!file.exists("rmst_captem_input.csv")) {
   full <- read.csv("captem_synthetic.csv", stringsAsFactors = FALSE)
   write.csv(full[, c("pfs_months", "pfs_event", "os_months", "os_event", "line_group", "center",
                      "sex", "grade34_ae", "prior_curative_surgery", "first_line")],
@@ -202,8 +201,10 @@ for (nm in names(tables)) {
       emit("tables", "fisher", nm, term, "upper", f$conf.int[2])
     }
   }
-  f <- fisher.test(x, or = 2)
-  emit("tables", "fisher", nm, "two.sided@0.95@or2", "p", f$p.value)
+  for (or in c(2, 0, Inf)) for (alt in c("two.sided", "less", "greater")) {
+    f <- fisher.test(x, or = or, alternative = alt)
+    emit("tables", "fisher", nm, paste0(alt, "@or", or), "p", f$p.value)
+  }
 }
 
 write.csv(out, "rmst_reference.csv", row.names = FALSE)
