@@ -6,6 +6,8 @@
 - :func:`cox_ph`, :func:`univariable_cox` — Cox regression (``coxph``)
 - :func:`cox_zph` — proportional-hazards test (``cox.zph``)
 - :func:`reverse_km_followup`, :func:`observed_followup` — median follow-up
+- :func:`cumulative_incidence`, :func:`gray_test` — competing risks: Aalen–Johansen
+  incidence (``survfit`` multi-state, ``cmprsk::cuminc``) and Gray's test (``cuminc``)
 - :func:`rmst` — restricted mean survival time and group contrasts (``print(survfit, rmean=)``,
   survRM2's ``rmst2``)
 
@@ -38,6 +40,10 @@ _LAZY: dict[str, str] = {
     "observed_followup": "captemstats.survival.followup",
     "FollowUpResult": "captemstats.survival.followup",
     "FollowUpEstimate": "captemstats.survival.followup",
+    "cumulative_incidence": "captemstats.survival.competing",
+    "CumulativeIncidenceResult": "captemstats.survival.competing",
+    "gray_test": "captemstats.survival.competing",
+    "GrayTestResult": "captemstats.survival.competing",
     "rmst": "captemstats.survival.rmst",
     "RMSTResult": "captemstats.survival.rmst",
     "RMSTEstimate": "captemstats.survival.rmst",
@@ -49,8 +55,10 @@ __all__ = [
     "Covariate",
     "CoxResult",
     "CoxResultCollection",
+    "CumulativeIncidenceResult",
     "FollowUpEstimate",
     "FollowUpResult",
+    "GrayTestResult",
     "KaplanMeierResult",
     "LogRankResult",
     "MedianEstimate",
@@ -61,6 +69,8 @@ __all__ = [
     "ZphResult",
     "cox_ph",
     "cox_zph",
+    "cumulative_incidence",
+    "gray_test",
     "kaplan_meier",
     "logrank_test",
     "logrank_trend_test",
@@ -71,6 +81,12 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from captemstats.survival.competing import (
+        CumulativeIncidenceResult,
+        GrayTestResult,
+        cumulative_incidence,
+        gray_test,
+    )
     from captemstats.survival.cox import (
         ChiSquareTest,
         Covariate,
