@@ -277,6 +277,29 @@ def test_single_cause_is_one_minus_kaplan_meier() -> None:
     np.testing.assert_allclose(ci["estimate"], 1 - km["surv"], rtol=1e-12)
 
 
+def test_result_records() -> None:
+    d = data("mgus2_competing")
+    fit = cumulative_incidence(d["time"], d["status"], group=d["group"])
+    assert fit.groups == ["F", "M"] and fit.causes == ["1", "2"]
+    assert sum(fit.n.values()) == len(d)
+    assert fit.n_events["F"]["1"] + fit.n_events["M"]["1"] == int((d["status"] == 1).sum())
+    assert "survfit" in fit.method.software_equivalent
+    frame = fit.to_frame()
+    assert list(frame.columns) == [
+        "group",
+        "cause",
+        "time",
+        "n_risk",
+        "n_event",
+        "estimate",
+        "std_error",
+        "lower",
+        "upper",
+    ]
+    g = gray_test(d["time"], d["status"], d["group"], cause=2).to_frame()
+    assert g.loc[0, "df"] == 1 and g.loc[0, "groups"] == "F, M"
+
+
 def test_gray_needs_two_groups_and_reports_singular() -> None:
     with pytest.raises(AnalysisError, match="two groups"):
         gray_test([1, 2], [1, 0], ["a", "a"])

@@ -22,7 +22,8 @@ def _first_bad(mask: npt.NDArray[np.bool_], index: Sequence[Any]) -> tuple[Any, 
 
 def _index_of(values: Any, n: int) -> Sequence[Any]:
     idx = getattr(values, "index", None)
-    return list(idx) if idx is not None else list(range(n))
+    # a pandas index; a plain list's .index is a method
+    return list(idx) if idx is not None and not callable(idx) else list(range(n))
 
 
 def as_time(values: Any, name: str = "time") -> npt.NDArray[np.float64]:
@@ -86,3 +87,25 @@ def as_labels(values: Any, n: int, name: str) -> tuple[list[Any], npt.NDArray[np
         labels = list(uniques)
         codes = codes_arr.astype(np.intp)
     return labels, codes, int((codes < 0).sum())
+
+
+def as_status(values: Any, n: int) -> npt.NDArray[np.int64]:
+    """Competing-risks status as int64 codes: 0 = censored, 1, 2, ... = the cause."""
+    import pandas as pd
+
+    s = pd.Series(values) if not isinstance(values, pd.Series) else values
+    if len(s) != n:
+        raise AnalysisError(f"status: length {len(s)} differs from time length {n}")
+    try:
+        arr = np.asarray(s.astype("float64").to_numpy(na_value=np.nan), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise AnalysisError(f"status: values must be integer codes ({exc})") from exc
+    bad = ~np.isfinite(arr) | (arr < 0) | (arr != np.round(arr))
+    if bad.any():
+        row, count = _first_bad(bad, _index_of(values, n))
+        raise AnalysisError(
+            f"status: {count} value(s) not a code >= 0 (first at row {row!r}: "
+            f"{arr[np.flatnonzero(bad)[0]]!r}); status must be 0 = censored or 1, 2, ... = "
+            "the cause"
+        )
+    return arr.astype(np.int64)

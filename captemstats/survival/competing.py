@@ -26,7 +26,7 @@ import numpy as np
 from captemstats.errors import AnalysisError
 from captemstats.survival._aalen_johansen import Curve, aalen_johansen, probability_limits
 from captemstats.survival._gray import gray_score
-from captemstats.survival._inputs import as_labels, as_time
+from captemstats.survival._inputs import as_labels, as_status, as_time
 from captemstats.survival._results import MethodInfo
 
 if TYPE_CHECKING:
@@ -182,32 +182,29 @@ class GrayTestResult:
     rho: float
     method: MethodInfo
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row: cause, statistic, df, p_value, rho, groups (joined by ', ')."""
+        import pandas as pd
 
-def _as_status(values: Any, n: int) -> npt.NDArray[np.int64]:
-    import pandas as pd
-
-    s = pd.Series(values) if not isinstance(values, pd.Series) else values
-    if len(s) != n:
-        raise AnalysisError(f"status: length {len(s)} differs from time length {n}")
-    try:
-        arr = np.asarray(s.astype("float64").to_numpy(na_value=np.nan), dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise AnalysisError(f"status: values must be integer codes ({exc})") from exc
-    bad = ~np.isfinite(arr) | (arr < 0) | (arr != np.round(arr))
-    if bad.any():
-        pos = int(np.flatnonzero(bad)[0])
-        raise AnalysisError(
-            f"status: {int(bad.sum())} value(s) not a code >= 0 (first at position {pos}: "
-            f"{arr[pos]!r}); status must be 0 = censored or 1, 2, ... = the cause"
+        return pd.DataFrame(
+            [
+                {
+                    "cause": self.cause,
+                    "statistic": self.statistic,
+                    "df": self.df,
+                    "p_value": self.p_value,
+                    "rho": self.rho,
+                    "groups": ", ".join(self.groups),
+                }
+            ]
         )
-    return arr.astype(np.int64)
 
 
 def _prepare(
     time: Any, status: Any, group: Any, name: str
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], list[str], npt.NDArray[np.intp], int]:
     t = as_time(time)
-    st = _as_status(status, len(t))
+    st = as_status(status, len(t))
     if group is None:
         return t, st, [ALL], np.zeros(len(t), dtype=np.intp), 0
     raw, codes, n_excl = as_labels(group, len(t), "group")
