@@ -264,8 +264,12 @@ def test_primary_header_n_and_complementary_header_n() -> None:
     original = table(rows, cols)
     out = suppress_table(original, 5)
     labels = [c.label for c in out.columns]
-    assert labels[1] == "A (n <5)"
-    assert sum("(n = *)" in lab for lab in labels) >= 1
+    # greedy, smallest non-zero partner first (ties by position), zeros and Ns last: the 20
+    # of B beside the 3 (the 0 below it is no complement), then B's N, which with the all
+    # column's N would give A's N back
+    assert labels == ["All (n = 103)", "A (n <5)", "B (n = *)", "C (n = 50)"]
+    assert out.data.loc[1, ["all", "a", "b", "c"]].tolist() == ["43", "<5", WITHHELD, "20"]
+    assert out.data.loc[2, ["all", "a", "b", "c"]].tolist() == ["60", "0", "30", "30"]
     relations: list[Relation] = [((-1, "all"), [(-1, "a"), (-1, "b"), (-1, "c")])]
     relations += [((r, "all"), [(r, "a"), (r, "b"), (r, "c")]) for r in (1, 2)]
     relations += [((-1, g), [(1, g), (2, g)]) for g in ("all", "a", "b", "c")]
@@ -469,3 +473,92 @@ def test_suppression_note_states_the_range_and_both_markers(k: int) -> None:
         "that a suppressed count cannot be recomputed from the totals, or a statistic of a "
         "suppressed group."
     )
+
+
+# ---- what suppress_table returns ------------------------------------------------------------
+
+
+def test_suppressed_table_keeps_its_columns_and_kind_alone_is_not_a_decision() -> None:
+    original = label_total_table()
+    out = suppress_table(original, 5)
+    assert list(out.data.columns) == list(original.data.columns)
+    assert out.data.index.tolist() == list(range(len(original.data)))
+    # a kind without a decision: the string rules, as without a kind
+    by_kind = suppress_table(original, 5, kind="table1")
+    assert by_kind.data.equals(out.data)
+
+
+def test_survival_decision_maps_display_labels_to_group_codes() -> None:
+    # the survival table prints a group's label; the decision's key uses its code
+    rows = [
+        {"variable": "all", "row_type": "stat", "label": "All patients", "n": "60", "m": "12.0"},
+        {"variable": "line_group", "row_type": "label", "label": "Line"},
+        {"variable": "line_group", "row_type": "level", "label": "First", "n": "3", "m": "9.0"},
+        {"variable": "line_group", "row_type": "level", "label": "Later", "n": "57", "m": "11"},
+    ]
+    original = table(rows, (Column("n", "n"), Column("m", "Median")))
+    decision = Decision(
+        5,
+        frozenset({"km|line_group|1"}),
+        frozenset({"km|line_group|1", "km|line_group|2"}),
+        {},
+        0,
+    )
+    labels = {"line_group": {"1": "First", "2": "Later"}}
+    out = suppress_table(original, 5, decision=decision, kind="survival", group_labels=labels)
+    assert out.data["n"].tolist() == ["60", "", "<5", WITHHELD]
+    assert out.data["m"].tolist() == ["12.0", "", WITHHELD, "11"]
+
+
+# ---- statistics withheld with a suppressed group --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("n_small", "withheld"),
+    [(0, False), (1, True), (3, True), (4, True), (5, False)],
+)
+def test_statistics_of_a_small_column_go_with_it(n_small: int, withheld: bool) -> None:
+    # a group of 1..K-1 patients loses its statistics (median, CI); empty cells stay empty;
+    # a group of 0 patients has no statistics to give away, one of K is not small
+    rows = [
+        {"variable": "age", "row_type": "label", "label": "Age"},
+        {"variable": "age", "row_type": "stat", "label": "Median", "a": "50 (18–82)", "b": "61.5"},
+        {"variable": "x", "row_type": "label", "label": "X"},
+        {"variable": "x", "row_type": "level", "label": "yes", "a": "40 (50.0)", "b": "7"},
+        {"variable": "x", "row_type": "level", "label": "no", "a": "40 (50.0)", "b": "8"},
+    ]
+    cols = (
+        Column("a", "A (n = 80)", "Group"),
+        Column("b", f"B (n = {n_small})", "Group"),
+    )
+    out = suppress_table(table(rows, cols), 5)
+    assert out.data.loc[1, "b"] == (WITHHELD if withheld else "61.5")
+    assert out.data.loc[1, "a"] == "50 (18–82)"
+    assert out.data.loc[0, "b"] == "" and out.data.loc[2, "b"] == ""
+    assert [c.spanner for c in out.columns] == ["Group", "Group"]
+
+
+def test_a_hidden_count_takes_only_its_own_variables_stat_rows() -> None:
+    # the CI of a withheld ORR count would give it back; the DCR's CI does not
+    rows = [
+        {"variable": "ORR", "row_type": "label", "label": "ORR", "a": "3", "b": "30"},
+        {"variable": "ORR", "row_type": "stat", "label": "95% CI", "a": "(1–9)", "b": "(20–40)"},
+        {"variable": "ORR", "row_type": "stat", "label": "note", "a": "", "b": "x"},
+        {"variable": "DCR", "row_type": "label", "label": "DCR", "a": "30", "b": "40"},
+        {"variable": "DCR", "row_type": "stat", "label": "95% CI", "a": "(20–40)", "b": "(3–5)"},
+    ]
+    out = suppress_table(table(rows, (Column("a", "A"), Column("b", "B"))), 5).data
+    assert out["a"].tolist() == ["<5", WITHHELD, "", "30", "(20–40)"]
+    assert out["b"].tolist() == ["30", "(20–40)", "x", "40", "(3–5)"]
+
+
+def test_a_small_group_row_keeps_its_empty_cells_empty() -> None:
+    rows = [
+        {"variable": "all", "row_type": "stat", "label": "All", "n": "60", "m": "12.0"},
+        {"variable": "g", "row_type": "level", "label": "x", "n": "3", "m": ""},
+        {"variable": "g", "row_type": "level", "label": "y", "n": "27", "m": "11.0"},
+        {"variable": "g", "row_type": "level", "label": "z", "n": "30", "m": "14.0"},
+    ]
+    out = suppress_table(table(rows, (Column("n", "n"), Column("m", "Median"))), 5).data
+    assert out["n"].tolist() == ["60", "<5", WITHHELD, "30"]
+    assert out["m"].tolist() == ["12.0", "", "11.0", "14.0"]
