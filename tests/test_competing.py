@@ -343,3 +343,11 @@ def test_incidences_and_survival_sum_to_one(
         np.testing.assert_allclose(c.estimate.sum(axis=0) + c.survival, 1.0, rtol=0, atol=1e-12)
         assert (np.diff(c.estimate, axis=1) >= -1e-15).all()
         assert np.isfinite(c.std_error).all() and (c.std_error >= 0).all()
+
+
+def test_timefix_merges_near_ties_as_survfit() -> None:
+    time, status = [1.0, 1.0 + 1e-10, 2.0, 3.0], [1, 2, 0, 1]
+    merged = cumulative_incidence(time, status).curves[ALL]
+    assert list(merged.time) == [1.0, 2.0, 3.0]
+    assert merged.n_event.tolist() == [[1.0, 0.0, 1.0], [1.0, 0.0, 0.0]]  # causes 1, 2
+    assert len(cumulative_incidence(time, status, timefix=False).curves[ALL].time) == 4

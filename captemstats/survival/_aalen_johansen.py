@@ -78,6 +78,22 @@ class Curve:
     survival_se: F64
 
 
+def aeq_times(time: F64) -> F64:
+    """R's ``survival::aeqSurv`` (survfit's ``timefix = TRUE``): distinct times closer than
+    ``sqrt(eps)`` (absolutely, or relative to the mean of the distinct times) are one time,
+    the smallest of the run."""
+    tol = float(np.sqrt(np.finfo(float).eps))
+    y = np.unique(time)
+    if len(y) < 2:
+        return time
+    dy = np.diff(y)
+    tied = (dy <= tol) | (dy / np.mean(np.abs(y)) <= tol)
+    if not tied.any():
+        return time
+    cuts = y[np.concatenate(([True], ~tied))]
+    return cuts[np.searchsorted(cuts, time, side="right") - 1]
+
+
 def _prev(x: F64, first: float) -> F64:
     return np.concatenate(([first], x[:-1]))
 

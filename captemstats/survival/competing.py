@@ -24,10 +24,16 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from captemstats.errors import AnalysisError
-from captemstats.survival._aalen_johansen import Curve, aalen_johansen, probability_limits
+from captemstats.survival._aalen_johansen import (
+    Curve,
+    aalen_johansen,
+    aeq_times,
+    probability_limits,
+)
 from captemstats.survival._gray import gray_score
 from captemstats.survival._inputs import as_labels, as_status, as_time
 from captemstats.survival._results import MethodInfo
+from captemstats.survival.km import label_str
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -39,12 +45,6 @@ ALL = "(all)"
 #: the event-free state's label, as R's ``(s0)``
 EVENT_FREE = "(s0)"
 _CONF = ("log", "plain", "log-log", "logit", "arcsin")
-
-
-def _label(value: Any) -> str:
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,7 +120,8 @@ class CumulativeIncidenceResult:
     ) -> pd.DataFrame:
         """Landmark values as R ``summary(fit, times=)``: each cause's incidence at the last
         time <= t with its std_error and CI, n_risk at t (time >= t). Before the first time
-        the incidence is 0 (the event-free probability 1); after a group's last time the
+        the incidence is 0 (the event-free probability 1) with the limits that implies (R's
+        ``summary.survfitms`` prints 0 for both limits there); after a group's last time the
         values are NaN unless ``extend``.
         """
         import pandas as pd
@@ -210,7 +211,7 @@ def _prepare(
     raw, codes, n_excl = as_labels(group, len(t), "group")
     if len(t) - n_excl == 0:
         raise AnalysisError(f"{name}: no observations")
-    return t, st, [_label(v) for v in raw], codes, n_excl
+    return t, st, [label_str(v) for v in raw], codes, n_excl
 
 
 def cumulative_incidence(
@@ -222,6 +223,7 @@ def cumulative_incidence(
     conf_level: float = 0.95,
     conf_type: CIFConfType = "log",
     variance: Variance = "ij",
+    timefix: bool = True,
 ) -> CumulativeIncidenceResult:
     """Aalen–Johansen cumulative incidence of each cause, by group.
 
@@ -242,6 +244,8 @@ def cumulative_incidence(
     variance
         ``"ij"``: R ``survfit``'s infinitesimal jackknife; ``"aalen"``: ``cmprsk::cuminc``'s
         delta-method variance (Greenwood's for the event-free state).
+    timefix
+        Merge times closer than ``sqrt(eps)`` as survfit does (``aeqSurv``); cuminc does not.
 
     Returns
     -------
@@ -267,6 +271,8 @@ def cumulative_incidence(
     if not 0 < conf_level < 1:
         raise AnalysisError(f"conf_level {conf_level!r} is not in (0, 1)")
     t, st, labels, codes, n_excl = _prepare(time, status, group, "cumulative_incidence")
+    if timefix:
+        t = aeq_times(t)
     present = sorted({int(v) for v in np.unique(st[codes >= 0]) if v > 0})
     cause_codes = sorted({int(c) for c in causes}) if causes is not None else present
     if any(c <= 0 for c in cause_codes):
