@@ -341,7 +341,14 @@ class StudyAnalysis:
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write ``results.json`` and the tidy CSVs (attrition, table1, table2, table3_pfs,
-        table3_os, table4, survival_medians) into ``out_dir``, all or nothing.
+        table3_os, table4, survival_medians) into ``out_dir``, all or nothing, with the
+        reproduction of every printed value of the paper (``reproduction.csv`` and
+        ``reproduction.json``, :func:`captemstats.reproduction.compare_with_published`).
+
+        The reproduction holds recomputed counts, percentages and ranges (and an ``equal``
+        verdict gives a count back from the public print), so, like ``results.json``, it is
+        part of this unsuppressed output only: a ``--min-cell`` export
+        (:func:`captemstats.privacy.write_shareable`) does not write it.
 
         The whole set is written into a staging folder and swapped in at once
         (:func:`captemstats.atomic.atomic_folder`): a full disk or a kill leaves the previous
@@ -380,9 +387,20 @@ class StudyAnalysis:
         for e, r in self.cox.items():
             frames[f"table3_{e}"] = r.to_frame()
             frames[f"table3_{e}_zph"] = self.zph[e].to_frame()
+        from captemstats.published import load_published
+        from captemstats.reproduction import compare_with_published
+
+        frames["reproduction"] = compare_with_published(self, load_published()).to_frame()
         for name, frame in frames.items():
             path = out / f"{name}.csv"
             written[path.name] = write_atomic(path, _csv_writer(frame))
+        records = json.dumps(
+            _clean(_records(frames["reproduction"])), indent=2, ensure_ascii=False, sort_keys=True
+        )
+        written["reproduction.json"] = write_atomic(
+            out / "reproduction.json",
+            lambda tmp: tmp.write_text(records + "\n", encoding="utf-8"),
+        )
         return written
 
 

@@ -198,7 +198,7 @@ def test_prose_numbers_print_the_results(res: StudyAnalysis) -> None:
 def test_reproduction_lines_up_every_published_median(res: StudyAnalysis) -> None:
     study = load_published()
     rep = compare_with_published(res, study).to_frame()
-    medians = rep[rep["quantity"] == "median (months)"]
+    medians = rep[rep["quantity"] == "median survival (months)"]
     printed = study.survival_frame().drop_duplicates(["endpoint", "grouping", "group"])
     assert len(medians) == len(printed)
     hrs = rep[rep["quantity"] == "hazard ratio"]

@@ -4,8 +4,13 @@
 every categorical comparison, :mod:`captemstats.methods`); the profile is recorded in
 ``results.json`` (``"methods"``). The default is ``recommended``.
 
+The full export also holds ``reproduction.csv`` / ``reproduction.json``: every value the paper
+prints beside the recomputed one, with its verdict and reason (:mod:`captemstats.reproduction`).
+
 With ``--min-cell N`` the export is for sharing beyond the study team: only the tables, with
-counts below N suppressed (:mod:`captemstats.privacy`), and ``suppression.json``.
+counts below N suppressed (:mod:`captemstats.privacy`), and ``suppression.json``; the
+reproduction is left out (its recomputed counts and ranges are unsuppressed, and an ``equal``
+verdict gives a count back from the public print).
 
 Exit codes: 0 written, 1 invalid registry (the problem list is printed, nothing written),
 2 unreadable input, an analysis that cannot be computed, or an output folder that cannot be
