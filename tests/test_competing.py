@@ -29,6 +29,7 @@ from captemstats.errors import AnalysisError
 from captemstats.survival import (
     CumulativeIncidenceResult,
     cumulative_incidence,
+    fine_gray,
     gray_test,
     kaplan_meier,
 )
@@ -146,6 +147,28 @@ def ours_gray(d: pd.DataFrame, analysis: str) -> Values:
     return out
 
 
+def ours_crr(name: str, d: pd.DataFrame) -> Values:
+    """fine_gray on the design of make_competing_reference.R: indicators of the groups but
+    the first, and strata."""
+    if name == "sim_competing":
+        d = d[d["group"] != "d"]
+    levels = sorted(d["group"].unique())
+    cov = pd.DataFrame({_label(g): (d["group"] == g).astype(float) for g in levels[1:]})
+    cov["strata"] = d["strata"].to_numpy()
+    out: Values = {}
+    for cause in sorted(int(c) for c in d["status"].unique() if c > 0):
+        r = fine_gray(d["time"], d["status"], cov, cause=cause)
+        c = str(cause)
+        for i, term in enumerate(r.terms):
+            out[(c, term, "coef")] = r.coef[i]
+            out[(c, term, "se")] = r.std_error[i]
+            out[(c, term, "z")] = r.z[i]
+            out[(c, term, "p_upper")] = r.p_value[i]
+        out[(c, "", "loglik")] = r.loglik
+        out[(c, "", "converged")] = float(r.converged)
+    return out
+
+
 def compare(rows: pd.DataFrame, ours: Values, context: str) -> None:
     assert len(rows) > 0, f"{context}: no reference rows"
     problems = []
@@ -165,7 +188,7 @@ def compare(rows: pd.DataFrame, ours: Values, context: str) -> None:
 
 
 ANALYSES = ("aj", "aj_ci_plain", "aj_ci_log-log", "aj_ci_logit", "aj_ci_arcsin", "aj_at")
-ANALYSES += ("cuminc", "gray", "gray_strata", "gray_rho1")
+ANALYSES += ("cuminc", "gray", "gray_strata", "gray_rho1", "crr")
 
 
 def cases() -> list[tuple[str, str]]:
@@ -193,6 +216,8 @@ def test_matches_r(name: str, analysis: str) -> None:
         rows = rows[~(padded & rows["stat"].str.startswith(("lower", "upper")))]
     elif analysis == "cuminc":
         ours = ours_cuminc(d, rows)
+    elif analysis == "crr":
+        ours = ours_crr(name, d)
     else:
         ours = ours_gray(d, analysis)
     compare(rows, ours, f"{name} {analysis}")
@@ -200,7 +225,7 @@ def test_matches_r(name: str, analysis: str) -> None:
 
 def test_every_dataset_has_references() -> None:
     assert {n for n, _ in cases()} == set(DATASETS)
-    assert len(cases()) == 4 * 6 + 2 * 4  # aj_ci_* only for sim and captem
+    assert len(cases()) == 4 * 7 + 2 * 4  # aj_ci_* only for sim and captem
 
 
 # ---- edge cases -------------------------------------------------------------------------------
@@ -351,3 +376,29 @@ def test_timefix_merges_near_ties_as_survfit() -> None:
     assert list(merged.time) == [1.0, 2.0, 3.0]
     assert merged.n_event.tolist() == [[1.0, 0.0, 1.0], [1.0, 0.0, 0.0]]  # causes 1, 2
     assert len(cumulative_incidence(time, status, timefix=False).curves[ALL].time) == 4
+
+
+# ---- Fine–Gray edge cases ---------------------------------------------------------------------
+
+
+def test_fine_gray_without_competing_events_is_breslow_cox() -> None:
+    """No other cause: the subdistribution hazard is the cause's hazard, the weights are all
+    1 and Fine–Gray's likelihood is Cox's with Breslow ties (tied times included)."""
+    from captemstats.survival import cox_ph
+
+    d = data("captem_competing")
+    d = d.assign(ev=(d["status"] > 0).astype(int), pancreas=d["strata"].astype(float))
+    cox = cox_ph(d, "time", "ev", ["pancreas"], ties="breslow")
+    fg = fine_gray(d["time"], d["ev"], d[["pancreas"]], gtol=1e-13, maxiter=50)
+    assert fg.converged
+    assert problem(fg.coef[0], float(cox.coef[0])) is None
+    assert problem(fg.loglik, cox.loglik) is None
+
+
+def test_fine_gray_errors_and_missing_rows() -> None:
+    cov = pd.DataFrame({"x": [0.0, 1.0, np.nan, 1.0, 0.0, 1.0]})
+    with pytest.raises(AnalysisError, match="no events of cause 3"):
+        fine_gray([1, 2, 3, 4, 5, 6], [1, 2, 1, 0, 1, 2], cov, cause=3)
+    r = fine_gray([1, 2, 3, 4, 5, 6], [1, 2, 1, 0, 1, 2], cov)
+    assert r.n == 5  # the row with a missing covariate is dropped (R's na.omit)
+    assert list(r.to_frame().columns) == ["term", "coef", "shr", "std_error", "z", "p_value"]

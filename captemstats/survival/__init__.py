@@ -8,6 +8,7 @@
 - :func:`reverse_km_followup`, :func:`observed_followup` — median follow-up
 - :func:`cumulative_incidence`, :func:`gray_test` — competing risks: Aalen–Johansen
   incidence (``survfit`` multi-state, ``cmprsk::cuminc``) and Gray's test (``cuminc``)
+- :func:`fine_gray` — Fine–Gray subdistribution hazard regression (``cmprsk::crr``)
 - :func:`rmst` — restricted mean survival time and group contrasts (``print(survfit, rmean=)``,
   survRM2's ``rmst2``)
 
@@ -44,6 +45,8 @@ _LAZY: dict[str, str] = {
     "CumulativeIncidenceResult": "captemstats.survival.competing",
     "gray_test": "captemstats.survival.competing",
     "GrayTestResult": "captemstats.survival.competing",
+    "fine_gray": "captemstats.survival.finegray",
+    "FineGrayResult": "captemstats.survival.finegray",
     "rmst": "captemstats.survival.rmst",
     "RMSTResult": "captemstats.survival.rmst",
     "RMSTEstimate": "captemstats.survival.rmst",
@@ -56,6 +59,7 @@ __all__ = [
     "CoxResult",
     "CoxResultCollection",
     "CumulativeIncidenceResult",
+    "FineGrayResult",
     "FollowUpEstimate",
     "FollowUpResult",
     "GrayTestResult",
@@ -70,6 +74,7 @@ __all__ = [
     "cox_ph",
     "cox_zph",
     "cumulative_incidence",
+    "fine_gray",
     "gray_test",
     "kaplan_meier",
     "logrank_test",
@@ -95,6 +100,7 @@ if TYPE_CHECKING:  # pragma: no cover
         cox_ph,
         univariable_cox,
     )
+    from captemstats.survival.finegray import FineGrayResult, fine_gray
     from captemstats.survival.followup import (
         FollowUpEstimate,
         FollowUpResult,

@@ -12,7 +12,7 @@
   ``cmprsk::cuminc(...)$Tests`` (its P is the upper tail, not cuminc's ``1 - pchisq``, which
   is 0 below ~1e-16).
 
-Fine–Gray regression (``cmprsk::crr``) is not implemented.
+Fine–Gray regression (``cmprsk::crr``) is :func:`captemstats.survival.finegray.fine_gray`.
 """
 
 from __future__ import annotations
