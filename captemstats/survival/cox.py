@@ -143,6 +143,12 @@ def newton_raphson(
     """R's ``coxfit6`` iteration. Returns beta, the evaluation at beta, the null loglik,
     the score at beta = 0, the iteration count and whether it converged."""
     beta = np.zeros(p)
+    # R's coxfit6/agfit4 (survival >= 3.0) bound every Newton update: |beta_j| <= 200 /
+    # max_i |x_ij - mean_j| (its "maxbeta", computed on the scaled, centred covariates and
+    # the same bound in the original units), so near-collinear covariates cannot send
+    # exp(x beta) past overflow before step halving brings them back
+    spread = np.abs(lay.x).max(axis=0) if lay.x.size else np.ones(p)
+    maxbeta = 200.0 / np.where(spread > 0, spread, 1.0)
     ev0 = _efron.evaluate(lay, beta)
     loglik_old = ev0.loglik
     u0 = ev0.score
@@ -165,7 +171,7 @@ def newton_raphson(
             halving = False
             loglik_old = ev.loglik
             beta = newbeta
-            newbeta = newbeta + _solve(ev.imat, ev.score)
+            newbeta = np.clip(newbeta + _solve(ev.imat, ev.score), -maxbeta, maxbeta)
     if p == 0:
         converged = True
     return newbeta, ev, ev0.loglik, np.concatenate([u0, _solve(ev0.imat, u0)]), it, converged
