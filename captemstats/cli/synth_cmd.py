@@ -35,7 +35,7 @@ def _command(
     ineligible: int,
     fmt: SynthFormat,
     out: Path,
-    model: SurvivalModelName = SurvivalModelName.WEIBULL,
+    model: SurvivalModelName = SurvivalModelName.SCHEDULED,
 ) -> str:
     """The command line recorded in provenance.json: the options that set the output (options
     left at their defaults are not repeated), so the shipped registry's provenance reads
@@ -45,7 +45,7 @@ def _command(
         parts.append(f"--ineligible {ineligible}")
     if fmt is not SynthFormat.CSV:
         parts.append(f"--format {fmt.value}")
-    if model is not SurvivalModelName.WEIBULL:
+    if model is not SurvivalModelName.SCHEDULED:
         parts.append(f"--survival-model {model.value}")
     parts.append(f"--out {out.as_posix()}")
     return " ".join(parts)
@@ -69,11 +69,11 @@ def synth(
         SurvivalModelName,
         typer.Option(
             "--survival-model",
-            help="weibull: the shipped registry's model; scheduled: progression seen at "
-            "scheduled assessments, every published median calibrated "
-            "(captemstats.synth.scheduled).",
+            help="scheduled (default): progression seen at scheduled assessments, every "
+            "published median calibrated (captemstats.synth.scheduled); weibull: the earlier "
+            "model (by-line medians and Table 3 HRs only, progression imaged on its date).",
         ),
-    ] = SurvivalModelName.WEIBULL,
+    ] = SurvivalModelName.SCHEDULED,
 ) -> None:
     """Generate a SYNTHETIC registry (patients, lesions, adverse_events + provenance.json)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn

@@ -3,11 +3,14 @@
 The generated patients are SYNTHETIC: no real person is represented. They are calibrated so
 that, pushed through the same pipeline as a real registry (read -> validate -> cohort ->
 RECIST -> statistics), they reproduce the resolved published aggregates: Table 1 counts per
-line and Table 2/4 counts exactly, Kaplan–Meier medians by line, and the direction of the
-Table 3 effects. Design (see the submodules for each part):
+line and Table 2/4 counts exactly, the Kaplan–Meier medians (overall, by line, grade, Ki-67
+class and primary site) and by-line log-rank P as closely as the model allows, and the Table 3
+effects of the covariates no median describes. Design (see the submodules for each part):
 
 * :mod:`~captemstats.synth.characteristics` — Table 1 by shuffled exact allocation;
-* :mod:`~captemstats.synth.survival` — Weibull PH times fitted to medians and HRs;
+* :mod:`~captemstats.synth.scheduled` — survival times calibrated to every printed median,
+  progression seen at scheduled assessments (:mod:`~captemstats.synth.survival`: the
+  earlier Weibull model);
 * :mod:`~captemstats.synth.lesions` — RECIST measurements yielding the Table 2 responses;
 * :mod:`~captemstats.synth.adverse` — CTCAE events yielding Table 4 and Table 1's grade 3–4.
 
@@ -99,7 +102,7 @@ class SyntheticRegistry:
     targets_source: str
     calibration: dict[str, Any] = field(default_factory=dict)
     #: The survival model (``generate_registry(survival_model=)``).
-    survival_model: str = "weibull"
+    survival_model: str = "scheduled"
     #: Text columns of the tables as integer codes (table -> column -> codes), from which
     #: :func:`write_registry` writes Parquet without converting Python strings; a column is
     #: taken from its codes only while the frame still holds exactly that text.
@@ -127,8 +130,7 @@ class SyntheticRegistry:
             "n_patients": self.n_patients,
             "n_ineligible": self.n_ineligible,
             "targets": self.targets_source,
-            # recorded when not the shipped registry's model (keeps its provenance as it was)
-            **({} if self.survival_model == "weibull" else {"survival_model": self.survival_model}),
+            "survival_model": self.survival_model,
             "command": command
             or f"captemstats synth --patients {self.n_patients} --seed {self.seed} "
             f"--ineligible {self.n_ineligible}",
@@ -241,17 +243,18 @@ def generate_registry(
     *,
     ineligible_kinds: Sequence[str] = PAPER_INELIGIBLE,
     resolved: Any = None,
-    survival_model: SurvivalModel = "weibull",
+    survival_model: SurvivalModel = "scheduled",
 ) -> SyntheticRegistry:
     """Generate a synthetic registry of ``n_patients`` eligible patients plus ``n_ineligible``
     ineligible ones (kinds cycled from ``ineligible_kinds``, see :data:`ALL_INELIGIBLE`).
 
     ``resolved`` defaults to :func:`~captemstats.synth.targets.load_resolved`. ``progress`` is
-    called as ``progress(stage, fraction_done)``. ``survival_model``: ``"weibull"`` (the
-    shipped registry's: Weibull PH fitted to the by-line medians and Table 3's HRs, each
-    progression imaged on its date) or ``"scheduled"`` (:mod:`~captemstats.synth.scheduled`:
-    every published median and the by-line log-rank P calibrated, progression seen at the
-    next scheduled assessment, best-response PD at the first one).
+    called as ``progress(stage, fraction_done)``. ``survival_model``: ``"scheduled"``
+    (the default and the shipped registry's, :mod:`~captemstats.synth.scheduled`: every
+    published median and the by-line log-rank P calibrated, progression seen at the next
+    scheduled assessment, best-response PD at the first one) or ``"weibull"`` (the earlier
+    model: Weibull PH fitted to the by-line medians and Table 3's HRs, each progression
+    imaged on its own date).
     """
     if survival_model not in ("weibull", "scheduled"):
         raise ValueError(f"survival_model must be 'weibull' or 'scheduled', got {survival_model!r}")
