@@ -2,13 +2,16 @@
 
     .venv/bin/python benchmarks/competing_vs_r.py                 # 10^6 rows
     .venv/bin/python benchmarks/competing_vs_r.py --n 100000 --r-timeout 120
+    .venv/bin/python benchmarks/competing_vs_r.py --crr-n 20000   # crr: minutes (quadratic)
 
 A data set of ``--n`` patients (3 groups, 2 causes, continuous times: about n distinct
 times) is written to a temporary CSV; R (``survival::survfit`` multi-state,
 ``cmprsk::cuminc`` with Gray's test) and captemstats (``cumulative_incidence`` with both
 variances, ``gray_test`` for each cause) each read it once, untimed, then the fits are timed
 (best of ``--repeat`` for Python; R once). Prints each time, the R / captemstats ratio and
-the load average (two shared cores: a busy machine slows both sides). Not a test.
+the load average (two shared cores: a busy machine slows both sides). ``fine_gray`` is timed
+on all rows and, with ``cmprsk::crr`` (whose Fortran is quadratic in n), on the first
+``--crr-n`` rows (covariates: group indicators and a uniform x). Not a test.
 """
 
 from __future__ import annotations
@@ -27,6 +30,13 @@ R_CODE = r"""
 suppressPackageStartupMessages({library(survival); library(cmprsk)})
 d <- read.csv(commandArgs(TRUE)[1])
 d$ev <- factor(d$status, 0:2)
+m <- as.integer(commandArgs(TRUE)[2])
+if (m > 0) {
+  s <- d[seq_len(m), ]
+  X <- cbind(b = as.numeric(s$group == "b"), c = as.numeric(s$group == "c"), x = s$x)
+  t3 <- system.time(f <- crr(s$time, s$status, X))[["elapsed"]]
+  cat("crr", t3, "\n")
+}
 t2 <- system.time(ci <- cuminc(d$time, d$status, d$group))[["elapsed"]]
 cat("cuminc", t2, "\n")
 t1 <- system.time(fit <- survfit(Surv(time, ev) ~ group, data = d))[["elapsed"]]
@@ -43,13 +53,21 @@ def make_data(n: int, seed: int = 1) -> pd.DataFrame:
     cens = rng.uniform(0, 3, n)
     time_ = np.minimum(np.minimum(t1, t2), cens)
     status = np.where(cens <= np.minimum(t1, t2), 0, np.where(t1 < t2, 1, 2))
-    return pd.DataFrame({"time": time_, "status": status, "group": group})
+    x = rng.uniform(0, 1, n)
+    return pd.DataFrame({"time": time_, "status": status, "group": group, "x": x})
 
 
-def time_python(d: pd.DataFrame, repeat: int) -> dict[str, float]:
+def _design(d: pd.DataFrame) -> pd.DataFrame:
+    g = d["group"]
+    return pd.DataFrame({"b": (g == "b") * 1.0, "c": (g == "c") * 1.0, "x": d["x"]})
+
+
+def time_python(d: pd.DataFrame, repeat: int, crr_n: int) -> dict[str, float]:
     import scipy.stats  # noqa: F401  (imported once, untimed)
 
-    from captemstats.survival import cumulative_incidence, gray_test
+    from captemstats.survival import cumulative_incidence, fine_gray, gray_test
+
+    small = d.iloc[:crr_n]
 
     runs = {
         "cumulative_incidence (ij)": lambda: cumulative_incidence(
@@ -61,6 +79,8 @@ def time_python(d: pd.DataFrame, repeat: int) -> dict[str, float]:
         "gray_test (causes 1, 2)": lambda: [
             gray_test(d["time"], d["status"], d["group"], cause=c) for c in (1, 2)
         ],
+        "fine_gray (all rows)": lambda: fine_gray(d["time"], d["status"], _design(d)),
+        "fine_gray (crr rows)": lambda: fine_gray(small["time"], small["status"], _design(small)),
     }
     out = {}
     for name, fn in runs.items():
@@ -73,19 +93,19 @@ def time_python(d: pd.DataFrame, repeat: int) -> dict[str, float]:
     return out
 
 
-def time_r(path: Path, timeout: float) -> dict[str, float]:
+def time_r(path: Path, timeout: float, crr_n: int) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".R", delete=False) as f:
         f.write(R_CODE)
     try:
         res = subprocess.run(
-            ["Rscript", f.name, str(path)],
+            ["Rscript", f.name, str(path), str(crr_n)],
             capture_output=True,
             text=True,
             timeout=timeout,
             check=True,
         )
         stdout = res.stdout
-    except subprocess.TimeoutExpired as exc:  # survfit (run last) did not finish
+    except subprocess.TimeoutExpired as exc:  # survfit (run last) did not finish in time
         raw = exc.stdout or ""
         stdout = raw.decode() if isinstance(raw, bytes) else raw
     finally:
@@ -102,6 +122,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--r-timeout", type=float, default=1800.0)
+    parser.add_argument("--crr-n", type=int, default=5_000)
     args = parser.parse_args()
     d = make_data(args.n)
     with tempfile.TemporaryDirectory() as tmp:
@@ -110,20 +131,26 @@ def main() -> None:
         d = pd.read_csv(path)
         print(f"n = {args.n:,} rows, {d['time'].nunique():,} distinct times")
         print(f"load average before: {os.getloadavg()}")
-        py = time_python(d, args.repeat)
-        r = time_r(path, args.r_timeout)
+        py = time_python(d, args.repeat, args.crr_n)
+        r = time_r(path, args.r_timeout, args.crr_n)
     for name, secs in py.items():
         print(f"captemstats {name}: {secs:.2f} s")
-    if "timeout" in r:
-        print(f"R did not finish within {r['timeout']:.0f} s")
-    else:
-        for name, secs in r.items():
-            print(f"R {name}: {secs:.2f} s")
-        ij = py["cumulative_incidence (ij)"]
-        al = py["cumulative_incidence (aalen)"] + py["gray_test (causes 1, 2)"]
-        print(f"ratio survfit / cumulative_incidence(ij): {r['survfit'] / ij:.1f}x")
+    ij = py["cumulative_incidence (ij)"]
+    al = py["cumulative_incidence (aalen)"] + py["gray_test (causes 1, 2)"]
+    if "crr" in r:
+        fg = py["fine_gray (crr rows)"]
+        print(f"R crr on {args.crr_n:,} rows: {r['crr']:.2f} s (ratio {r['crr'] / fg:.0f}x)")
+    if "cuminc" in r:
+        print(f"R cuminc (incidence, var, Gray's test): {r['cuminc']:.2f} s")
         print(
-            f"ratio cuminc / (cumulative_incidence(aalen) + gray_test x2): {r['cuminc'] / al:.1f}x"
+            f"ratio cuminc / (cumulative_incidence(aalen) + gray_test x2): {r['cuminc'] / al:.2f}x"
+        )
+    if "survfit" in r:
+        print(f"R survfit (multi-state, IJ variance): {r['survfit']:.2f} s")
+        print(f"ratio survfit / cumulative_incidence(ij): {r['survfit'] / ij:.1f}x")
+    else:
+        print(
+            f"R survfit not finished within {r['timeout']:.0f} s: ratio > {r['timeout'] / ij:.0f}x"
         )
     print(f"load average after: {os.getloadavg()}")
 
