@@ -24,6 +24,12 @@ def _prev(x: F64) -> F64:
     return np.concatenate((np.zeros((1, *x.shape[1:])), x[:-1]), axis=0)
 
 
+def _weighted_gram(big: F64, w: F64) -> F64:
+    """``sum_e sum_k big[e, i, k] big[e, j, k] w[e, k]`` by one matrix product."""
+    m = big.transpose(0, 2, 1).reshape(-1, big.shape[1])  # (e k, i)
+    return m.T @ (m * w.reshape(-1, 1))
+
+
 def gray_score(
     time: F64, mark: npt.NDArray[np.intp], group: npt.NDArray[np.intp], n_groups: int, rho: float
 ) -> tuple[F64, F64]:
@@ -32,8 +38,11 @@ def gray_score(
     ng = n_groups
     uniq, inv = np.unique(time, return_inverse=True)
     t_len = len(uniq)
-    cnt = np.zeros((t_len, ng, 3))
-    np.add.at(cnt, (inv, group, mark), 1.0)
+    cnt = (
+        np.bincount((inv * ng + group) * 3 + mark, minlength=t_len * ng * 3)
+        .reshape(t_len, ng, 3)
+        .astype(float)
+    )
     rs_all = np.cumsum(cnt.sum(axis=2)[::-1], axis=0)[::-1]
     d1, d2 = cnt[:, :, 1], cnt[:, :, 2]
     keep = (d1 + d2).sum(axis=1) > 0  # event times only
@@ -65,19 +74,21 @@ def gray_score(
         t4 = np.where(skm > 0, 1 - (1 - f[:, None]) / skm, 1.0)
         t5 = np.where(nd1[:, None] > 1, 1 - (nd1[:, None] - 1) / (tr[:, None] * skmm - 1), 1.0)
         t3 = np.where(on1, t5 * skmm * nd1[:, None] / (tr[:, None] * rs), 0.0)
-        big = a[:, : ng - 1, :] - t4[:, None, :] * c[:, : ng - 1, :]
+        r1 = nd1 > 0  # only these times contribute
+        big = a[r1, : ng - 1, :] - t4[r1, None, :] * c[r1, : ng - 1, :]
         v3 = (t4 * t4 * t3).sum(axis=0)
-        v2 = np.einsum("eik,ek->ik", big, t4 * t3)
-        v = np.einsum("eik,ejk,ek->ij", big, big, t3)
+        v2 = np.einsum("eik,ek->ik", big, (t4 * t3)[r1])
+        v = _weighted_gram(big, t3[r1])
         # failures from the other causes
         on2 = (skm > 0) & (d2 > 0)
         t4 = np.where(on2, (1 - f[:, None]) / skm, 0.0)
         t5 = np.where(d2 > 1, 1 - (d2 - 1) / (rs - 1), 1.0)
         t3 = np.where(on2, t5 * skmm**2 * d2 / rs**2, 0.0)
-        big = t4[:, None, :] * c[:, : ng - 1, :]
+        r2 = on2.any(axis=1)
+        big = t4[r2, None, :] * c[r2, : ng - 1, :]
         v3 = v3 + (t4 * t4 * t3).sum(axis=0)
-        v2 = v2 - np.einsum("eik,ek->ik", big, t4 * t3)
-        v = v + np.einsum("eik,ejk,ek->ij", big, big, t3)
+        v2 = v2 - np.einsum("eik,ek->ik", big, (t4 * t3)[r2])
+        v = v + _weighted_gram(big, t3[r2])
     cend = c[-1, : ng - 1, :] if len(c) else np.zeros((ng - 1, ng))
     v = v + (cend * v3) @ cend.T + cend @ v2.T + v2 @ cend.T
     return score, v
