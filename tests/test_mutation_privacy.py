@@ -562,3 +562,36 @@ def test_a_small_group_row_keeps_its_empty_cells_empty() -> None:
     out = suppress_table(table(rows, (Column("n", "n"), Column("m", "Median"))), 5).data
     assert out["n"].tolist() == ["60", "<5", WITHHELD, "30"]
     assert out["m"].tolist() == ["12.0", "", "11.0", "14.0"]
+
+
+def test_response_table_relations_orr_and_dcr() -> None:
+    # ORR = CR + PR and DCR = CR + PR + SD (+ non-CR/non-PD) tie the response counts together
+    # beyond their own partition: withholding the smallest level partner (non-CR/non-PD, 6)
+    # would leave CR = ORR - PR; the first candidate that protects CR in every relation is PR
+    rows = [
+        {"variable": "BOR", "row_type": "label", "label": "Best overall response"},
+        {"variable": "BOR", "row_type": "level", "label": "Complete response (CR)", "a": "3"},
+        {"variable": "BOR", "row_type": "level", "label": "Partial response (PR)", "a": "40"},
+        {"variable": "BOR", "row_type": "level", "label": "Stable disease (SD)", "a": "20"},
+        {
+            "variable": "BOR",
+            "row_type": "level",
+            "label": "Non-CR/non-PD (non-CR/non-PD)",
+            "a": "6",
+        },
+        {"variable": "BOR", "row_type": "level", "label": "Progression (PD)", "a": "10"},
+        {"variable": "ORR", "row_type": "label", "label": "ORR", "a": "43"},
+        {"variable": "DCR", "row_type": "label", "label": "DCR", "a": "69"},
+    ]
+    original = table(rows, (Column("a", "A"), Column("p", "P")))
+    out = privacy.suppress_response_table(original, 5)
+    relations: list[Relation] = [
+        (None, [(r, "a") for r in range(1, 6)]),
+        ((6, "a"), [(1, "a"), (2, "a")]),
+        ((7, "a"), [(1, "a"), (2, "a"), (3, "a"), (4, "a")]),
+    ]
+    hidden, fixed = attacker(original, out, relations)
+    assert fixed == []
+    assert out.data.loc[1, "a"] == "<5"
+    assert hidden == {(1, "a"), (2, "a")}
+    assert out.data.loc[2, "a"] == WITHHELD
