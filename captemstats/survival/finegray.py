@@ -66,6 +66,7 @@ class FineGrayResult:
 class _Data:
     x: F64  # (n, p), sorted by time
     inv: npt.NDArray[np.intp]  # distinct-time index of each row
+    starts: npt.NDArray[np.intp]  # first row of each distinct time (rows sorted by time)
     k: int  # number of distinct times
     fail: npt.NDArray[np.bool_]  # the cause of interest
     other: npt.NDArray[np.bool_]  # another cause
@@ -75,62 +76,70 @@ class _Data:
     n_risk: F64  # at each distinct time
 
 
-def _by_time(values: F64, inv: npt.NDArray[np.intp], k: int) -> F64:
-    """Sum rows (any trailing shape) into the distinct times."""
-    out = np.zeros((k, *values.shape[1:]))
-    np.add.at(out, inv, values)
-    return out
+def _by_time(values: F64, d: _Data) -> F64:
+    """Sum rows (any trailing shape; sorted by time) into the distinct times."""
+    return np.add.reduceat(values, d.starts, axis=0)
 
 
-def _sums(d: _Data, b: F64) -> tuple[F64, F64, F64, F64, F64, F64]:
-    """S0, S1, S2 of the weighted risk set at each distinct time, C0, C1 (the other-cause
-    sums before it, divided by G), and the rows' exp(x b)."""
+def _sums(d: _Data, b: F64) -> tuple[F64, F64, F64, F64, F64]:
+    """S0, S1 of the weighted risk set at each distinct time, C0, C1 (the other-cause sums
+    before it, divided by G), and the rows' exp(x b)."""
     e = np.exp(d.x @ b)
     ex = e[:, None] * d.x
-    exx = ex[:, :, None] * d.x[:, None, :]
-    r0 = np.cumsum(_by_time(e, d.inv, d.k)[::-1], axis=0)[::-1]
-    r1 = np.cumsum(_by_time(ex, d.inv, d.k)[::-1], axis=0)[::-1]
-    r2 = np.cumsum(_by_time(exx, d.inv, d.k)[::-1], axis=0)[::-1]
+    r0 = np.cumsum(_by_time(e, d)[::-1], axis=0)[::-1]
+    r1 = np.cumsum(_by_time(ex, d)[::-1], axis=0)[::-1]
     w = np.where(d.other, 1.0 / d.g_row, 0.0)
 
     def before(v: F64) -> F64:  # strictly earlier distinct times
-        c = np.cumsum(_by_time(v, d.inv, d.k), axis=0)
+        c = np.cumsum(_by_time(v, d), axis=0)
         return np.concatenate((np.zeros((1, *c.shape[1:])), c[:-1]), axis=0)
 
     c0 = before(w * e)
     c1 = before(w[:, None] * ex)
-    c2 = before(w[:, None, None] * exx)
-    gt = d.g_time
-    s0 = r0 + gt * c0
-    s1 = r1 + gt[:, None] * c1
-    s2 = r2 + gt[:, None, None] * c2
-    return s0, s1, s2, c0, c1, e
+    s0 = r0 + d.g_time * c0
+    s1 = r1 + d.g_time[:, None] * c1
+    return s0, s1, c0, c1, e
+
+
+def _lik(d: _Data, b: F64) -> float:
+    """crr's objective: minus the log partial likelihood (Breslow ties)."""
+    e = np.exp(d.x @ b)
+    r0 = np.cumsum(_by_time(e, d)[::-1])[::-1]
+    c = np.cumsum(_by_time(np.where(d.other, e / d.g_row, 0.0), d))
+    s0 = r0 + d.g_time * np.concatenate(([0.0], c[:-1]))
+    d1 = _by_time(d.fail.astype(float), d)
+    on = d1 > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -float((d.x[d.fail] @ b).sum()) + float((d1[on] * np.log(s0[on])).sum())
 
 
 def _lik_score_info(d: _Data, b: F64) -> tuple[float, F64, F64]:
-    """crr's objective (minus the log partial likelihood), its gradient and Hessian."""
-    s0, s1, s2, _, _, _ = _sums(d, b)
-    d1 = _by_time(d.fail.astype(float), d.inv, d.k)
-    x1 = _by_time(np.where(d.fail[:, None], d.x, 0.0), d.inv, d.k)
+    """crr's objective, its gradient and Hessian. The risk-set second moments enter only as
+    ``sum_t d(t) S2(t) / S0(t)``, a weighted cross-product of the rows (no n x p x p array):
+    row i counts with ``e_i (A(t_i) + [other cause] B(t_i) / G_i)``, A the cumulative sum of
+    d/S0 up to t_i and B that of d G / S0 after it."""
+    s0, s1, _, _, e = _sums(d, b)
+    d1 = _by_time(d.fail.astype(float), d)
+    x1 = _by_time(np.where(d.fail[:, None], d.x, 0.0), d)
     on = d1 > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         lik = -float((d.x[d.fail] @ b).sum()) + float((d1[on] * np.log(s0[on])).sum())
+        a = np.where(on, d1 / s0, 0.0)
         xbar = np.where(on[:, None], s1 / s0[:, None], 0.0)
-        score = -(x1.sum(axis=0) - (d1[:, None] * xbar).sum(axis=0))
-        info = np.einsum(
-            "k,kij->ij",
-            np.where(on, d1, 0.0),
-            np.where(on[:, None, None], s2 / s0[:, None, None], 0.0)
-            - xbar[:, :, None] * xbar[:, None, :],
-        )
+    score = -(x1.sum(axis=0) - (d1[:, None] * xbar).sum(axis=0))
+    ag = a * d.g_time
+    after = np.concatenate((np.cumsum(ag[::-1])[::-1][1:], [0.0]))
+    m = d.inv
+    wrow = e * (np.cumsum(a)[m] + np.where(d.other, after[m] / d.g_row, 0.0))
+    info = (d.x * wrow[:, None]).T @ d.x - (xbar * d1[:, None]).T @ xbar
     return lik, score, info
 
 
 def _sandwich(d: _Data, b: F64) -> tuple[F64, F64]:
     """Information and the V of crr's sandwich (score residuals eta + psi of Gray's crrvv)."""
-    s0, s1, _, c0, c1, e = _sums(d, b)
+    s0, s1, c0, c1, e = _sums(d, b)
     _, _, info = _lik_score_info(d, b)
-    d1 = _by_time(d.fail.astype(float), d.inv, d.k)
+    d1 = _by_time(d.fail.astype(float), d)
     on = d1 > 0
     xbar = np.where(on[:, None], s1 / np.where(on, s0, 1.0)[:, None], 0.0)
     a0 = np.where(on, d1 / np.where(on, s0, 1.0), 0.0)
@@ -148,7 +157,7 @@ def _sandwich(d: _Data, b: F64) -> tuple[F64, F64]:
     w2 = np.where(d.other, e / d.g_row, 0.0)
     eta -= w2[:, None] * (x * nb0[m][:, None] - nb1[m])
     q = c1 * rb0[:, None] - c0[:, None] * rb1  # q(u) at each distinct time
-    n_cens = _by_time(d.cens.astype(float), d.inv, d.k)
+    n_cens = _by_time(d.cens.astype(float), d)
     psi_t = -np.cumsum(n_cens[:, None] * q / d.n_risk[:, None] ** 2, axis=0)
     psi = psi_t[m] + np.where(d.cens[:, None], q[m] / d.n_risk[m][:, None], 0.0)
     u = eta + psi
@@ -170,7 +179,7 @@ def _prepare(time: Any, status: Any, covariates: Any, cause: int) -> tuple[_Data
         raise AnalysisError("fine_gray: no complete rows")
     order = np.argsort(t[ok], kind="stable")
     t, st, x = t[ok][order], st[ok][order], x[ok][order]
-    uniq, inv = np.unique(t, return_inverse=True)
+    uniq, starts, inv = np.unique(t, return_index=True, return_inverse=True)
     k = len(uniq)
     cens = st == 0
     counts = np.bincount(inv, minlength=k).astype(float)
@@ -181,7 +190,7 @@ def _prepare(time: Any, status: Any, covariates: Any, cause: int) -> tuple[_Data
     if uniq[0] == 0:  # crr looks G up at t (1 - 100 eps): at t = 0 that is G(0), not G(0-)
         g_time[0] = gkm[0]
     other = (st > 0) & (st != cause)
-    data = _Data(x, inv, k, st == cause, other, cens, g_time[inv], g_time, n_risk)
+    data = _Data(x, inv, starts, k, st == cause, other, cens, g_time[inv], g_time, n_risk)
     return data, names
 
 
@@ -244,7 +253,7 @@ def fine_gray(
         halvings = 0
         while True:
             bn = b + sc
-            fbn = _lik_score_info(d, bn)[0]
+            fbn = _lik(d, bn)
             if np.isfinite(fbn) and fbn <= lik + 1e-4 * float(sc @ score):
                 break
             halvings += 1
@@ -265,7 +274,7 @@ def fine_gray(
         std_error=tuple(float(v) for v in se),
         z=tuple(float(v) for v in z),
         p_value=tuple(float(v) for v in 2 * norm.sf(np.abs(z))),
-        loglik=-float(_lik_score_info(d, b)[0]),
+        loglik=-_lik(d, b),
         converged=converged,
         iterations=it,
         n=len(d.x),
