@@ -402,3 +402,18 @@ def test_fine_gray_errors_and_missing_rows() -> None:
     r = fine_gray([1, 2, 3, 4, 5, 6], [1, 2, 1, 0, 1, 2], cov)
     assert r.n == 5  # the row with a missing covariate is dropped (R's na.omit)
     assert list(r.to_frame().columns) == ["term", "coef", "shr", "std_error", "z", "p_value"]
+
+
+def test_captem_cohort_is_the_current_registry_export() -> None:
+    """captem_competing.csv is captem_synthetic.csv's PFS split by make_competing_reference.R
+    (death without progression: a PFS event at the OS event time); rerun the R script when
+    the registry export changes."""
+    r = pd.read_csv(REF / "captem_synthetic.csv", dtype={"line_group": str})
+    death = (r["pfs_event"] == 1) & (r["os_event"] == 1)
+    death &= (r["os_months"] - r["pfs_months"]).abs() < 1e-9
+    status = np.where(r["pfs_event"] == 0, 0, np.where(death, 2, 1))
+    d = data("captem_competing")
+    assert list(d["status"]) == list(status)
+    assert list(d["group"]) == list(r["line_group"])
+    assert list(d["strata"]) == list(r["pancreas"])
+    np.testing.assert_allclose(d["time"], r["pfs_months"], rtol=1e-14)  # 15 digits in the CSV
