@@ -323,11 +323,13 @@ def test_attrition_arithmetic_does_not_give_a_small_exclusion_back(
 
 def test_attrition_with_a_decision_withholds_exactly_its_keys() -> None:
     original = attrition((20, 3, 40))
-    keep = {"att|s1|excluded", "att|s1|after", "att|s2|before", "att|s2|excluded"}
+    # the decision's cells, not the string rules' (which would leave step 0 alone)
+    keep = {"att|s0|excluded", "att|s1|excluded", "att|s1|after", "att|s2|before"}
+    keep |= {"att|s2|excluded"}
     decision = Decision(7, frozenset({"att|s1|excluded"}), frozenset(keep), {}, 0)
     out = suppress_attrition_table(original, 7, decision=decision).data
     assert out["before"].tolist() == ["300", "280", WITHHELD]
-    assert out["excluded"].tolist() == ["20", "<7", WITHHELD]
+    assert out["excluded"].tolist() == [WITHHELD, "<7", WITHHELD]
     assert out["after"].tolist() == ["280", WITHHELD, "237"]
     # without a threshold the option is off, decision or not
     assert suppress_attrition_table(original, None, decision=decision) is original
