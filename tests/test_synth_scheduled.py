@@ -186,21 +186,25 @@ def test_unknown_survival_model_is_refused() -> None:
 
 
 def test_cli_records_the_survival_model(tmp_path: Path) -> None:
+    """The provenance names the model; the command repeats --survival-model only when it is
+    not the default (scheduled)."""
     import json
 
     from typer.testing import CliRunner
 
-    from captemstats.cli import app
+    from captemstats.cli import _register, app
 
+    _register()
     out = tmp_path / "reg"
-    args = ["synth", "-n", "60", "--seed", "3", "--survival-model", "scheduled", "--out", str(out)]
+    args = ["synth", "-n", "60", "--seed", "3", "--survival-model", "weibull", "--out", str(out)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     prov = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
-    assert prov["survival_model"] == "scheduled"
-    assert "--survival-model scheduled" in prov["command"]
+    assert prov["survival_model"] == "weibull"
+    assert "--survival-model weibull" in prov["command"]
     default = generate_registry(60, seed=3).provenance()
-    assert "survival_model" not in default and "--survival-model" not in default["command"]
+    assert default["survival_model"] == "scheduled"
+    assert "--survival-model" not in default["command"]
 
 
 def test_shipped_registry_reproduces_the_printed_survival_inferences() -> None:
