@@ -109,3 +109,15 @@ def as_status(values: Any, n: int) -> npt.NDArray[np.int64]:
             "the cause"
         )
     return arr.astype(np.int64)
+
+
+def select_group(groups: Sequence[str], group: str | None) -> str:
+    """The group a per-group accessor of a result means: ``group`` itself when it is one of
+    ``groups``, or the only group when ``group`` is None; otherwise an error naming them."""
+    if group is None:
+        if len(groups) != 1:
+            raise AnalysisError(f"several groups ({list(groups)}); name one")
+        return groups[0]
+    if group not in groups:
+        raise AnalysisError(f"no group {group!r}; groups are {list(groups)}")
+    return group

@@ -31,7 +31,7 @@ from captemstats.survival._aalen_johansen import (
     probability_limits,
 )
 from captemstats.survival._gray import gray_score
-from captemstats.survival._inputs import as_labels, as_status, as_time
+from captemstats.survival._inputs import as_labels, as_status, as_time, select_group
 from captemstats.survival._results import MethodInfo
 from captemstats.survival.km import label_str
 
@@ -159,13 +159,7 @@ class CumulativeIncidenceResult:
         return pd.concat(frames, ignore_index=True)
 
     def _group(self, group: str | None) -> str:
-        if group is None:
-            if len(self.groups) != 1:
-                raise AnalysisError(f"several groups ({self.groups}); name one")
-            return self.groups[0]
-        if group not in self.curves:
-            raise AnalysisError(f"no group {group!r}; groups are {self.groups}")
-        return group
+        return select_group(self.groups, group)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ import numpy as np
 
 from captemstats.errors import AnalysisError
 from captemstats.survival._confint import CONF_TYPES, ConfType, confidence_limits
-from captemstats.survival._inputs import as_event, as_labels, as_time
+from captemstats.survival._inputs import as_event, as_labels, as_time, select_group
 from captemstats.survival._results import MethodInfo
 
 if TYPE_CHECKING:
@@ -312,13 +312,7 @@ class KaplanMeierResult:
         return padded[j].astype(np.int64)
 
     def _group(self, group: str | None) -> str:
-        if group is None:
-            if len(self.groups) != 1:
-                raise AnalysisError(f"several groups ({self.groups}); name one")
-            return self.groups[0]
-        if group not in self.curves:
-            raise AnalysisError(f"no group {group!r}; groups are {self.groups}")
-        return group
+        return select_group(self.groups, group)
 
 
 def kaplan_meier(

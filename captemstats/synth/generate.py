@@ -62,6 +62,7 @@ from captemstats.synth.survival import (
     copula_uniforms,
     exp_scores,
     fit_endpoint,
+    weibull_summary,
 )
 from captemstats.synth.targets import COX_COVARIATES, LINES, TABLE1_LEVELS, Targets, load_resolved
 from captemstats.synth.timeline import ScanSchedule
@@ -536,14 +537,7 @@ def _ae_terms(targets: Targets) -> tuple[str, ...]:
 
 def _fit_summary(fit: WeibullFit) -> dict[str, Any]:
     return {
-        "shape": round(fit.k, 6),
-        "scale_months": {
-            g: round(float(np.exp(s)) / DAYS_PER_MONTH, 6)
-            for g, s in zip(LINES, fit.log_scale, strict=True)
-        },
-        "hazard_ratios": {
-            c: round(float(np.exp(b)), 6) for c, b in zip(COX_COVARIATES, fit.beta, strict=True)
-        },
+        **weibull_summary(fit.k, fit.log_scale, COX_COVARIATES, fit.beta),
         "km_median_months_on_calibration_data": {
             g: round(v, 4) for g, v in fit.achieved_months.items()
         },

@@ -31,6 +31,7 @@ from captemstats.synth.survival import (
     DAYS_PER_MONTH,
     copula_uniforms,
     exp_scores,
+    weibull_summary,
 )
 from captemstats.synth.targets import COX_COVARIATES, LINES, TABLE1_LEVELS, Targets
 from captemstats.synth.timeline import ScanSchedule
@@ -261,15 +262,8 @@ def scheduled_survival(
 def fit_summary(fit: EndpointFit) -> dict[str, Any]:
     """The fitted parameters and what they achieved, for the registry's provenance."""
     return {
-        "shape": round(fit.k, 6),
+        **weibull_summary(fit.k, fit.log_scale, OTHER_COVARIATES, fit.beta),
         "shape_spread": round(fit.spread, 6),
-        "scale_months": {
-            g: round(float(np.exp(s)) / DAYS_PER_MONTH, 6)
-            for g, s in zip(LINES, fit.log_scale, strict=True)
-        },
-        "hazard_ratios": {
-            c: round(float(np.exp(b)), 6) for c, b in zip(OTHER_COVARIATES, fit.beta, strict=True)
-        },
         "group_log_hazards": {
             name: [round(float(v), 6) for v in g] for name, g in fit.gamma.items()
         },

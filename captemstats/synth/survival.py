@@ -26,6 +26,7 @@ Fitting (no hand-set per-group constants):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -315,3 +316,20 @@ def copula_uniforms(
 def exp_scores(u: FloatArray) -> FloatArray:
     """log E with E = -log(1 - u) ~ Exp(1)."""
     return np.log(-np.log1p(-np.clip(u, 1e-12, 1 - 1e-12)))
+
+
+def weibull_summary(
+    k: float, log_scale: FloatArray, covariates: tuple[str, ...], beta: FloatArray
+) -> dict[str, Any]:
+    """Shape, per-line scale (months) and hazard ratios of a fitted Weibull PH endpoint,
+    rounded for the registry's calibration record."""
+    return {
+        "shape": round(k, 6),
+        "scale_months": {
+            g: round(float(np.exp(s)) / DAYS_PER_MONTH, 6)
+            for g, s in zip(("1", "2", "3+"), log_scale, strict=True)
+        },
+        "hazard_ratios": {
+            c: round(float(np.exp(b)), 6) for c, b in zip(covariates, beta, strict=True)
+        },
+    }
