@@ -218,6 +218,31 @@ def test_km_medians_within_10_percent(shipped: Pipeline, resolved: Any, endpoint
         assert got[group] == pytest.approx(want, rel=0.10), (endpoint, group, got[group], want)
 
 
+@pytest.fixture(scope="module")
+def weibull_model() -> Pipeline:
+    """The 308-patient registry of the earlier (``weibull``) survival model, default seed."""
+    result = run_pipeline(generate_registry(survival_model="weibull"))
+    return Pipeline(result.cohort, result.bor, 0)
+
+
+@pytest.mark.parametrize("endpoint", ["pfs", "os"])
+def test_weibull_model_medians_within_5_percent(
+    weibull_model: Pipeline, resolved: Any, endpoint: str
+) -> None:
+    """The earlier model fits only the overall and by-line medians, and keeps them within 5 %."""
+    got = _medians(weibull_model.cohort.data, endpoint)
+    s = resolved.survival
+    for group in ("all", *LINES):
+        grouping = "overall" if group == "all" else "line"
+        want = float(
+            s.loc[
+                (s.endpoint == endpoint) & (s.grouping == grouping) & (s.group == group),
+                "median_months",
+            ].iloc[0]
+        )
+        assert got[group] == pytest.approx(want, rel=0.05), (endpoint, group, got[group], want)
+
+
 def test_followup_median(shipped: Pipeline, resolved: Any) -> None:
     fu = shipped.cohort.data["followup_months"].median()
     assert fu == pytest.approx(resolved.followup_months["median"], rel=0.05)
