@@ -363,7 +363,7 @@ class StudyAnalysis:
         return {name: final / name for name in written}
 
     def _write_files(self, out: Path) -> dict[str, Path]:
-        from captemstats.tables._atomic import write_atomic
+        from captemstats.atomic import write_atomic
 
         written: dict[str, Path] = {}
         text = self.to_json() + "\n"
@@ -407,7 +407,7 @@ class StudyAnalysis:
 def _csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
     """A writer for :func:`write_atomic`: tidy CSV with LF line ends (byte-stable); text a
     spreadsheet would run as a formula gets a leading apostrophe."""
-    from captemstats.tables._spreadsheet import neutralise_formulas
+    from captemstats.spreadsheet import neutralise_formulas
 
     safe = neutralise_formulas(frame)
 

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from captemstats.errors import AnalysisError
-from captemstats.survival._results import MethodInfo
+from captemstats.results import MethodInfo
 
 if TYPE_CHECKING:
     import numpy.typing as npt

@@ -26,7 +26,7 @@ import numpy as np
 
 from captemstats.compare import ChiSquareResult, _as_count_table, chi_square_test
 from captemstats.errors import AnalysisError
-from captemstats.survival._results import MethodInfo
+from captemstats.results import MethodInfo
 
 if TYPE_CHECKING:
     import numpy.typing as npt

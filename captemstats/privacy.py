@@ -333,8 +333,7 @@ def write_shareable(
     import json
     from pathlib import Path
 
-    from captemstats.atomic import atomic_folder, folder_lock
-    from captemstats.tables._atomic import write_atomic
+    from captemstats.atomic import atomic_folder, folder_lock, write_atomic
 
     final = Path(out_dir)
     names: list[str] = []

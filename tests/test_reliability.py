@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from captemstats.tables._spreadsheet import neutralise_formulas
+from captemstats.spreadsheet import neutralise_formulas
 from captemstats.tables._table import Column, Table, make_frame
 
 ROOT = Path(__file__).parents[1]
@@ -72,7 +72,7 @@ def test_analysis_csvs_neutralise_formulas_but_keep_numbers(tmp_path: Path) -> N
 
 
 def test_failing_writer_leaves_the_previous_file(tmp_path: Path) -> None:
-    from captemstats.tables._atomic import write_atomic
+    from captemstats.atomic import write_atomic
 
     target = tmp_path / "table.csv"
     target.write_text("previous\n")

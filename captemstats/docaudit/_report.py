@@ -9,10 +9,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from captemstats.atomic import write_atomic
 from captemstats.docaudit import _numbers, _slots, _text  # noqa: F401  (registers the rules)
 from captemstats.docaudit._base import CHECKS, QUOTED_TABLE_LABELS, RULES, Check, Context
 from captemstats.docaudit._document import Document, read_docx, read_html
-from captemstats.tables._atomic import write_atomic
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from captemstats.tables._atomic import write_atomic
+from captemstats.atomic import write_atomic
 
 _FORMATS = frozenset({"svg", "pdf", "png", "tiff", "eps"})
 

@@ -142,7 +142,7 @@ class Reproduction:
         from pathlib import Path
 
         from captemstats.analysis import _csv_writer
-        from captemstats.tables._atomic import write_atomic
+        from captemstats.atomic import write_atomic
 
         return write_atomic(Path(path), _csv_writer(self.frame))
 

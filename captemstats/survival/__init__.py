@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from captemstats._lazy import lazy_loader
-from captemstats.survival._results import MethodInfo
+from captemstats.results import MethodInfo
 
 _LAZY: dict[str, str] = {
     "kaplan_meier": "captemstats.survival.km",

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from captemstats.errors import AnalysisError
+from captemstats.results import MethodInfo
 from captemstats.survival._aalen_johansen import (
     Curve,
     aalen_johansen,
@@ -32,7 +33,6 @@ from captemstats.survival._aalen_johansen import (
 )
 from captemstats.survival._gray import gray_score
 from captemstats.survival._inputs import as_labels, as_status, as_time, select_group
-from captemstats.survival._results import MethodInfo
 from captemstats.survival.km import label_str
 
 if TYPE_CHECKING:

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from captemstats.errors import AnalysisError
+from captemstats.results import MethodInfo
 from captemstats.survival import _efron
 from captemstats.survival._alias import chol_ginverse, chol_solve, estimable_columns, wtest
 from captemstats.survival._covariate import Covariate as Covariate  # re-exported
 from captemstats.survival._inputs import as_event, as_time
-from captemstats.survival._results import MethodInfo
 
 if TYPE_CHECKING:
     import numpy.typing as npt

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from captemstats.errors import AnalysisError
+from captemstats.results import MethodInfo
 from captemstats.survival._inputs import as_status, as_time
-from captemstats.survival._results import MethodInfo
 
 if TYPE_CHECKING:
     import numpy.typing as npt

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from captemstats.errors import AnalysisError
+from captemstats.results import MethodInfo
 from captemstats.survival._inputs import as_event, as_labels, as_time
-from captemstats.survival._results import MethodInfo
 from captemstats.survival.km import ALL, ConfType, kaplan_meier, label_str
 
 if TYPE_CHECKING:

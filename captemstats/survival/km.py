@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from captemstats.errors import AnalysisError
+from captemstats.results import MethodInfo
 from captemstats.survival._confint import CONF_TYPES, ConfType, confidence_limits
 from captemstats.survival._inputs import as_event, as_labels, as_time, select_group
-from captemstats.survival._results import MethodInfo
 
 if TYPE_CHECKING:
     import numpy.typing as npt

@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from captemstats.errors import AnalysisError
+from captemstats.results import MethodInfo
 from captemstats.survival import _efron
-from captemstats.survival._results import MethodInfo
 
 if TYPE_CHECKING:
     import numpy.typing as npt

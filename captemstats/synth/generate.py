@@ -634,7 +634,7 @@ def write_registry(
     """Write the tables (``patients``, ``lesions``, ``adverse_events``) as CSV or Parquet plus
     ``provenance.json`` (seed, generator version, command, sha256 of each file). Output is
     byte-identical for the same registry."""
-    from captemstats.tables._atomic import write_atomic
+    from captemstats.atomic import write_atomic
 
     if format not in ("csv", "parquet"):
         raise ValueError(f"format must be 'csv' or 'parquet', got {format!r}")

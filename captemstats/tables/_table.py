@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from captemstats.tables._atomic import write_atomic
-from captemstats.tables._spreadsheet import neutralise_formulas
+from captemstats.atomic import write_atomic
+from captemstats.spreadsheet import neutralise_formulas
 
 #: Key columns every ``Table.data`` starts with.
 KEY_COLUMNS: tuple[str, str, str] = ("variable", "row_type", "label")

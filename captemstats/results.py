@@ -1,4 +1,4 @@
-"""Shared result types of the survival statistics: the method record every result carries."""
+"""Result metadata shared by every statistic: the method record each result carries (core layer)."""
 
 from __future__ import annotations
 
