@@ -10,16 +10,16 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from captemstats.audit import CHECKS as INFERENCE_CHECKS
 from captemstats.audit import (
     AuditResult,
     Discrepancy,
     audit_published,
     consistency_problems,
-    format_pct,
     pct_matches,
     resolve,
 )
-from captemstats.audit_inference import CHECKS as INFERENCE_CHECKS
+from captemstats.audit import rounded_pct_text as format_pct
 from captemstats.published import (
     GROUPS,
     LINE_GROUPS,

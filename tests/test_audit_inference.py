@@ -12,16 +12,19 @@ import pandas as pd
 import pytest
 import yaml
 
-from captemstats.audit import AuditResult, Discrepancy, audit_published, resolve
-from captemstats.audit_inference import (
+from captemstats.audit import (
     CHECKS,
+    AuditResult,
+    Discrepancy,
     InferenceContext,
+    audit_published,
     ci_width_tier,
     grade_rounding_only,
     max_events,
     max_exposed_variance,
     mixture_median,
     p_print_interval,
+    resolve,
     run_inference_checks,
     significance_severity,
     ulp,
