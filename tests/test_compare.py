@@ -25,8 +25,6 @@ from captemstats.compare import (
     CategoricalComparison,
     CharacteristicsSummary,
     EnumerationTooLarge,
-    _two_column_extremes,
-    _two_column_values,
     chi_square_test,
     compare_categorical,
     compare_continuous,
@@ -35,6 +33,7 @@ from captemstats.compare import (
     summarize_characteristics,
     wilcoxon_rank_sum_test,
 )
+from captemstats.compare._network import _two_column_extremes, _two_column_values
 from captemstats.errors import AnalysisError
 
 REF = Path(__file__).parent / "reference"
@@ -352,7 +351,7 @@ def test_fisher_equals_brute_force_enumeration(table: np.ndarray) -> None:
     st.data(),
 )
 def test_two_column_extremes_equal_enumeration(row_totals: list[int], data: st.DataObject) -> None:
-    from captemstats.compare import _log_factorials
+    from captemstats.compare._exact import _log_factorials
 
     nodes = np.sort(np.array([row_totals], dtype=np.int64), axis=1)
     total = int(nodes.sum())
@@ -667,7 +666,7 @@ def test_fisher_chunked_enumeration_gives_the_same_p(
     monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
     """Tiny chunks exercise the chunked expansion and last-stage sums."""
-    import captemstats.compare as compare
+    import captemstats.compare._exact as compare
 
     table = ref_table("compare_reference.csv", name)
     whole = fisher_test(table).p_value

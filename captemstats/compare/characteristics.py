@@ -1,0 +1,373 @@
+"""Table 1 content: the characteristics of each group, then the tests between the groups.
+
+As gtsummary's ``tbl_summary(by = ) |> add_p()`` (Sjoberg et al. 2021, R Journal 13:570),
+describing and testing are two steps:
+
+* :func:`describe_characteristics` — counts and percentages of each level of a categorical
+  variable, median, range, mean and SD of a continuous one, per group (``tbl_summary()``);
+* :func:`add_tests` — the P value of each variable (``add_p()``): gtsummary's rule of
+  :func:`captemstats.compare.compare_categorical` (chi-square or Fisher's exact test) and
+  :func:`captemstats.compare.compare_continuous` (Wilcoxon or Kruskal–Wallis);
+* :func:`summarize_characteristics` — both steps in one tidy frame
+  (:class:`CharacteristicsSummary`), consumed by :func:`captemstats.tables.characteristics_table`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from captemstats.compare._tabulate import (
+    VariableType,
+    _categorical_rows,
+    _continuous_rows,
+    _cross_counts,
+    _group_codes,
+    _numeric,
+    _summary_frame,
+    _variable_type,
+)
+from captemstats.compare.contingency import DEFAULT_B, DEFAULT_MAX_WORK, DEFAULT_SEED
+from captemstats.compare.groups import (
+    CategoricalComparison,
+    CategoricalTest,
+    ContinuousComparison,
+    _categorical_from_counts,
+    compare_continuous,
+)
+from captemstats.errors import AnalysisError
+from captemstats.results import MethodInfo
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import pandas as pd
+
+    IntArray = npt.NDArray[np.int64]
+
+#: The name of the all-patients group in a :class:`CharacteristicsSummary`.
+OVERALL = "all"
+
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "variable",
+    "label",
+    "type",
+    "level",
+    "group",
+    "n",
+    "denominator",
+    "pct",
+    "n_missing",
+    "median",
+    "min",
+    "max",
+    "mean",
+    "sd",
+    "p_value",
+    "test",
+)
+
+Comparison = CategoricalComparison | ContinuousComparison
+
+
+@dataclass(frozen=True, eq=False)
+class CharacteristicsSummary:
+    """Table 1 content: gtsummary's ``tbl_summary(by = ) |> add_p()`` as a tidy frame.
+
+    ``frame`` has one row per level per group for categorical variables and one row per group
+    for continuous ones (level missing), groups ``"all"`` first then the ``by`` groups; see
+    :func:`summarize_characteristics` for the columns. ``comparisons`` holds each variable's
+    test (None when tests were not requested).
+    """
+
+    frame: pd.DataFrame
+    by: str
+    groups: tuple[str, ...]
+    variables: tuple[str, ...]
+    group_sizes: dict[str, int]
+    n_missing_by: int
+    comparisons: dict[str, CategoricalComparison | ContinuousComparison | None]
+    overall: bool = True
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.frame.copy()
+
+    @property
+    def tests(self) -> dict[str, str | None]:
+        """The test code used for each variable (None: no test)."""
+        return {v: (c.test if c is not None else None) for v, c in self.comparisons.items()}
+
+    @property
+    def methods(self) -> list[MethodInfo]:
+        """The distinct methods used (for a manuscript's statistical-methods paragraph)."""
+        seen: dict[str, MethodInfo] = {}
+        for c in self.comparisons.values():
+            if c is not None and c.method is not None:
+                seen.setdefault(c.method.test, c.method)
+        return list(seen.values())
+
+
+# -- describing -------------------------------------------------------------------------------
+
+
+def describe_characteristics(
+    df: pd.DataFrame,
+    by: str,
+    variables: Sequence[str],
+    *,
+    labels: Mapping[str, str] | None = None,
+    overall: bool = True,
+    types: Mapping[str, VariableType] | None = None,
+    levels: Mapping[str, Sequence[Any]] | None = None,
+    groups: Sequence[Any] | None = None,
+) -> CharacteristicsSummary:
+    """Describe ``variables`` by ``by`` as gtsummary's ``tbl_summary(by = by)``, without tests.
+
+    Parameters
+    ----------
+    df, by, variables, labels, overall, types, levels, groups
+        As :func:`summarize_characteristics` (which documents the groups, types, levels and
+        the frame's columns).
+
+    Returns
+    -------
+    CharacteristicsSummary
+        The rows of every variable with ``p_value`` and ``test`` missing and every comparison
+        None; :func:`add_tests` adds them.
+    """
+    labels, types, levels = dict(labels or {}), dict(types or {}), dict(levels or {})
+    missing_cols = [v for v in variables if v not in df.columns]
+    if missing_cols:
+        raise AnalysisError(f"summarize_characteristics: column(s) {missing_cols} not in the data")
+    if by in variables:
+        raise AnalysisError(f"summarize_characteristics: {by!r} is the grouping column")
+    group_names, gcode = _group_codes(df, by, groups)
+    if not group_names:
+        raise AnalysisError(f"column {by!r} has no non-missing values to group by")
+    k = len(group_names)
+    sizes = np.bincount(gcode[gcode >= 0], minlength=k)
+    out_groups = ([OVERALL] if overall else []) + group_names
+    parts: list[pd.DataFrame] = []
+    for variable in variables:
+        s = df[variable]
+        kind = types.get(variable) or _variable_type(s)
+        label = labels.get(variable, variable)
+        if kind == "categorical":
+            names, counts, missing = _cross_counts(s, variable, gcode, k, levels.get(variable))
+            part = _categorical_rows(variable, label, names, counts, missing, out_groups, overall)
+        elif kind == "continuous":
+            values = _numeric(s, variable)
+            part = _continuous_rows(variable, label, values, gcode, k, out_groups, overall)
+        else:
+            raise AnalysisError(
+                f"type of {variable!r} must be 'categorical' or 'continuous', got {kind!r}"
+            )
+        part["p_value"] = np.nan
+        part["test"] = None
+        parts.append(part)
+    return CharacteristicsSummary(
+        frame=_summary_frame(parts, SUMMARY_COLUMNS),
+        by=by,
+        groups=tuple(out_groups),
+        variables=tuple(variables),
+        group_sizes={
+            **({OVERALL: int(sizes.sum())} if overall else {}),
+            **{g: int(x) for g, x in zip(group_names, sizes, strict=True)},
+        },
+        n_missing_by=int((gcode < 0).sum()),
+        comparisons=dict.fromkeys(variables),
+        overall=overall,
+    )
+
+
+# -- testing ----------------------------------------------------------------------------------
+
+
+def _test_variable(
+    df: pd.DataFrame,
+    summary: CharacteristicsSummary,
+    variable: str,
+    kind: str,
+    gcode: IntArray,
+    levels: Sequence[Any] | None,
+    categorical_test: CategoricalTest,
+    b: int,
+    seed: int | None,
+    max_work: int,
+) -> Comparison:
+    """One variable's comparison across the summary's groups."""
+    group_names = list(summary.groups[1:] if summary.overall else summary.groups)
+    if kind == "categorical":
+        names, counts, missing = _cross_counts(
+            df[variable], variable, gcode, len(group_names), levels
+        )
+        return _categorical_from_counts(
+            variable,
+            summary.by,
+            counts,
+            names,
+            group_names,
+            int(missing.sum()),
+            summary.n_missing_by,
+            categorical_test,
+            b,
+            seed,
+            max_work,
+        )
+    if kind == "continuous":
+        return compare_continuous(df, variable, summary.by, groups=group_names)
+    raise AnalysisError(f"type of {variable!r} must be 'categorical' or 'continuous', got {kind!r}")
+
+
+def add_tests(
+    summary: CharacteristicsSummary,
+    df: pd.DataFrame,
+    *,
+    tests: bool | Collection[str] = True,
+    types: Mapping[str, VariableType] | None = None,
+    levels: Mapping[str, Sequence[Any]] | None = None,
+    b: int = DEFAULT_B,
+    seed: int | None = DEFAULT_SEED,
+    max_work: int = DEFAULT_MAX_WORK,
+    categorical_test: CategoricalTest = "auto",
+) -> CharacteristicsSummary:
+    """Add the P value of each variable to a summary, as gtsummary's ``add_p()``.
+
+    Parameters
+    ----------
+    summary
+        The description made by :func:`describe_characteristics` from ``df``.
+    df
+        The data the summary describes (its ``by`` column and variables).
+    tests, b, seed, max_work, categorical_test
+        As :func:`summarize_characteristics`.
+    types, levels
+        The overrides given to :func:`describe_characteristics` (a type that differs from the
+        described one is an error).
+
+    Returns
+    -------
+    CharacteristicsSummary
+        ``summary`` with ``comparisons`` and the ``p_value`` and ``test`` columns filled.
+    """
+    import pandas as pd
+
+    tested = set(summary.variables) if tests is True else set() if tests is False else set(tests)
+    types, levels = dict(types or {}), dict(levels or {})
+    missing_cols = [v for v in summary.variables if v not in df.columns]
+    if missing_cols:
+        raise AnalysisError(f"add_tests: column(s) {missing_cols} not in the data")
+    group_names = summary.groups[1:] if summary.overall else summary.groups
+    _, gcode = _group_codes(df, summary.by, group_names)
+    frame = summary.frame.copy()
+    described = dict(zip(frame["variable"].tolist(), frame["type"].tolist(), strict=True))
+    comparisons: dict[str, Comparison | None] = {}
+    for variable in summary.variables:
+        cmp: Comparison | None = None
+        if variable in tested:
+            kind = types.get(variable) or _variable_type(df[variable])
+            if described.get(variable, kind) != kind:
+                raise AnalysisError(
+                    f"add_tests: {variable!r} was described as {described[variable]}, "
+                    f"not {kind}; pass the types given to describe_characteristics"
+                )
+            cmp = _test_variable(
+                df,
+                summary,
+                variable,
+                kind,
+                gcode,
+                levels.get(variable),
+                categorical_test,
+                b,
+                seed,
+                max_work,
+            )
+        comparisons[variable] = cmp
+    rows = [comparisons[v] for v in frame["variable"].tolist()]
+    frame["p_value"] = np.array(
+        [c.p_value if c is not None else np.nan for c in rows], dtype=np.float64
+    )
+    frame["test"] = pd.array([c.test if c is not None else None for c in rows], dtype="string")
+    return replace(summary, frame=frame, comparisons=comparisons)
+
+
+# -- both steps -------------------------------------------------------------------------------
+
+
+def summarize_characteristics(
+    df: pd.DataFrame,
+    by: str,
+    variables: Sequence[str],
+    *,
+    labels: Mapping[str, str] | None = None,
+    overall: bool = True,
+    tests: bool | Collection[str] = True,
+    types: Mapping[str, VariableType] | None = None,
+    levels: Mapping[str, Sequence[Any]] | None = None,
+    groups: Sequence[Any] | None = None,
+    b: int = DEFAULT_B,
+    seed: int | None = DEFAULT_SEED,
+    max_work: int = DEFAULT_MAX_WORK,
+    categorical_test: CategoricalTest = "auto",
+) -> CharacteristicsSummary:
+    """Summarise ``variables`` by ``by`` as gtsummary's ``tbl_summary(by = by) |> add_p()``.
+
+    Rows with a missing ``by`` value are excluded (as gtsummary; the number is
+    ``n_missing_by``). Groups: ``"all"`` (when ``overall``) then the ``by`` values in category
+    order (else sorted, or ``groups``). Variable types: categorical for category, boolean and
+    string columns, continuous for other numeric columns (``types`` overrides).
+
+    Frame columns: variable, label, type, level, group, n, denominator, pct, n_missing, median,
+    min, max, mean, sd, p_value, test.
+
+    * categorical — one row per level per group: ``n`` patients at the level, ``denominator``
+      the group's non-missing values, ``pct`` = 100·n/denominator, ``n_missing`` the group's
+      missing values. Levels follow the categorical order (booleans "True" then "False", i.e.
+      Yes first; strings in the order of ``schema.LABELS`` when listed there, else sorted, as
+      R's ``factor()``), or ``levels[variable]``. Unused categories appear with n = 0.
+    * continuous — one row per group, ``level`` missing: median, min, max, mean, sd (n − 1
+      denominator), ``n`` non-missing values, ``denominator`` the group size, ``n_missing``.
+
+    ``p_value`` and ``test`` (codes "chisq", "fisher", "fisher_mc", "kruskal", "wilcoxon")
+    repeat on every row of the variable (:func:`compare_categorical`,
+    :func:`compare_continuous`; ``categorical_test`` is passed to the former as its
+    ``test``: ``"auto"`` is gtsummary's rule, ``"chisq"`` Pearson's chi-square for every
+    categorical row, as the paper's SPSS analysis); missing when ``tests`` is False (or,
+    given as a collection of variable names, does not name the variable — e.g. rows that are
+    zero by design in one group) or no test is possible.
+    """
+    summary = describe_characteristics(
+        df,
+        by,
+        variables,
+        labels=labels,
+        overall=overall,
+        types=types,
+        levels=levels,
+        groups=groups,
+    )
+    return add_tests(
+        summary,
+        df,
+        tests=tests,
+        types=types,
+        levels=levels,
+        b=b,
+        seed=seed,
+        max_work=max_work,
+        categorical_test=categorical_test,
+    )
+
+
+__all__ = [
+    "OVERALL",
+    "SUMMARY_COLUMNS",
+    "CharacteristicsSummary",
+    "VariableType",
+    "add_tests",
+    "describe_characteristics",
+    "summarize_characteristics",
+]
