@@ -15,24 +15,34 @@ Pipeline (each step is a library call documented in its own module):
    cluster-robust by centre as a sensitivity analysis); follow-up;
 6. adverse events by CTCAE grade (:mod:`captemstats.adverse`).
 
+The paper's choices (endpoints, groupings, Table 1's rows, Table 3's terms, the by-line
+grouping, the default methods profile) are the study specification
+(:data:`captemstats.study.CAPTEM_STUDY`); this module's constants (:data:`ENDPOINTS`,
+:data:`GROUPINGS` ...) are views of it, kept for the code that reads them.
+
 The result is typed; :meth:`StudyAnalysis.to_dict` gives the versioned ``results.json``
-schema (:data:`RESULTS_SCHEMA_VERSION`) and :meth:`StudyAnalysis.write` writes it with tidy
-CSVs. Presentation (tables, figures, the manuscript) reads this object and computes nothing.
+schema (:data:`RESULTS_SCHEMA_VERSION`, :mod:`captemstats.results_files`) and
+:func:`captemstats.outputs.write_outputs` writes it with tidy CSVs. Presentation (tables,
+figures, the manuscript) reads this object and computes nothing.
 """
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from captemstats._version import __version__
 from captemstats.errors import AnalysisError, CaptemError
 from captemstats.methods import RECOMMENDED, MethodProfile, MethodsName, get_profile
+from captemstats.provenance import Provenance as Provenance  # re-exported
+from captemstats.results_files import RESULTS_SCHEMA_VERSION as RESULTS_SCHEMA_VERSION
+from captemstats.results_files import csv_writer as _csv_writer  # noqa: F401 - re-exported
+from captemstats.results_files import json_safe as _clean  # noqa: F401 - re-exported
+from captemstats.results_files import results_dict, results_json
+from captemstats.study import CAPTEM_STUDY, StudySpec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,92 +59,26 @@ if TYPE_CHECKING:
     from captemstats.survival.zph import ZphResult
     from captemstats.validation.report import ValidationReport
 
-#: Version of the ``results.json`` layout; bump on any incompatible change. The layout is
-#: documented as a JSON Schema in ``captemstats/resources/results/results.schema.json``.
-RESULTS_SCHEMA_VERSION = "1.0"
-
+# Views of the CAPTEM study specification (captemstats.study), under their historical names.
 #: Survival endpoints: name -> (time column, event column, label).
-ENDPOINTS: dict[str, tuple[str, str, str]] = {
-    "pfs": ("pfs_months", "pfs_event", "Progression-free survival"),
-    "os": ("os_months", "os_event", "Overall survival"),
-}
-
+ENDPOINTS: dict[str, tuple[str, str, str]] = CAPTEM_STUDY.endpoint_columns()
 #: Kaplan–Meier groupings the paper reports (Results): column -> label. "all" = no grouping.
-GROUPINGS: dict[str, str] = {
-    "all": "All patients",
-    "line_group": "Line of treatment",
-    "grade": "Histologic grade",
-    "ki67_group": "Ki-67 index",
-    "primary_site": "Primary tumour site",
-}
-
-#: Levels left out of a grouping's curves and log-rank test, as the paper compares grade 1-3
-#: and Ki-67 <3 / 3-20 / 21-55 only (the unknowns are counted in ``KaplanMeierResult
-#: .n_excluded``).
-GROUPING_EXCLUDED_LEVELS: dict[str, tuple[str, ...]] = {
-    "grade": ("unknown",),
-    "ki67_group": ("unknown",),
-}
-
+GROUPINGS: dict[str, str] = CAPTEM_STUDY.grouping_labels()
+#: Levels left out of a grouping's curves and log-rank test (grade and Ki-67 unknown).
+GROUPING_EXCLUDED_LEVELS: dict[str, tuple[str, ...]] = CAPTEM_STUDY.excluded_levels()
 #: Table 1 rows, in the paper's order: column -> label.
-TABLE1_VARIABLES: dict[str, str] = {
-    "age": "Age, years",
-    "age_group": "Age groups",
-    "sex": "Gender",
-    "ecog": "PS (ECOG)",
-    "comorbidity": "Comorbidities",
-    "primary_site": "Site (primary)",
-    "grade": "Histologic grade",
-    "metastatic_sites": "Metastatic sites",
-    "ki67_group": "Ki-67 (%)",
-    "cycles": "No. of cycles",
-    "prior_curative_surgery": "Prior surgery (curative)",
-    "prior_ssa": "Previous somatostatin analogue",
-    "prior_prrt": "Previous PRRT",
-    "prior_chemo": "Previous cytotoxic chemotherapy",
-    "prior_everolimus": "Previous everolimus",
-    "prior_sunitinib": "Previous sunitinib",
-    "prior_locoregional": "Previous locoregional therapy",
-    "grade34_ae": "Grade 3-4 adverse effects",
-    "drug_holiday": "Drug holiday",
-    "dose_reduction": "Dose reduction",
-    "treatment_interruption": "Treatment interruption",
-}
-
+TABLE1_VARIABLES: dict[str, str] = CAPTEM_STUDY.table1_labels()
 #: Table 1's "previous treatment at metastatic stage" rows (untested: none in first line).
-PRIOR_TREATMENTS: tuple[str, ...] = (
-    "prior_ssa",
-    "prior_prrt",
-    "prior_chemo",
-    "prior_everolimus",
-    "prior_sunitinib",
-    "prior_locoregional",
-)
-
+PRIOR_TREATMENTS: tuple[str, ...] = CAPTEM_STUDY.prior_treatments
 #: The by-line grouping of the study.
-BY = "line_group"
+BY = CAPTEM_STUDY.by
 
 
 def table3_covariates() -> dict[str, Covariate]:
     """Table 3's terms with the paper's reference levels (first level vs reference), keyed
-    by the published covariate names (``captemstats.published.COX_COVARIATES``)."""
-    from captemstats.survival.cox import Covariate
-
-    return {
-        "sex_male": Covariate(
-            "sex", level="male", reference="female", label="Gender (male vs. female)"
-        ),
-        "age_le50": Covariate("age_le50", label="Age (≤50 vs. >50)"),
-        "comorbidity": Covariate("comorbidity", label="Comorbidities (yes vs. no)"),
-        "ecog_0_1": Covariate("ecog_0_1", label="PS (ECOG 0-1 vs. 2)"),
-        "pancreas": Covariate("pancreas", label="Site type (pancreas vs. others)"),
-        "ki67_le20": Covariate("ki67_le20", label="Ki-67 (≤20% vs. 21%-55%)"),
-        "grade_1_2": Covariate("grade_1_2", label="Grade (1-2 vs. 3)"),
-        "first_line": Covariate("first_line", label="First-line therapy vs. subsequent therapies"),
-        "prior_curative_surgery": Covariate(
-            "prior_curative_surgery", label="Prior surgery (curative)"
-        ),
-    }
+    by the published covariate names (``captemstats.published.COX_COVARIATES``):
+    :meth:`CAPTEM_STUDY.covariates() <captemstats.study.StudySpec.covariates>`."""
+    return CAPTEM_STUDY.covariates()
 
 
 class InvalidRegistryError(CaptemError):
@@ -169,42 +113,6 @@ class SurvivalComparison:
 
 
 @dataclass(frozen=True, eq=False)
-class Provenance:
-    """Where the numbers come from: the input files (SHA-256, rows), versions, and whether
-    the registry is the synthetic one its ``provenance.json`` records.
-
-    ``synthetic`` is True only when the recorded SHA-256s match the files analysed
-    (:mod:`captemstats.provenance_check`); ``synthetic_status`` is ``"synthetic"``,
-    ``"modified"`` (says synthetic, files differ: ``modified_files``) or ``"not_synthetic"``.
-    """
-
-    registry: str
-    files: tuple[dict[str, Any], ...]
-    synthetic: bool
-    captemstats_version: str
-    package_versions: dict[str, str]
-    synthetic_status: str = "not_synthetic"
-    modified_files: tuple[str, ...] = ()
-    check_message: str = ""
-
-    @property
-    def modified(self) -> bool:
-        """A synthetic registry whose files differ from the recorded ones."""
-        return self.synthetic_status == "modified"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "registry": self.registry,
-            "files": list(self.files),
-            "synthetic": self.synthetic,
-            "synthetic_status": self.synthetic_status,
-            "modified_files": list(self.modified_files),
-            "captemstats_version": self.captemstats_version,
-            "package_versions": self.package_versions,
-        }
-
-
-@dataclass(frozen=True, eq=False)
 class StudyAnalysis:
     """Every result of the study's analysis, computed from one registry."""
 
@@ -225,20 +133,15 @@ class StudyAnalysis:
     notes: tuple[str, ...] = field(default_factory=tuple)
     #: The methods profile of Table 1/2's tests and P-value print (:mod:`captemstats.methods`).
     methods: MethodProfile = RECOMMENDED
+    #: The study specification the analysis followed (:mod:`captemstats.study`).
+    study: StudySpec = CAPTEM_STUDY
 
     def with_methods(self, methods: MethodsName | MethodProfile) -> StudyAnalysis:
-        """This analysis under another methods profile: only Table 1's and Table 2's
-        categorical tests are recomputed (:func:`captemstats.methods.with_methods`).
-
-        Parameters
-        ----------
-        methods
-            ``"recommended"``, ``"as_published"`` or a :class:`~captemstats.methods.MethodProfile`.
-
-        Returns
-        -------
-        StudyAnalysis
-            A new analysis sharing everything else with this one (this one when unchanged).
+        """This analysis under another methods profile (``"recommended"``, ``"as_published"``
+        or a :class:`~captemstats.methods.MethodProfile`): only Table 1's and Table 2's
+        categorical tests are recomputed, the rest (cohort, responses, survival, Cox, adverse
+        events) is shared, not re-run; this analysis itself when the profile is its own
+        (also :func:`captemstats.reanalysis.with_methods`).
 
         Example
         -------
@@ -246,9 +149,19 @@ class StudyAnalysis:
         >>> res.with_methods("as_published").characteristics.tests["grade"]  # doctest: +SKIP
         'chisq'
         """
-        from captemstats.methods import with_methods
+        from dataclasses import replace
 
-        return with_methods(self, methods)
+        from captemstats.methods import response_tests, table1_summary
+
+        profile = get_profile(methods)
+        if profile == self.methods:
+            return self
+        return replace(
+            self,
+            methods=profile,
+            characteristics=table1_summary(self.cohort.data, profile, study=self.study),
+            response_tests=response_tests(self.bor_frame(), profile, by=self.study.by),
+        )
 
     # -- convenience views used by the manuscript -------------------------------------------
     @property
@@ -258,7 +171,7 @@ class StudyAnalysis:
 
     @property
     def n_by_line(self) -> dict[str, int]:
-        counts = self.cohort.data[BY].value_counts()
+        counts = self.cohort.data[self.study.by].value_counts()
         return {str(k): int(v) for k, v in counts.sort_index().items()}
 
     def km(self, endpoint: str, grouping: str = "all") -> SurvivalComparison:
@@ -272,149 +185,20 @@ class StudyAnalysis:
 
     def bor_frame(self) -> pd.DataFrame:
         """Best response per patient joined to the cohort's line group (anonymous order)."""
-        cols = ["patient_id", BY]
+        cols = ["patient_id", self.study.by]
         return self.responses.patients.merge(
             self.cohort.data[cols], on="patient_id", how="left", validate="one_to_one"
         )
 
-    # -- machine-readable output ------------------------------------------------------------
+    # -- machine-readable output (captemstats.results_files) -------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The ``results.json`` content (schema :data:`RESULTS_SCHEMA_VERSION`): no patient
-        identifier and no date appears in it."""
-        att = self.cohort.attrition
-        survival = [
-            {
-                "endpoint": e,
-                "grouping": g,
-                "groups": [
-                    _median_dict(grp, sc.km.n[grp], sc.km.n_events[grp], sc.km.median[grp])
-                    for grp in sc.km.groups
-                ],
-                "logrank": None
-                if sc.logrank is None
-                else {
-                    "chisq": sc.logrank.chisq,
-                    "df": sc.logrank.df,
-                    "p_value": sc.logrank.p_value,
-                },
-            }
-            for (e, g), sc in self.survival.items()
-        ]
-        return {
-            "schema_version": RESULTS_SCHEMA_VERSION,
-            "methods": self.methods.to_dict(),
-            "provenance": self.provenance.to_dict(),
-            "validation": {
-                "errors": self.validation.n_errors,
-                "warnings": self.validation.n_warnings,
-            },
-            "attrition": {
-                "n_input": att.n_input,
-                "n_kept": att.n_kept,
-                "steps": _records(att.to_frame()),
-            },
-            "cohort": {"n": self.n, "by_line": self.n_by_line},
-            "table1": _records(self.characteristics.to_frame()),
-            "table2": _records(self.response_rates.table),
-            "table2_tests": {
-                k: {"test": str(v.test), "p_value": float(v.p_value)}
-                for k, v in self.response_tests.items()
-            },
-            "table3": {e: _records(r.to_frame()) for e, r in self.cox.items()},
-            "table3_univariable": {
-                e: _records(r.to_frame()) for e, r in self.cox_univariable.items()
-            },
-            "table3_cluster_robust": {
-                e: _records(r.to_frame()) for e, r in self.cox_cluster.items()
-            },
-            "table3_proportional_hazards": {e: _records(z.to_frame()) for e, z in self.zph.items()},
-            "table4": _records(self.adverse.to_frame()),
-            "grade34_patients": self.adverse.grade34_patients,
-            "survival": survival,
-            "followup": [r for f in self.followup.values() for r in _records(f.to_frame())],
-            "notes": list(self.notes),
-        }
+        identifier and no date appears in it (:func:`captemstats.results_files.results_dict`)."""
+        return results_dict(self)
 
     def to_json(self) -> str:
         """``results.json`` text (sorted keys, NaN written as null)."""
-        return json.dumps(_clean(self.to_dict()), indent=2, sort_keys=True, ensure_ascii=False)
-
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write ``results.json`` and the tidy CSVs (attrition, table1, table2, table3_pfs,
-        table3_os, table4, survival_medians) into ``out_dir``, all or nothing, with the
-        reproduction of every printed value of the paper (``reproduction.csv`` and
-        ``reproduction.json``, :func:`captemstats.reproduction.compare_with_published`).
-
-        The reproduction holds recomputed counts, percentages and ranges (and an ``equal``
-        verdict gives a count back from the public print), so, like ``results.json``, it is
-        part of this unsuppressed output only: a ``--min-cell`` export
-        (:func:`captemstats.privacy.write_shareable`) does not write it.
-
-        The whole set is written into a staging folder and swapped in at once
-        (:func:`captemstats.atomic.atomic_folder`): a full disk or a kill leaves the previous
-        set as it was; a second process writing the same folder is refused
-        (:class:`captemstats.atomic.OutputLockedError`). Returns the final paths.
-        """
-        from captemstats.atomic import atomic_folder, folder_lock
-
-        final = Path(out_dir)
-        with folder_lock(final, "analyze"), atomic_folder(final) as staging:
-            written = self._write_files(staging)
-        return {name: final / name for name in written}
-
-    def _write_files(self, out: Path) -> dict[str, Path]:
-        from captemstats.atomic import write_atomic
-
-        written: dict[str, Path] = {}
-        text = self.to_json() + "\n"
-        written["results.json"] = write_atomic(
-            out / "results.json", lambda tmp: tmp.write_text(text, encoding="utf-8")
-        )
-        import pandas as pd
-
-        frames: dict[str, pd.DataFrame] = {
-            "attrition": self.cohort.attrition.to_frame(),
-            "table1": self.characteristics.to_frame(),
-            "table2": self.response_rates.table,
-            "table4": self.adverse.to_frame(),
-            "survival_medians": pd.concat(
-                [sc.to_frame() for sc in self.survival.values()], ignore_index=True
-            ),
-            "followup": pd.concat(
-                [f.to_frame() for f in self.followup.values()], ignore_index=True
-            ),
-        }
-        for e, r in self.cox.items():
-            frames[f"table3_{e}"] = r.to_frame()
-            frames[f"table3_{e}_zph"] = self.zph[e].to_frame()
-        from captemstats.published import load_published
-        from captemstats.reproduction import compare_with_published
-
-        frames["reproduction"] = compare_with_published(self, load_published()).to_frame()
-        for name, frame in frames.items():
-            path = out / f"{name}.csv"
-            written[path.name] = write_atomic(path, _csv_writer(frame))
-        records = json.dumps(
-            _clean(_records(frames["reproduction"])), indent=2, ensure_ascii=False, sort_keys=True
-        )
-        written["reproduction.json"] = write_atomic(
-            out / "reproduction.json",
-            lambda tmp: tmp.write_text(records + "\n", encoding="utf-8"),
-        )
-        return written
-
-
-def _csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
-    """A writer for :func:`write_atomic`: tidy CSV with LF line ends (byte-stable); text a
-    spreadsheet would run as a formula gets a leading apostrophe."""
-    from captemstats.spreadsheet import neutralise_formulas
-
-    safe = neutralise_formulas(frame)
-
-    def write(tmp: Path) -> None:
-        safe.to_csv(tmp, index=False, lineterminator="\n")
-
-    return write
+        return results_json(self)
 
 
 @contextmanager
@@ -426,9 +210,12 @@ def _naming(what: str) -> Iterator[None]:
         raise AnalysisError(f"{what} cannot be estimated: {exc}") from exc
 
 
-def _grouping_levels(data: pd.DataFrame, grouping: str) -> pd.Series[Any]:
+def _grouping_levels(
+    data: pd.DataFrame, grouping: str, excluded: tuple[str, ...] = ()
+) -> pd.Series[Any]:
     """The grouping column as an ordered categorical (print order of ``schema.LABELS``, so
-    curves, legends and tables follow the paper's order), excluded levels set missing."""
+    curves, legends and tables follow the paper's order), the ``excluded`` levels set
+    missing."""
     import pandas as pd
 
     from captemstats.schema import LABELS
@@ -437,157 +224,86 @@ def _grouping_levels(data: pd.DataFrame, grouping: str) -> pd.Series[Any]:
     present = [str(v) for v in values.dropna().unique()]
     known = [v for v in LABELS.get(grouping, {}) if v in present]
     order = known + sorted(v for v in present if v not in known)
-    order = [v for v in order if v not in GROUPING_EXCLUDED_LEVELS.get(grouping, ())]
+    order = [v for v in order if v not in excluded]
     out: pd.Series[Any] = pd.Series(
         pd.Categorical(values, categories=order), index=data.index, name=grouping
     )
     return out
 
 
-def _median_dict(group: str, n: int, events: int, m: Any) -> dict[str, Any]:
-    return {
-        "group": group,
-        "n": n,
-        "events": events,
-        "median": m.estimate,
-        "lower": m.lower,
-        "upper": m.upper,
-        "reached": m.reached,
-    }
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = json.loads(frame.to_json(orient="records", date_format="iso"))
-    return out
-
-
-def _clean(value: Any) -> Any:
-    """NaN/inf -> None, numpy scalars -> Python, recursively (strict JSON)."""
-    if isinstance(value, Mapping):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _package_versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for name in ("numpy", "pandas", "scipy", "great-tables", "matplotlib"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:  # pragma: no cover - a stripped environment
-            out[name] = "not installed"
-    return out
-
-
-def _provenance(registry: Registry, label: str) -> Provenance:
-    files = tuple(
-        {
-            "table": name,
-            "file": info.path.name,
-            "sha256": info.sha256,
-            "rows": info.rows,
-            "format": str(info.format),
-        }
-        for name, info in sorted(registry.sources.items())
-    )
-    from captemstats.provenance_check import check_registry, warn_if_modified
-
-    # The synthetic label is verified against the recorded SHA-256s, never read from a flag.
-    check = check_registry(registry)
-    warn_if_modified(check)
-    return Provenance(
-        label,
-        files,
-        check.synthetic,
-        __version__,
-        _package_versions(),
-        synthetic_status=str(check.status),
-        modified_files=check.differing_files,
-        check_message=check.message(),
-    )
-
-
-def analyze(
-    registry: Registry | str | Path,
-    *,
-    mapping: str | Path | None = None,
-    conf_level: float = 0.95,
-    methods: MethodsName | MethodProfile = "recommended",
-) -> StudyAnalysis:
-    """Run the whole study analysis on a registry (a :class:`~captemstats.io.Registry` or a
-    path that :func:`~captemstats.io.read_registry` reads, with an optional column
-    ``mapping``). Raises :class:`InvalidRegistryError` when validation finds errors.
-
-    ``methods`` is the methods profile of Table 1's and Table 2's tests
-    (:mod:`captemstats.methods`): ``"recommended"`` (gtsummary's chi-square/Fisher rule) or
-    ``"as_published"`` (the paper's Pearson chi-square for every categorical comparison);
-    it is recorded as :attr:`StudyAnalysis.methods` and in ``results.json``. An unknown name
-    raises ``ValueError`` before anything is read."""
-    from captemstats.adverse import summarize_adverse_events
-    from captemstats.cohort import derive_cohort
+def _load(registry: Registry | str | Path, mapping: str | Path | None) -> tuple[Registry, str]:
+    """The registry, read when given as a path, and its label for the provenance."""
     from captemstats.io import read_registry
-    from captemstats.methods import response_tests as categorical_response_tests
-    from captemstats.methods import table1_summary
-    from captemstats.recist import assess_timepoints, best_overall_response, response_rates
-    from captemstats.survival.cox import cox_ph, univariable_cox
-    from captemstats.survival.followup import observed_followup, reverse_km_followup
-    from captemstats.survival.km import kaplan_meier
-    from captemstats.survival.logrank import logrank_test
-    from captemstats.survival.zph import cox_zph
 
-    profile = get_profile(methods)
     if isinstance(registry, str | Path):
         # The folder's or workbook's name only: no path of the analyst's machine in the outputs
         # (the files are identified by their SHA-256 in the provenance).
-        label = Path(registry).name
-        registry = read_registry(registry, mapping=mapping)
-    else:
-        label = "<in-memory registry>"
-    report = registry.validate()
-    if not report.ok:
-        raise InvalidRegistryError(report)
-    cohort = derive_cohort(registry)
-    data = cohort.data
-    if data.empty:
-        raise CaptemError("no patient is eligible: the analysis cohort is empty")
+        return read_registry(registry, mapping=mapping), Path(registry).name
+    return registry, "<in-memory registry>"
 
+
+def _responses(
+    registry: Registry, cohort: Cohort, profile: MethodProfile, study: StudySpec
+) -> tuple[BestResponseResult, ResponseRates, dict[str, Any]]:
+    """RECIST 1.1 best response, ORR/DCR by line and Table 2's tests."""
+    from captemstats.methods import response_tests
+    from captemstats.recist import assess_timepoints, best_overall_response, response_rates
+
+    data = cohort.data
     # RECIST 1.1 best response (measurements, or the recorded best response when a registry
     # has no lesion rows for a patient; the engine says which in its ``source`` column).
     lesions = cohort.lesions if cohort.lesions is not None else registry.lesions.iloc[0:0]
     timepoints = assess_timepoints(lesions, patients=data)
     responses = best_overall_response(timepoints, data)
-    bor = responses.patients.merge(data[["patient_id", BY]], on="patient_id", how="left")
-    rates = response_rates(bor, by=BY)
-    # Table 2's tests (distribution, ORR, DCR on the evaluable patients) and Table 1 by line
-    # (ECOG an ordinal category; no prior-treatment row tested: first-line patients have none
-    # by design), each with the profile's categorical test.
-    response_tests = categorical_response_tests(bor, profile)
-    characteristics = table1_summary(data, profile)
+    bor = responses.patients.merge(data[["patient_id", study.by]], on="patient_id", how="left")
+    rates = response_rates(bor, by=study.by)
+    # Table 2's tests (distribution, ORR, DCR on the evaluable patients), with the profile's
+    # categorical test.
+    return responses, rates, response_tests(bor, profile, by=study.by)
+
+
+def _survival(
+    data: pd.DataFrame, study: StudySpec, conf_level: float
+) -> dict[tuple[str, str], SurvivalComparison]:
+    """Kaplan–Meier curves of every endpoint by every grouping, with the log-rank tests."""
+    from captemstats.survival.km import kaplan_meier
+    from captemstats.survival.logrank import logrank_test
 
     survival: dict[tuple[str, str], SurvivalComparison] = {}
-    for endpoint, (tcol, ecol, _) in ENDPOINTS.items():
-        for grouping in GROUPINGS:
-            group = None if grouping == "all" else _grouping_levels(data, grouping)
+    for endpoint in study.endpoints:
+        tcol, ecol = endpoint.time, endpoint.event
+        for g in study.groupings:
+            grouping = g.column
+            group = (
+                None if grouping == "all" else _grouping_levels(data, grouping, g.excluded_levels)
+            )
             km = kaplan_meier(data[tcol], data[ecol], group=group, conf_level=conf_level)
             test = None
             if group is not None and len(km.groups) > 1:
                 test = logrank_test(data[tcol], data[ecol], group)
-            survival[(endpoint, grouping)] = SurvivalComparison(endpoint, grouping, km, test)
+            survival[(endpoint.name, grouping)] = SurvivalComparison(
+                endpoint.name, grouping, km, test
+            )
+    return survival
 
-    covs = list(table3_covariates().values())
+
+def _cox_models(
+    data: pd.DataFrame, study: StudySpec, conf_level: float
+) -> tuple[
+    dict[str, CoxResult], dict[str, CoxResultCollection], dict[str, CoxResult], dict[str, ZphResult]
+]:
+    """Table 3 per endpoint: the multivariable model, univariable models, the cluster-robust
+    (by centre) model and the proportional-hazards check."""
+    from captemstats.survival.cox import cox_ph, univariable_cox
+    from captemstats.survival.zph import cox_zph
+
+    covs = list(study.covariates().values())
     cox: dict[str, CoxResult] = {}
     cox_uni: dict[str, CoxResultCollection] = {}
     cox_cluster: dict[str, CoxResult] = {}
     zph: dict[str, ZphResult] = {}
-    for e, (t, ev, endpoint_label) in ENDPOINTS.items():
-        what = endpoint_label.lower()
+    for endpoint in study.endpoints:
+        e, t, ev, what = endpoint.name, endpoint.time, endpoint.event, endpoint.label.lower()
         # A model the data cannot support (e.g. a small centre's export) stops the analysis
         # with a message naming the model, never a bare numerical error.
         with _naming(f"Table 3 Cox model of {what}"):
@@ -598,23 +314,37 @@ def analyze(
             cox_uni[e] = univariable_cox(data, t, ev, covs, conf_level=conf_level)
         with _naming(f"cluster-robust Cox model of {what}"):
             cox_cluster[e] = cox_ph(data, t, ev, covs, cluster="center", conf_level=conf_level)
-    # The paper's follow-up (diagnosis to last contact or death) and, for reference, the
-    # reverse Kaplan–Meier median from the start of CAPTEM (Schemper & Smith 1996).
-    followup = {
+    return cox, cox_uni, cox_cluster, zph
+
+
+def _followup(data: pd.DataFrame, conf_level: float) -> dict[str, FollowUpResult]:
+    """The paper's follow-up (diagnosis to last contact or death) and, for reference, the
+    reverse Kaplan–Meier median from the start of CAPTEM (Schemper & Smith 1996)."""
+    from captemstats.survival.followup import observed_followup, reverse_km_followup
+
+    return {
         "observed": observed_followup(data["followup_months"], event=data["os_event"], dropna=True),
         "reverse_km": reverse_km_followup(
             data["os_months"], data["os_event"], conf_level=conf_level
         ),
     }
-    ae = registry.adverse_events if cohort.adverse_events is None else cohort.adverse_events
-    adverse = summarize_adverse_events(ae, data["patient_id"])
+
+
+def _notes(
+    report: ValidationReport,
+    cox: dict[str, CoxResult],
+    followup: dict[str, FollowUpResult],
+    study: StudySpec,
+) -> tuple[str, ...]:
+    """The analysis' notes: unclassifiable responses, Cox warnings and exclusions, follow-up
+    exclusions."""
     notes = tuple(
         note
         for e, r in cox.items()
         for note in (
             *r.warnings,
-            f"{ENDPOINTS[e][2]} Cox model: {r.n_excluded} patient(s) with a missing covariate "
-            "(unknown grade or Ki-67) excluded",
+            f"{study.endpoint(e).label} Cox model: {r.n_excluded} patient(s) with a missing "
+            "covariate (unknown grade or Ki-67) excluded",
         )
     ) + tuple(
         f"follow-up ({name}): {f.n_excluded} patient(s) without the dates it needs excluded"
@@ -623,8 +353,54 @@ def analyze(
     )
     # A registry whose responses cannot be classified from measurements says so in the notes,
     # which the manuscript prints as a callout (the validation warning alone reaches no reader).
-    notes = tuple(w.message for w in report.warnings if w.rule == "response_not_evaluable") + notes
-    provenance = _provenance(registry, label)
+    return tuple(w.message for w in report.warnings if w.rule == "response_not_evaluable") + notes
+
+
+def analyze(
+    registry: Registry | str | Path,
+    *,
+    mapping: str | Path | None = None,
+    conf_level: float = 0.95,
+    methods: MethodsName | MethodProfile | None = None,
+    study: StudySpec = CAPTEM_STUDY,
+) -> StudyAnalysis:
+    """Run the whole study analysis on a registry (a :class:`~captemstats.io.Registry` or a
+    path that :func:`~captemstats.io.read_registry` reads, with an optional column
+    ``mapping``). Raises :class:`InvalidRegistryError` when validation finds errors.
+
+    ``methods`` is the methods profile of Table 1's and Table 2's tests
+    (:mod:`captemstats.methods`): ``"recommended"`` (gtsummary's chi-square/Fisher rule, the
+    study's default, :attr:`StudySpec.default_methods
+    <captemstats.study.StudySpec.default_methods>`) or ``"as_published"`` (the paper's
+    Pearson chi-square for every categorical comparison); it is recorded as
+    :attr:`StudyAnalysis.methods` and in ``results.json``. An unknown name raises
+    ``ValueError`` before anything is read. ``study`` is the study specification
+    (:data:`captemstats.study.CAPTEM_STUDY`: the paper's endpoints, groupings, Table 1 and
+    Table 3)."""
+    from captemstats.adverse import summarize_adverse_events
+    from captemstats.cohort import derive_cohort
+    from captemstats.methods import table1_summary
+    from captemstats.provenance import registry_provenance
+
+    profile = get_profile(study.default_methods if methods is None else methods)
+    registry, label = _load(registry, mapping)
+    report = registry.validate()
+    if not report.ok:
+        raise InvalidRegistryError(report)
+    cohort = derive_cohort(registry)
+    data = cohort.data
+    if data.empty:
+        raise CaptemError("no patient is eligible: the analysis cohort is empty")
+    responses, rates, response_tests = _responses(registry, cohort, profile, study)
+    # Table 1 by line (no prior-treatment row tested: first-line patients have none by design).
+    characteristics = table1_summary(data, profile, study=study)
+    survival = _survival(data, study, conf_level)
+    cox, cox_uni, cox_cluster, zph = _cox_models(data, study, conf_level)
+    followup = _followup(data, conf_level)
+    ae = registry.adverse_events if cohort.adverse_events is None else cohort.adverse_events
+    adverse = summarize_adverse_events(ae, data["patient_id"])
+    notes = _notes(report, cox, followup, study)
+    provenance = registry_provenance(registry, label)
     if provenance.modified:
         notes += (provenance.check_message,)
     return StudyAnalysis(
@@ -644,4 +420,5 @@ def analyze(
         adverse=adverse,
         notes=notes,
         methods=profile,
+        study=study,
     )

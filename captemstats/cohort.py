@@ -34,9 +34,7 @@ import numpy as np
 import pandas as pd
 
 from captemstats.errors import AnalysisError
-
-#: Days per month used throughout the study (365.25 / 12).
-DAYS_PER_MONTH = 30.4375
+from captemstats.units import DAYS_PER_MONTH as DAYS_PER_MONTH  # re-exported
 
 Predicate = Callable[[pd.DataFrame], "pd.Series[bool]"]
 

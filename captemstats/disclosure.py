@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from captemstats.study import CAPTEM_STUDY
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -49,7 +51,10 @@ GROUPS: tuple[str, ...] = ("all", *LINES)
 RESPONSE_CODES: tuple[str, ...] = ("CR", "PR", "SD", "NON_CR_NON_PD", "PD", "NE")
 #: Table 4 bands a relation adds up (any grade = the worst grade of each patient).
 AE_GRADES: tuple[str, ...] = ("grade_1_2", "grade_3", "grade_4", "grade_5")
-SURVIVAL_GROUPINGS: tuple[str, ...] = ("line_group", "grade", "ki67_group", "primary_site")
+#: The survival groupings whose group sizes are published (the study's, :mod:`captemstats.study`).
+SURVIVAL_GROUPINGS: tuple[str, ...] = CAPTEM_STUDY.compared_groupings
+#: Table 1's prior-treatment rows (the study's): their "no" rows are printed nowhere.
+PRIOR_TREATMENTS: tuple[str, ...] = CAPTEM_STUDY.prior_treatments
 
 
 @dataclass(frozen=True)
@@ -101,8 +106,6 @@ def count_system(res: StudyAnalysis) -> CountSystem:
     values in a variable) is left out rather than assumed.
     """
     import pandas as pd
-
-    from captemstats.analysis import PRIOR_TREATMENTS
 
     v: dict[str, int] = {}
     frame = res.characteristics.to_frame()

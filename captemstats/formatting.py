@@ -13,6 +13,7 @@ The published paper's own P-value print (SPSS's three decimals, truncated to two
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Literal
 
 #: How a table prints its P values: ``"rounded"`` (:func:`format_p`, AMA) or ``"truncated"``
@@ -255,3 +256,28 @@ def format_pct(n: int, denominator: int, digits: int = 1) -> str:
 def format_range(low: Any, high: Any, digits: int = 1) -> str:
     """``"1.7–212.1"``: a range with an en dash."""
     return f"{format_number(low, digits)}{DASH}{format_number(high, digits)}"
+
+
+def is_missing(x: Any) -> bool:
+    """True for None, NA and NaN."""
+    import pandas as pd
+
+    if x is None:
+        return True
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):  # array-likes are not missing scalars
+        return False
+
+
+#: A hyphen between two numbers (or a percentage and a number) is a range: "0-1", "21%-55%".
+_RANGE_HYPHEN = re.compile(r"(?<=[0-9%])-(?=[0-9])")
+
+
+def en_dash(text: str) -> str:
+    """Print numeric ranges with an en dash ("ECOG 0–1", "21%–55%"), as journals set them.
+
+    Only a hyphen between digits (a digit or "%" before, a digit after) changes, so
+    hyphenated words such as "Ki-67" or "First-line" keep their hyphen.
+    """
+    return _RANGE_HYPHEN.sub("\u2013", text)

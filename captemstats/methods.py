@@ -20,13 +20,17 @@ survival analyses (log-rank, Cox) are the same in both profiles.
 
 The profile travels with the results: :attr:`captemstats.analysis.StudyAnalysis.methods`,
 ``results.json`` (``"methods"``, :meth:`MethodProfile.to_dict`), the ``methods`` column of
-:func:`categorical_tests`, and the Table 1/2 footnotes (:meth:`MethodProfile.footnote`,
-given the profile through the builders' ``methods=`` argument). For the Methods text,
-:meth:`MethodProfile.describe` gives sentence-free parts (test names, display rule,
-software) for the manuscript to word. :func:`with_methods` (also
-:meth:`StudyAnalysis.with_methods <captemstats.analysis.StudyAnalysis.with_methods>`)
-recomputes only the Table 1/2 categorical tests under another profile, without re-running
-the survival analyses.
+:func:`captemstats.reanalysis.categorical_tests`, and the Table 1/2 footnotes
+(:meth:`MethodProfile.footnote`, given the profile through the builders' ``methods=``
+argument). For the Methods text, :meth:`MethodProfile.describe` gives sentence-free parts
+(test names, display rule, software) for the manuscript to word.
+
+The comparisons a profile governs are here (:func:`table1_summary`, :func:`response_tests`),
+with the study's rows and by-line grouping read from the study specification
+(:mod:`captemstats.study`). This module does not know the analysis result: re-running a
+finished analysis under another profile is :func:`captemstats.reanalysis.with_methods` (also
+:meth:`StudyAnalysis.with_methods <captemstats.analysis.StudyAnalysis.with_methods>`), which
+recomputes only the Table 1/2 categorical tests, without re-running the survival analyses.
 """
 
 from __future__ import annotations
@@ -35,11 +39,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from captemstats.formatting import PValueDisplay, format_p_as
+from captemstats.study import CAPTEM_STUDY, StudySpec
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from captemstats.analysis import StudyAnalysis
     from captemstats.compare import CategoricalComparison, CharacteristicsSummary
 
 __all__ = [
@@ -51,11 +55,9 @@ __all__ = [
     "MethodProfile",
     "MethodsDescription",
     "MethodsName",
-    "categorical_tests",
     "get_profile",
     "response_tests",
     "table1_summary",
-    "with_methods",
 ]
 
 #: The profiles' names (``analyze(methods=...)``, ``--methods``).
@@ -213,40 +215,48 @@ def get_profile(methods: MethodsName | MethodProfile | str) -> MethodProfile:
 
 # -- the comparisons a profile governs ------------------------------------------------------
 def table1_summary(
-    data: pd.DataFrame, methods: MethodsName | MethodProfile = "recommended"
+    data: pd.DataFrame,
+    methods: MethodsName | MethodProfile = "recommended",
+    *,
+    study: StudySpec = CAPTEM_STUDY,
 ) -> CharacteristicsSummary:
-    """Table 1 by line (``analysis.TABLE1_VARIABLES``) with the profile's categorical test.
+    """Table 1 by line (the rows of ``study.table1``) with the profile's categorical test.
 
-    The prior-treatment rows are not tested (none in first line by design); ECOG is an
-    ordinal category (0, 1, 2). ``data`` is the analysis cohort (``Cohort.data``).
+    The prior-treatment rows are not tested (none in first line by design); a row typed
+    categorical (ECOG 0, 1, 2) is summarised as an ordinal category. ``data`` is the
+    analysis cohort (``Cohort.data``).
     """
-    from captemstats.analysis import BY, PRIOR_TREATMENTS, TABLE1_VARIABLES
     from captemstats.compare import summarize_characteristics
 
     profile = get_profile(methods)
+    labels = study.table1_labels()
+    types = study.table1_types()
     return summarize_characteristics(
-        data.assign(ecog=data["ecog"].astype("string")),
-        by=BY,
-        variables=list(TABLE1_VARIABLES),
-        labels=TABLE1_VARIABLES,
-        types={"ecog": "categorical"},
-        tests=[v for v in TABLE1_VARIABLES if v not in PRIOR_TREATMENTS],
+        data.assign(**{column: data[column].astype("string") for column in types}),
+        by=study.by,
+        variables=list(labels),
+        labels=labels,
+        types=types,
+        tests=study.table1_tested(),
         categorical_test=profile.categorical_rule,
     )
 
 
 def response_tests(
-    bor: pd.DataFrame, methods: MethodsName | MethodProfile = "recommended"
+    bor: pd.DataFrame,
+    methods: MethodsName | MethodProfile = "recommended",
+    *,
+    by: str = CAPTEM_STUDY.by,
 ) -> dict[str, CategoricalComparison]:
     """Table 2's tests by line on the evaluable patients: ``"distribution"`` (best overall
     response), ``"ORR"`` and ``"DCR"`` (yes/no), with the profile's categorical test.
 
-    ``bor`` is the best response per patient with the line group
-    (:meth:`StudyAnalysis.bor_frame <captemstats.analysis.StudyAnalysis.bor_frame>`).
+    ``bor`` is the best response per patient with the line group ``by`` (the study's
+    by-line grouping, :attr:`captemstats.study.StudySpec.by`;
+    :meth:`StudyAnalysis.bor_frame <captemstats.analysis.StudyAnalysis.bor_frame>`).
     """
     import pandas as pd
 
-    from captemstats.analysis import BY
     from captemstats.compare import compare_categorical
 
     test = get_profile(methods).categorical_rule
@@ -260,127 +270,7 @@ def response_tests(
     evaluable["ORR"] = evaluable["bor"].isin(["CR", "PR"])
     evaluable["DCR"] = evaluable["bor"].isin(["CR", "PR", "SD", "NON_CR_NON_PD"])
     return {
-        "distribution": compare_categorical(evaluable, "best_response", BY, test=test),
-        "ORR": compare_categorical(evaluable, "ORR", BY, test=test),
-        "DCR": compare_categorical(evaluable, "DCR", BY, test=test),
+        "distribution": compare_categorical(evaluable, "best_response", by, test=test),
+        "ORR": compare_categorical(evaluable, "ORR", by, test=test),
+        "DCR": compare_categorical(evaluable, "DCR", by, test=test),
     }
-
-
-def with_methods(res: StudyAnalysis, methods: MethodsName | MethodProfile) -> StudyAnalysis:
-    """``res`` under another profile: Table 1 and Table 2's tests recomputed, the rest
-    (cohort, responses, survival, Cox, adverse events) shared, not re-run.
-
-    Parameters
-    ----------
-    res
-        A finished analysis (:func:`captemstats.analysis.analyze`).
-    methods
-        The profile to apply (:data:`MethodsName` or a :class:`MethodProfile`).
-
-    Returns
-    -------
-    StudyAnalysis
-        A new analysis whose ``methods``, ``characteristics`` and ``response_tests`` follow
-        the profile; ``res`` itself when it already uses it.
-
-    Example
-    -------
-    >>> from captemstats.analysis import analyze
-    >>> res = analyze("data/registry")  # doctest: +SKIP
-    >>> with_methods(res, "as_published").response_tests["ORR"].test  # doctest: +SKIP
-    'chisq'
-    """
-    from dataclasses import replace
-
-    profile = get_profile(methods)
-    if profile == res.methods:
-        return res
-    return replace(
-        res,
-        methods=profile,
-        characteristics=table1_summary(res.cohort.data, profile),
-        response_tests=response_tests(res.bor_frame(), profile),
-    )
-
-
-#: Columns of :func:`categorical_tests`.
-CATEGORICAL_TEST_COLUMNS: tuple[str, ...] = (
-    "table",
-    "variable",
-    "test",
-    "statistic",
-    "df",
-    "p_value",
-    "methods",
-)
-
-
-def categorical_tests(
-    res: StudyAnalysis, methods: MethodsName | MethodProfile | None = None
-) -> pd.DataFrame:
-    """The Table 1 and Table 2 categorical tests under a profile, as one tidy frame.
-
-    Only the categorical comparisons are (re)computed (:func:`with_methods`), so the
-    reproduction appendix can set the other profile's P values beside the paper's without
-    re-running the survival analyses.
-
-    Parameters
-    ----------
-    res
-        A finished analysis.
-    methods
-        The profile; None uses ``res.methods``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per tested categorical row, Table 1's in the table's order then Table 2's
-        ``distribution``, ``ORR``, ``DCR``: ``table`` ("table1"/"table2"), ``variable``,
-        ``test`` (``"chisq"``, ``"fisher"``, ``"fisher_mc"``), ``statistic`` and ``df``
-        (chi-square only, else missing), ``p_value`` (a number, never printed) and
-        ``methods`` (the profile's name).
-
-    Example
-    -------
-    >>> from captemstats.analysis import analyze
-    >>> res = analyze("data/registry")  # doctest: +SKIP
-    >>> tests = categorical_tests(res, "as_published")  # doctest: +SKIP
-    >>> sorted(set(tests["test"]))  # doctest: +SKIP
-    ['chisq']
-    >>> printed = tests["p_value"].map(get_profile("as_published").format_p)  # doctest: +SKIP
-    """
-    import pandas as pd
-
-    from captemstats.compare import CategoricalComparison
-
-    out = res if methods is None else with_methods(res, methods)
-    table1 = [
-        ("table1", variable, c)
-        for variable, c in out.characteristics.comparisons.items()
-        if isinstance(c, CategoricalComparison)
-    ]
-    table2 = [("table2", key, c) for key, c in out.response_tests.items()]
-    rows = [
-        {
-            "table": table,
-            "variable": variable,
-            "test": c.test,
-            "statistic": c.statistic,
-            "df": c.df,
-            "p_value": c.p_value,
-            "methods": out.methods.name,
-        }
-        for table, variable, c in (*table1, *table2)
-    ]
-    frame = pd.DataFrame(rows, columns=list(CATEGORICAL_TEST_COLUMNS))
-    return frame.astype(
-        {
-            "table": "string",
-            "variable": "string",
-            "test": "string",
-            "statistic": "float64",
-            "df": "Int64",
-            "p_value": "float64",
-            "methods": "string",
-        }
-    )

@@ -52,19 +52,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from pathlib import Path
+from captemstats.privacy_marks import DEFAULT_MIN_CELL as DEFAULT_MIN_CELL  # re-exported
+from captemstats.privacy_marks import WITHHELD as WITHHELD  # re-exported
+from captemstats.privacy_marks import check_min_cell as check_min_cell  # re-exported
+from captemstats.privacy_marks import primary_marker as primary_marker  # re-exported
+from captemstats.privacy_marks import suppression_note as suppression_note  # re-exported
 
-    from captemstats.analysis import StudyAnalysis
+if TYPE_CHECKING:
     from captemstats.disclosure import Decision
     from captemstats.io.registry import Registry
-    from captemstats.tables._table import Table
-
-#: Default threshold: counts 1-4 are suppressed.
-DEFAULT_MIN_CELL = 5
-
-#: How a withheld (complementary or derived) value is printed.
-WITHHELD = "*"
+    from captemstats.tables.table import Table
 
 #: Ids of an all-patients column (the sum of the other count columns).
 TOTAL_COLUMNS: tuple[str, ...] = ("all", "overall")
@@ -74,29 +71,6 @@ _HEADER_N = re.compile(r"\(n = (?P<n>\d+)\)")
 _KEYS = ("variable", "row_type", "label")
 
 Cell = tuple[int, str]  # (row position, column id); row -1 is the header (the column N)
-
-
-def primary_marker(min_cell: int) -> str:
-    """How a suppressed small count is printed: ``"<5"`` for ``min_cell=5``."""
-    return f"<{min_cell}"
-
-
-def suppression_note(min_cell: int) -> str:
-    """The footnote a suppressed table carries (and the provenance block can quote)."""
-    return (
-        f"{primary_marker(min_cell)}: a count between 1 and {min_cell - 1}, suppressed with "
-        f"its percentage; {WITHHELD}: withheld so that a suppressed count cannot be recomputed "
-        "from the totals, or a statistic of a suppressed group."
-    )
-
-
-def check_min_cell(min_cell: int | None) -> int | None:
-    """``None``/0 (off) or an integer >= 2; anything else raises :class:`ValueError`."""
-    if min_cell is None or min_cell == 0:
-        return None
-    if isinstance(min_cell, bool) or not isinstance(min_cell, int) or min_cell < 2:
-        raise ValueError(f"min_cell must be an integer >= 2 (or 0/None: off), not {min_cell!r}")
-    return min_cell
 
 
 def parse_count(cell: object) -> int | None:
@@ -129,7 +103,7 @@ def suppress_table(
     so the table agrees with the prose and the CSVs; ``group_labels`` are those the survival
     table was built with.
     """
-    from captemstats.tables._table import Column, Footnote
+    from captemstats.tables.table import Column, Footnote
 
     k = check_min_cell(min_cell)
     if k is None:
@@ -274,83 +248,6 @@ def suppress_medians(frame: pd.DataFrame, min_cell: int | None = DEFAULT_MIN_CEL
             out[col] = out[col].astype("boolean").mask(small)
     out["suppressed"] = small.to_numpy()
     return out
-
-
-def shareable_tables(
-    analysis: StudyAnalysis, min_cell: int = DEFAULT_MIN_CELL, decision: Decision | None = None
-) -> dict[str, Table]:
-    """The study's tables as shared beyond the study team, withheld as one disclosure
-    decision says (:func:`captemstats.disclosure.plan_disclosure`, computed when not given):
-    Table 1 (``table1``), Table 2 (``table2``), Table 4 (``table4``) and the median-survival
-    table (``survival_medians``). Cox models (Table 3) print no counts and are left out, as are
-    ``results.json`` and the attrition log, which hold unsuppressed counts."""
-    from captemstats.analysis import GROUPINGS
-    from captemstats.disclosure import plan_disclosure
-    from captemstats.tables import (
-        adverse_event_table,
-        characteristics_table,
-        response_table,
-        survival_summary_table,
-    )
-
-    k = check_min_cell(min_cell)
-    if k is None:
-        raise ValueError("shareable_tables needs a min_cell threshold (>= 2)")
-    plan = decision if decision is not None else plan_disclosure(analysis, k)
-    survival = {
-        e: {g: (analysis.km(e, g).km, analysis.km(e, g).logrank) for g in GROUPINGS}
-        for e in ("pfs", "os")
-    }
-    n_treated = None if plan.is_hidden("t2|NOTEVAL|all") else analysis.n
-    t2 = response_table(
-        analysis.response_rates,
-        tests=analysis.response_tests,
-        n_treated=n_treated,
-        methods=analysis.methods,
-    )
-    t1 = characteristics_table(analysis.characteristics, methods=analysis.methods)
-    return {
-        "table1": suppress_table(t1, k, decision=plan, kind="table1"),
-        "table2": suppress_response_table(t2, k, decision=plan),
-        "table4": suppress_table(
-            adverse_event_table(analysis.adverse), k, decision=plan, kind="table4"
-        ),
-        "survival_medians": suppress_table(
-            survival_summary_table(survival["pfs"], survival["os"]),
-            k,
-            decision=plan,
-            kind="survival",
-        ),
-    }
-
-
-def write_shareable(
-    analysis: StudyAnalysis, out_dir: str | Path, min_cell: int = DEFAULT_MIN_CELL
-) -> dict[str, Path]:
-    """Write :func:`shareable_tables` as CSV (formula-safe) plus ``suppression.json`` stating
-    the threshold and rule, all or nothing (:func:`captemstats.atomic.atomic_folder`, one
-    writer per folder); return the paths by file name."""
-    import json
-    from pathlib import Path
-
-    from captemstats.atomic import atomic_folder, folder_lock, write_atomic
-
-    final = Path(out_dir)
-    names: list[str] = []
-    with folder_lock(final, "analyze"), atomic_folder(final) as out:
-        for name, table in shareable_tables(analysis, min_cell).items():
-            table.to_csv(out / f"{name}.csv")
-            names.append(f"{name}.csv")
-        info = {
-            "min_cell": min_cell,
-            "rule": suppression_note(min_cell),
-            "tables": sorted(names),
-            "captemstats_version": analysis.provenance.captemstats_version,
-        }
-        text = json.dumps(info, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-        write_atomic(out / "suppression.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
-        names.append("suppression.json")
-    return {name: final / name for name in names}
 
 
 #: Spellings under which a registry date could appear in a document.
@@ -563,10 +460,8 @@ __all__ = [
     "identifier_tokens",
     "parse_count",
     "primary_marker",
-    "shareable_tables",
     "suppress_medians",
     "suppress_response_table",
     "suppress_table",
     "suppression_note",
-    "write_shareable",
 ]

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from captemstats.disclosure import Decision
-    from captemstats.tables._table import Table
+    from captemstats.tables.table import Table
 
 GROUPS = ("all", "1", "2", "3+")
 _RESPONSE = {
@@ -71,8 +71,8 @@ def apply_decision(
     Table
         The shared table with the suppression footnote.
     """
-    from captemstats.privacy import WITHHELD, suppression_note
-    from captemstats.tables._table import Column, Footnote
+    from captemstats.privacy_marks import WITHHELD, suppression_note
+    from captemstats.tables.table import Column, Footnote
 
     if kind not in KINDS:
         raise ValueError(f"apply_decision: kind must be one of {KINDS}, not {kind!r}")

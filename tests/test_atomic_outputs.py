@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 from captemstats.atomic import OutputLockedError, atomic_folder, folder_lock
+from captemstats.outputs import write_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = ROOT / "data" / "registry"
@@ -41,7 +42,7 @@ def test_full_disk_at_the_fifth_file_leaves_the_previous_set(
     res: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "results"
-    res.write(out)
+    write_outputs(res, out)
     (out / "notes.txt").write_text("the analyst's own file")
     before = _snapshot(out)
     calls = {"n": 0}
@@ -55,17 +56,17 @@ def test_full_disk_at_the_fifth_file_leaves_the_previous_set(
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", full_disk)
     with pytest.raises(OSError, match="No space"):
-        res.write(out)
+        write_outputs(res, out)
     assert _snapshot(out) == before
     assert [p.name for p in tmp_path.iterdir()] == ["results"]  # no staging folder left
 
 
 def test_rewrite_keeps_other_files_and_replaces_ours(res: Any, tmp_path: Path) -> None:
     out = tmp_path / "results"
-    written = res.write(out)
+    written = write_outputs(res, out)
     (out / "notes.txt").write_text("kept")
     (out / "results.json").write_text("stale")
-    again = res.write(out)
+    again = write_outputs(res, out)
     assert set(again) == set(written)
     assert (out / "notes.txt").read_text() == "kept"
     assert (out / "results.json").read_text() != "stale"
@@ -100,7 +101,7 @@ def test_modes_follow_the_umask(
 ) -> None:
     old = os.umask(mask)
     try:
-        written = res.write(tmp_path / "results")
+        written = write_outputs(res, tmp_path / "results")
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "results").stat().st_mode) == dir_mode
@@ -110,7 +111,7 @@ def test_modes_follow_the_umask(
 def test_a_second_writer_is_refused(res: Any, tmp_path: Path) -> None:
     out = tmp_path / "results"
     with folder_lock(out), pytest.raises(OutputLockedError, match="another captemstats"):
-        res.write(out)
+        write_outputs(res, out)
     assert not out.exists()
 
 

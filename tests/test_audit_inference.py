@@ -1,4 +1,4 @@
-"""The audit's inference checks (captemstats.audit_inference): each fires at its boundary and
+"""The audit's inference checks (captemstats.audit.run): each fires at its boundary and
 not before, on small synthetic studies, and the real paper gives the findings the reasoning
 below predicts; the checks never change what ``resolve()`` calibrates the registry to."""
 

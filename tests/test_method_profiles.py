@@ -24,10 +24,10 @@ from captemstats.methods import (
     METHODS_NAMES,
     PROFILES,
     RECOMMENDED,
-    categorical_tests,
     get_profile,
 )
 from captemstats.published import load_published
+from captemstats.reanalysis import categorical_tests
 from captemstats.tables import characteristics_table, response_table
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from scipy.linalg import null_space
 
-from captemstats import privacy
+from captemstats import privacy, sharing
 from captemstats.disclosure import Decision
 from captemstats.privacy import (
     WITHHELD,
@@ -26,7 +26,7 @@ from captemstats.privacy import (
     suppress_medians,
     suppress_table,
 )
-from captemstats.tables._table import Column, Table, make_frame
+from captemstats.tables.table import Column, Table, make_frame
 
 Cell = tuple[int, str]
 Relation = tuple[Cell | None, list[Cell]]
@@ -436,7 +436,7 @@ def test_write_shareable_states_the_rule(tmp_path: Path) -> None:
     from captemstats.analysis import analyze
 
     res = analyze(Path(__file__).parents[1] / "data" / "registry")
-    paths = privacy.write_shareable(res, tmp_path / "shared", 5)
+    paths = sharing.write_shareable(res, tmp_path / "shared", 5)
     tables = ["survival_medians.csv", "table1.csv", "table2.csv", "table4.csv"]
     assert sorted(paths) == sorted([*tables, "suppression.json"])
     text = paths["suppression.json"].read_text(encoding="utf-8")
@@ -448,7 +448,7 @@ def test_write_shareable_states_the_rule(tmp_path: Path) -> None:
     }
     assert text == json.dumps(info, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     with pytest.raises(ValueError, match="min_cell threshold"):
-        privacy.shareable_tables(res, 0)
+        sharing.shareable_tables(res, 0)
 
 
 # ---- the threshold and its footnote ---------------------------------------------------------

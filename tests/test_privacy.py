@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from scipy.linalg import null_space
 from typer.testing import CliRunner
 
-from captemstats import privacy
+from captemstats import privacy, sharing
 from captemstats.disclosure import CountSystem, Decision, count_system, determined, plan
 from captemstats.privacy import (
     WITHHELD,
@@ -32,7 +32,7 @@ from captemstats.privacy import (
     suppress_response_table,
     suppress_table,
 )
-from captemstats.tables._table import Column, Table, make_frame
+from captemstats.tables.table import Column, Table, make_frame
 
 if TYPE_CHECKING:
     from captemstats.analysis import StudyAnalysis
@@ -493,7 +493,7 @@ def test_one_decision_drives_tables_prose_and_csv(
     from captemstats.prose import ProseNumbers
 
     decision = plan_disclosure(shipped, k)
-    tables = privacy.shareable_tables(shipped, k, decision)
+    tables = sharing.shareable_tables(shipped, k, decision)
     t1 = tables["table1"].data
     for key in decision.hidden:
         part = key.split("|")
@@ -511,7 +511,7 @@ def test_one_decision_drives_tables_prose_and_csv(
     assert "range" not in txt.continuous("age") and "withheld" in txt.followup_spread
     header = tables["table2"].columns[0].label
     assert ("(n = *)" in header) == decision.is_hidden("t2|N|all")
-    paths = privacy.write_shareable(shipped, tmp_path / "out", k)
+    paths = sharing.write_shareable(shipped, tmp_path / "out", k)
     shared = pd.read_csv(paths["table1.csv"], dtype=str, keep_default_na=False)
     assert shared.iloc[:, 3:].to_numpy().tolist() == t1.iloc[:, 3:].to_numpy().tolist()
     for key in decision.primary:

@@ -17,8 +17,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from captemstats.outputs import write_outputs
 from captemstats.spreadsheet import neutralise_formulas
-from captemstats.tables._table import Column, Table, make_frame
+from captemstats.tables.table import Column, Table, make_frame
 
 ROOT = Path(__file__).parents[1]
 REGISTRY = ROOT / "data" / "registry"
@@ -196,7 +197,7 @@ def test_identifier_scan_finds_ids_and_dates() -> None:
 
 def test_exports_hold_no_patient_id_or_date(tmp_path: Path) -> None:
     from captemstats.analysis import analyze
-    from captemstats.privacy import write_shareable
+    from captemstats.sharing import write_shareable
     from captemstats.tables import (
         adverse_event_table,
         characteristics_table,
@@ -208,7 +209,7 @@ def test_exports_hold_no_patient_id_or_date(tmp_path: Path) -> None:
     tokens = _identifiers()
     assert len(tokens) > 5000
     res = analyze(REGISTRY)
-    written = list(res.write(tmp_path / "results").values())
+    written = list(write_outputs(res, tmp_path / "results").values())
     written += list(write_shareable(res, tmp_path / "shared", 5).values())
     km = {
         e: {g: (res.km(e, g).km, res.km(e, g).logrank) for g in ("all", "grade")}
@@ -331,8 +332,8 @@ def test_mapping_errors_name_the_file_and_key(tmp_path: Path, text: str, expecte
 def test_two_independent_runs_write_identical_files(tmp_path: Path) -> None:
     from captemstats.analysis import analyze
 
-    a = analyze(REGISTRY).write(tmp_path / "a")
-    b = analyze(REGISTRY).write(tmp_path / "b")
+    a = write_outputs(analyze(REGISTRY), tmp_path / "a")
+    b = write_outputs(analyze(REGISTRY), tmp_path / "b")
     assert sorted(a) == sorted(b)
     for name in a:
         assert a[name].read_bytes() == b[name].read_bytes(), name

@@ -22,8 +22,10 @@ import pandas as pd
 import pytest
 
 from captemstats.audit import audit_published
-from captemstats.methods import AS_PUBLISHED, categorical_tests
+from captemstats.methods import AS_PUBLISHED
+from captemstats.outputs import write_outputs
 from captemstats.published import load_published
+from captemstats.reanalysis import categorical_tests
 from captemstats.reproduction import COLUMNS, Reproduction, compare_with_published
 from captemstats.reproduction.rules import KINDS, TOLERANCES, Tolerance, verdict
 
@@ -279,7 +281,7 @@ def test_shared_version_keeps_no_count_percentage_or_range(res: Any, frame: pd.D
 
 
 def test_analysis_write_includes_the_reproduction(res: Any, tmp_path: Path) -> None:
-    written = res.write(tmp_path / "out")
+    written = write_outputs(res, tmp_path / "out")
     assert {"reproduction.csv", "reproduction.json"} <= set(written)
     csv = pd.read_csv(written["reproduction.csv"], keep_default_na=False)
     records = json.loads(written["reproduction.json"].read_text(encoding="utf-8"))

@@ -15,7 +15,7 @@ import pytest
 
 from captemstats.adverse import summarize_adverse_events
 from captemstats.tables import Column, Footnote, Table, adverse_event_table, response_table
-from captemstats.tables._table import make_frame
+from captemstats.tables.table import make_frame
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 

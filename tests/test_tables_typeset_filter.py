@@ -16,7 +16,7 @@ import pytest
 from captemstats.render.convert import asset
 from captemstats.render.docx_reference import pandoc_default_reference, reference_docx
 from captemstats.tables._common import BOLD_NOTE
-from captemstats.tables._table import Column, Footnote, Table, make_frame
+from captemstats.tables.table import Column, Footnote, Table, make_frame
 
 pypandoc = pytest.importorskip("pypandoc")
 

@@ -26,7 +26,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from captemstats.cli import app, describe_os_error
+from captemstats.cli._app import app, describe_os_error
 from captemstats.cli._options import METHODS_HELP, MethodsChoice
 
 
@@ -58,7 +58,9 @@ def analyze(
     from captemstats.analysis import InvalidRegistryError
     from captemstats.analysis import analyze as run_analysis
     from captemstats.errors import CaptemError
-    from captemstats.privacy import check_min_cell, write_shareable
+    from captemstats.outputs import write_outputs
+    from captemstats.privacy import check_min_cell
+    from captemstats.sharing import write_shareable
 
     err = Console(stderr=True, highlight=False)
     try:
@@ -79,7 +81,7 @@ def analyze(
         err.print(f"[bold red]{exc}[/]")
         raise typer.Exit(1) from None
     try:
-        written = write_shareable(result, out, min_cell) if min_cell else result.write(out)
+        written = write_shareable(result, out, min_cell) if min_cell else write_outputs(result, out)
     except OSError as exc:
         # Unwritable, full or read-only output folder: the user's to fix (exit 2, one line).
         raise CaptemError(f"cannot write the results to {out}: {describe_os_error(exc)}") from None

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from captemstats.cli import app
+from captemstats.cli._app import app
 from captemstats.errors import CaptemError
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ def _joined(frame: pd.DataFrame) -> pd.Series[str]:
 
 def _change_lines(t: TableDiff) -> str:
     """One line per changed value, built column-wise (fast for 10^5 lines)."""
-    from captemstats.diff._records import display_frame
+    from captemstats.diff.records import display_frame
     from captemstats.schema import TABLES
 
     c = t.changed
@@ -189,7 +189,7 @@ def _change_lines(t: TableDiff) -> str:
 
 
 def _print_rows(out: Console, t: TableDiff) -> None:
-    from captemstats.diff._records import display_frame
+    from captemstats.diff.records import display_frame
 
     removed_with = t.removed["patient_removed"].astype(bool)
     added_with = t.added["patient_added"].astype(bool)
@@ -220,7 +220,7 @@ def _print_rows(out: Console, t: TableDiff) -> None:
 def _print_results(out: Console, found: DataCutDiff, *, show_all: bool) -> None:
     from rich.table import Table
 
-    from captemstats.diff._results import (
+    from captemstats.diff.results import (
         SECTIONS,
         difference_text,
         is_headline,

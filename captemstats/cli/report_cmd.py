@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from captemstats.cli import app
+from captemstats.cli._app import app
 from captemstats.cli._options import METHODS_HELP, MethodsChoice
 from captemstats.errors import CaptemError
 

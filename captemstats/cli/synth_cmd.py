@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from captemstats.cli import app
+from captemstats.cli._app import app
 
 
 class SynthFormat(StrEnum):

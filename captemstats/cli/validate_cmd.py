@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from captemstats.cli import app, print_error
+from captemstats.cli._app import app, print_error
 from captemstats.errors import CaptemError
 
 

@@ -28,9 +28,9 @@ from captemstats.diff._datacut import (
     diff_records,
     read_results,
 )
-from captemstats.diff._records import TableDiff, diff_table
-from captemstats.diff._results import ResultChanges, diff_results, results_quantities
 from captemstats.diff._schema import DIFF_SCHEMA
+from captemstats.diff.records import TableDiff, diff_table
+from captemstats.diff.results import ResultChanges, diff_results, results_quantities
 
 __all__ = [
     "DIFF_SCHEMA",

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from captemstats.analysis import RESULTS_SCHEMA_VERSION, InvalidRegistryError, StudyAnalysis
-from captemstats.diff._records import TableDiff, diff_table
-from captemstats.diff._results import ResultChanges, diff_results
+from captemstats.diff.records import TableDiff, diff_table
+from captemstats.diff.results import ResultChanges, diff_results
 from captemstats.errors import CaptemError
 from captemstats.schema import TABLES
 
@@ -160,9 +160,9 @@ class DataCutDiff:
 
     def to_json(self) -> str:
         """:meth:`to_dict` as strict JSON (NaN written as null)."""
-        from captemstats.analysis import _clean
+        from captemstats.results_files import json_safe
 
-        return json.dumps(_clean(self.to_dict()), indent=2, ensure_ascii=False)
+        return json.dumps(json_safe(self.to_dict()), indent=2, ensure_ascii=False)
 
 
 def diff_records(old: Registry, new: Registry) -> RecordChanges:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 from captemstats.docaudit._base import Check, Context, rule
 from captemstats.formatting import format_number
+from captemstats.study import CAPTEM_STUDY
 
 # A value, with its CI when one follows ("11.1 (9.8–12.4)", "42.4% (95% CI, 36.8–48.2)").
 # A list with a not-reached median gives each reached one its unit ("32.5 months, 62.6 months and
@@ -34,7 +35,8 @@ _SURVIVAL = re.compile(
 _RATE = re.compile(rf"\b(ORR|DCR)\)?(?: was)? ({_LIST})")
 _FOLLOWUP = re.compile(r"\bmedian follow-up(?: was)? (\d+(?:\.\d+)?) months")
 _AGE = re.compile(r"\bmedian age(?: was)? (\d+(?:\.\d+)?)\b")
-_GROUPINGS = ("line_group", "grade", "ki67_group", "primary_site")
+#: The groupings whose medians a list may print (the study's, :mod:`captemstats.study`).
+_GROUPINGS = CAPTEM_STUDY.compared_groupings
 
 
 def _split(text: str) -> list[str]:

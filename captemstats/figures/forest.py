@@ -32,7 +32,7 @@ def forest_figure(
     columns leave each panel under an inch at the manuscript's text width.
     """
     from captemstats.formatting import format_hr, format_p
-    from captemstats.tables.cox import cox_terms
+    from captemstats.term_labels import cox_terms
 
     if not models:
         raise ValueError("forest_figure: no models given")

@@ -12,9 +12,8 @@ import pandas as pd
 
 from captemstats.recist.best_response import BestResponseResult
 from captemstats.recist.errors import RecistInputError
+from captemstats.units import DAYS_PER_MONTH
 
-#: Days per month (the project's convention).
-DAYS_PER_MONTH: float = 30.4375
 #: Length of one CAPTEM cycle in days (capecitabine d1–14, temozolomide d10–14, every 28 days).
 CYCLE_DAYS: int = 28
 

@@ -13,54 +13,27 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from captemstats.render.errors import RenderError
 from captemstats.render.publish import output_lock, publish, staging_dir, work_dir
 from captemstats.render.quarto_cli import quarto_command, render_with_quarto
+from captemstats.render.result import Engine as Engine  # re-exported
+from captemstats.render.result import RenderResult as RenderResult  # re-exported
 
 __all__ = ["FORMATS", "RenderResult", "normalise_formats", "quarto_command", "render_document"]
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from captemstats.render.crossref import Floats
     from captemstats.render.execute import ProgressCallback
     from captemstats.render.project import Project
     from captemstats.render.qmd import QmdDocument
 
-Engine = Literal["quarto", "captemstats"]
 UseQuarto = Literal["auto", "always", "never"]
 FORMATS = ("html", "pdf", "docx")
 _EXTENSION = {"html": ".html", "pdf": ".pdf", "docx": ".docx"}
 _ALIASES = {"typst": "pdf", "word": "docx", "html5": "html"}
-
-
-@dataclass(frozen=True)
-class RenderResult:
-    """What a render produced: output path per format, engine, timings (seconds), cache use."""
-
-    outputs: Mapping[str, Path]
-    engine: Engine
-    timings: Mapping[str, float]
-    cache_hit: bool
-    executed_cells: int
-    out_dir: Path
-    warnings: tuple[str, ...] = field(default_factory=tuple)
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per format: format, path, seconds spent converting it."""
-        import pandas as pd
-
-        return pd.DataFrame(
-            {
-                "format": list(self.outputs),
-                "path": [str(p) for p in self.outputs.values()],
-                "seconds": [self.timings.get(f, float("nan")) for f in self.outputs],
-            }
-        )
 
 
 def normalise_formats(formats: Iterable[str]) -> tuple[str, ...]:

@@ -12,8 +12,8 @@ from captemstats.render.errors import RenderError
 from captemstats.render.publish import publish, staging_dir
 
 if TYPE_CHECKING:
-    from captemstats.render.engine import RenderResult
     from captemstats.render.execute import ProgressCallback
+    from captemstats.render.result import RenderResult
 
 _EXTENSION = {"html": ".html", "pdf": ".pdf", "docx": ".docx"}
 
@@ -53,7 +53,7 @@ def render_with_quarto(
 ) -> RenderResult:
     import subprocess
 
-    from captemstats.render.engine import RenderResult
+    from captemstats.render.result import RenderResult
 
     timings: dict[str, float] = {}
     staging = staging_dir(target)

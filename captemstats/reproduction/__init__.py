@@ -141,10 +141,10 @@ class Reproduction:
         """
         from pathlib import Path
 
-        from captemstats.analysis import _csv_writer
         from captemstats.atomic import write_atomic
+        from captemstats.results_files import csv_writer
 
-        return write_atomic(Path(path), _csv_writer(self.frame))
+        return write_atomic(Path(path), csv_writer(self.frame))
 
 
 def compare_with_published(

@@ -118,9 +118,9 @@ def _reading(labelled: str, reversed_: str) -> str:
 def cox_rows(res: StudyAnalysis, study: PublishedStudy) -> list[dict[str, Any]]:
     """Table 3: HR, CI limits and P of each printed row; the HR and CI also reversed
     (1/HR, the CI's limits inverted and swapped) with the reading that matches."""
-    from captemstats.analysis import table3_covariates
+    from captemstats.study import CAPTEM_STUDY
 
-    terms = table3_covariates()
+    terms = CAPTEM_STUDY.covariates()
     fits = {e: fit.to_frame().set_index("term") for e, fit in res.cox.items()}
     rows: list[dict[str, Any]] = []
     for c in study.cox_frame().to_dict("records"):

@@ -109,7 +109,7 @@ def _p_row(
 def table1_rows(res: StudyAnalysis, study: PublishedStudy) -> list[dict[str, Any]]:
     """Table 1: group sizes, every ``n (%)`` cell, the continuous summaries and the P values
     (recommended and as-published profiles)."""
-    from captemstats.methods import categorical_tests
+    from captemstats.reanalysis import categorical_tests
 
     chars = res.characteristics.to_frame()
     cat = _index(chars[chars["type"] == "categorical"], ["variable", "level", "group"])
@@ -192,7 +192,7 @@ def _p_by_variable(tests: pd.DataFrame, table: str) -> dict[str, float]:
 
 def table2_rows(res: StudyAnalysis, study: PublishedStudy) -> list[dict[str, Any]]:
     """Table 2: the denominators, every ``n (%)`` cell and the P values (both profiles)."""
-    from captemstats.methods import categorical_tests
+    from captemstats.reanalysis import categorical_tests
 
     rates = res.response_rates.table.copy()
     rates["group"] = rates["group"].astype(str).replace({"All patients": "all"})

@@ -40,6 +40,20 @@ class Layout:
     n_groups: int
 
 
+@dataclass(frozen=True, eq=False)
+class FitData:
+    """What a fitted Cox model keeps for its residual-based methods (``cox_zph``): the risk-set
+    layout, the data it was fitted on and which model columns were estimable."""
+
+    layout: Layout
+    time: npt.NDArray[np.float64]
+    event: npt.NDArray[np.float64]
+    x: npt.NDArray[np.float64]
+    strata: npt.NDArray[np.intp]
+    ties: str
+    estimable: npt.NDArray[np.bool_]  # model columns kept in the fit (others aliased)
+
+
 def make_layout(
     time: npt.NDArray[np.float64],
     event: npt.NDArray[np.float64],

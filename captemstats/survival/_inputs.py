@@ -89,6 +89,27 @@ def as_labels(values: Any, n: int, name: str) -> tuple[list[Any], npt.NDArray[np
     return labels, codes, int((codes < 0).sum())
 
 
+#: The label of the single group when no grouping is given.
+ALL = "(all)"
+
+
+def label_str(value: Any) -> str:
+    """A group label as text; integral floats print without '.0' (as R's factor labels)."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def group_codes(group: Any, n: int) -> tuple[list[str], npt.NDArray[np.intp], int]:
+    """The grouping of ``n`` observations -> (labels as text, codes with -1 for missing,
+    n missing); no grouping (``None``) is one group :data:`ALL`. Shared by every estimator
+    that takes ``group=`` (KM, follow-up, RMST, cumulative incidence)."""
+    if group is None:
+        return [ALL], np.zeros(n, dtype=np.intp), 0
+    raw, codes, n_excl = as_labels(group, n, "group")
+    return [label_str(v) for v in raw], codes, n_excl
+
+
 def as_status(values: Any, n: int) -> npt.NDArray[np.int64]:
     """Competing-risks status as int64 codes: 0 = censored, 1, 2, ... = the cause."""
     import pandas as pd

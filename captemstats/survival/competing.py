@@ -32,8 +32,8 @@ from captemstats.survival._aalen_johansen import (
     probability_limits,
 )
 from captemstats.survival._gray import gray_score
-from captemstats.survival._inputs import as_labels, as_status, as_time, select_group
-from captemstats.survival.km import label_str
+from captemstats.survival._inputs import ALL as ALL  # re-exported
+from captemstats.survival._inputs import as_labels, as_status, as_time, group_codes, select_group
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 
 CIFConfType = Literal["log", "plain", "log-log", "logit", "arcsin"]
 Variance = Literal["ij", "aalen"]
-ALL = "(all)"
 #: the event-free state's label, as R's ``(s0)``
 EVENT_FREE = "(s0)"
 _CONF = ("log", "plain", "log-log", "logit", "arcsin")
@@ -200,12 +199,10 @@ def _prepare(
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], list[str], npt.NDArray[np.intp], int]:
     t = as_time(time)
     st = as_status(status, len(t))
-    if group is None:
-        return t, st, [ALL], np.zeros(len(t), dtype=np.intp), 0
-    raw, codes, n_excl = as_labels(group, len(t), "group")
-    if len(t) - n_excl == 0:
+    labels, codes, n_excl = group_codes(group, len(t))
+    if group is not None and len(t) - n_excl == 0:
         raise AnalysisError(f"{name}: no observations")
-    return t, st, [label_str(v) for v in raw], codes, n_excl
+    return t, st, labels, codes, n_excl
 
 
 def cumulative_incidence(

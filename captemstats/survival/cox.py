@@ -44,17 +44,6 @@ class ChiSquareTest:
 
 
 @dataclass(frozen=True, eq=False)
-class _FitData:
-    layout: _efron.Layout
-    time: npt.NDArray[np.float64]
-    event: npt.NDArray[np.float64]
-    x: npt.NDArray[np.float64]
-    strata: npt.NDArray[np.intp]
-    ties: str
-    estimable: npt.NDArray[np.bool_]  # model columns kept in the fit (others aliased)
-
-
-@dataclass(frozen=True, eq=False)
 class CoxResult:
     """A fitted Cox model. Per term (in ``terms`` order): coef, hr, se (model-based),
     robust_se (cluster sandwich, or None), lower/upper (HR CI), z and Wald p_value — the last
@@ -89,7 +78,7 @@ class CoxResult:
     method: MethodInfo
     warnings: tuple[str, ...] = ()
     robust_score_test: ChiSquareTest | None = None
-    _fit: _FitData | None = field(default=None, repr=False)
+    _fit: _efron.FitData | None = field(default=None, repr=False)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per term: term, column, coef, hr, se, robust_se, lower, upper, z, p_value,
@@ -388,7 +377,7 @@ def cox_ph(
         method=method,
         warnings=tuple(warnings),
         robust_score_test=robust_score,
-        _fit=_FitData(lay, t, e, x, s_codes, ties, est),
+        _fit=_efron.FitData(lay, t, e, x, s_codes, ties, est),
     )
 
 

@@ -21,8 +21,8 @@ import numpy as np
 
 from captemstats.errors import AnalysisError
 from captemstats.results import MethodInfo
-from captemstats.survival._inputs import as_event, as_labels, as_time
-from captemstats.survival.km import ALL, ConfType, kaplan_meier, label_str
+from captemstats.survival._inputs import as_event, as_time, group_codes
+from captemstats.survival.km import ConfType, kaplan_meier
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -186,13 +186,7 @@ def observed_followup(
     time, event, group, n_drop = _complete(time, event, group, dropna)
     t = as_time(time)
     e = None if event is None else as_event(event, len(t))
-    if group is None:
-        labels = [ALL]
-        codes = np.zeros(len(t), dtype=np.intp)
-        n_excl = 0
-    else:
-        raw, codes, n_excl = as_labels(group, len(t), "group")
-        labels = [label_str(v) for v in raw]
+    labels, codes, n_excl = group_codes(group, len(t))
     if len(t) - n_excl == 0:
         raise AnalysisError("observed_followup: no observations")
     estimates: dict[str, FollowUpEstimate] = {}

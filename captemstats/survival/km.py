@@ -24,14 +24,15 @@ import numpy as np
 from captemstats.errors import AnalysisError
 from captemstats.results import MethodInfo
 from captemstats.survival._confint import CONF_TYPES, ConfType, confidence_limits
-from captemstats.survival._inputs import as_event, as_labels, as_time, select_group
+from captemstats.survival._inputs import ALL as ALL  # re-exported
+from captemstats.survival._inputs import as_event, as_time, group_codes, select_group
+from captemstats.survival._inputs import label_str as label_str  # re-exported
 
 if TYPE_CHECKING:
     import numpy.typing as npt
     import pandas as pd
 
 _TOL = float(np.sqrt(np.finfo(float).eps))
-ALL = "(all)"
 __all__ = [
     "ALL",
     "CONF_TYPES",
@@ -43,13 +44,6 @@ __all__ = [
     "kaplan_meier",
     "label_str",
 ]
-
-
-def label_str(value: Any) -> str:
-    """A group label as text; integral floats print without '.0' (as R's factor labels)."""
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,13 +334,7 @@ def kaplan_meier(
         raise AnalysisError(f"conf_level {conf_level!r} is not in (0, 1)")
     t = as_time(time)
     e = as_event(event, len(t))
-    if group is None:
-        labels: list[str] = [ALL]
-        codes = np.zeros(len(t), dtype=np.intp)
-        n_excl = 0
-    else:
-        raw, codes, n_excl = as_labels(group, len(t), "group")
-        labels = [label_str(v) for v in raw]
+    labels, codes, n_excl = group_codes(group, len(t))
     if len(t) - n_excl == 0:
         raise AnalysisError("kaplan_meier: no observations")
     curves: dict[str, _Curve] = {}

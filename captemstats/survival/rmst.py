@@ -34,8 +34,7 @@ import numpy as np
 
 from captemstats.errors import AnalysisError
 from captemstats.results import MethodInfo
-from captemstats.survival._inputs import as_event, as_labels, as_time
-from captemstats.survival.km import ALL, label_str
+from captemstats.survival._inputs import as_event, as_time, group_codes
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -223,11 +222,7 @@ def rmst(
         raise AnalysisError(f"rmst: conf_level {conf_level!r} is not in (0, 1)")
     t = as_time(time)
     e = as_event(event, len(t))
-    if group is None:
-        labels, codes, n_excl = [ALL], np.zeros(len(t), dtype=np.intp), 0
-    else:
-        raw, codes, n_excl = as_labels(group, len(t), "group")
-        labels = [label_str(v) for v in raw]
+    labels, codes, n_excl = group_codes(group, len(t))
     if len(t) - n_excl == 0:
         raise AnalysisError("rmst: no observations")
     first = float(t[codes >= 0].min())

@@ -25,7 +25,7 @@ information, as R does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
@@ -37,7 +37,19 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     import pandas as pd
 
-    from captemstats.survival.cox import CoxResult
+
+class FittedCox(Protocol):
+    """What :func:`cox_zph` reads from a fitted model (a
+    :class:`~captemstats.survival.cox.CoxResult`); a protocol, so this module does not import
+    ``cox`` (which imports this one for ``CoxResult.zph``)."""
+
+    @property
+    def terms(self) -> list[str]: ...
+    @property
+    def coef(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def _fit(self) -> _efron.FitData | None: ...
+
 
 Transform = Literal["km", "rank", "identity", "log"]
 _TRANSFORMS = ("km", "rank", "identity", "log")
@@ -125,7 +137,7 @@ def transform_times(
 
 
 def cox_zph(
-    result: CoxResult,
+    result: FittedCox,
     transform: str = "km",
     terms: bool = True,
     global_: bool = True,

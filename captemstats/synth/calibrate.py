@@ -42,11 +42,16 @@ import numpy.typing as npt
 from scipy import stats
 
 from captemstats.synth.allocate import FloatArray, IntArray
-from captemstats.synth.survival import MIN_EVENTS_PER_COVARIATE, cox_breslow, km_median
+from captemstats.synth.survival import (
+    MIN_EVENTS_PER_COVARIATE,
+    cox_breslow,
+    km_median,
+    matching_log_scale,
+)
 from captemstats.synth.timeline import ScanSchedule
+from captemstats.units import DAYS_PER_MONTH
 
 BoolArray = npt.NDArray[np.bool_]
-DAYS_PER_MONTH = 30.4375
 #: Raking sweeps per shape candidate, and the damping of each step.
 SWEEPS = 8
 #: Further sweeps, at half the damping, refining the best shape.
@@ -227,19 +232,8 @@ def _line_scales(
         while median_at(hi) < target_days[j] and width < 8.0:
             width *= 2.0
             hi = start[j] + width
-        for _ in range(int(np.ceil(np.log2((hi - lo) / 0.005)))):
-            mid = 0.5 * (lo + hi)
-            if median_at(mid) < target_days[j]:
-                lo = mid
-            else:
-                hi = mid
-        best_s, best_err = 0.5 * (lo + hi), np.inf
-        for s in 0.5 * (lo + hi) + np.linspace(-0.08, 0.08, 9):
-            med = median_at(float(s))
-            err = abs(np.log(med / target_days[j])) if np.isfinite(med) else np.inf
-            if err < best_err - 1e-12:
-                best_s, best_err = float(s), err
-        log_scale[j] = best_s
+        steps = int(np.ceil(np.log2((hi - lo) / 0.005)))
+        log_scale[j] = matching_log_scale(median_at, float(target_days[j]), lo, hi, steps, 0.08, 9)
     return log_scale
 
 

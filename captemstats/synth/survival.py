@@ -25,6 +25,7 @@ Fitting (no hand-set per-group constants):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,8 +34,8 @@ import numpy.typing as npt
 from scipy import special
 
 from captemstats.synth.allocate import FloatArray, IntArray, stratified_uniforms
+from captemstats.units import DAYS_PER_MONTH as DAYS_PER_MONTH  # re-exported
 
-DAYS_PER_MONTH = 30.4375
 #: Cohorts up to this size get the exact (conditional) calibration of beta.
 EXACT_LIMIT = 5000
 #: Calibration subsample size for large cohorts.
@@ -189,20 +190,38 @@ def _line_scales(
             return km_median(*obs.observe(t, sel))
 
         lo, hi = np.log(target_days[j]) - 8.0, np.log(target_days[j]) + 8.0
-        for _ in range(30):
-            mid = 0.5 * (lo + hi)
-            if median_at(mid) < target_days[j]:
-                lo = mid
-            else:
-                hi = mid
-        best_s, best_err = 0.5 * (lo + hi), np.inf
-        for s in 0.5 * (lo + hi) + np.linspace(-0.15, 0.15, 61):
-            med = median_at(float(s))
-            err = abs(np.log(med / target_days[j])) if np.isfinite(med) else np.inf
-            if err < best_err - 1e-12:
-                best_s, best_err = float(s), err
-        log_scale[j] = best_s
+        log_scale[j] = matching_log_scale(median_at, float(target_days[j]), lo, hi, 30, 0.15, 61)
     return log_scale
+
+
+def matching_log_scale(
+    median_at: Callable[[float], float],
+    target: float,
+    lo: float,
+    hi: float,
+    steps: int,
+    half_width: float,
+    points: int,
+) -> float:
+    """The log scale whose KM median is closest to ``target``: ``steps`` bisections of
+    [``lo``, ``hi``] to the crossing (the median grows with the scale, up to censoring noise),
+    then a scan of ``points`` scales within ``half_width`` of it, because medians of censored,
+    discretised times are step functions of the scale and need not be monotone there. The
+    first scale with the smallest |log(median / target)| wins. Shared by both synthetic
+    survival models (:mod:`captemstats.synth.calibrate` brackets around a warm start)."""
+    for _ in range(steps):
+        mid = 0.5 * (lo + hi)
+        if median_at(mid) < target:
+            lo = mid
+        else:
+            hi = mid
+    best_s, best_err = 0.5 * (lo + hi), np.inf
+    for s in 0.5 * (lo + hi) + np.linspace(-half_width, half_width, points):
+        med = median_at(float(s))
+        err = abs(np.log(med / target)) if np.isfinite(med) else np.inf
+        if err < best_err - 1e-12:
+            best_s, best_err = float(s), err
+    return best_s
 
 
 def _fit_shape(

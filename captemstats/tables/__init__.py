@@ -13,12 +13,12 @@ exported by ``.to_csv`` / ``.to_excel``), ``.gt()`` the great_tables object, bui
 
 from __future__ import annotations
 
-from captemstats.tables._table import Column, Footnote, Table
 from captemstats.tables.adverse import adverse_event_table
 from captemstats.tables.characteristics import COMORBIDITY_NOTE, characteristics_table
 from captemstats.tables.cox import cox_table
 from captemstats.tables.response import response_table
 from captemstats.tables.survival import survival_summary_table
+from captemstats.tables.table import Column, Footnote, Table
 
 __all__ = [
     "COMORBIDITY_NOTE",

@@ -12,7 +12,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from captemstats.tables._table import Footnote
+from captemstats.formatting import en_dash as en_dash  # re-exported
+from captemstats.formatting import is_missing as is_missing  # re-exported
+from captemstats.tables.table import Footnote
 
 if TYPE_CHECKING:
     from captemstats.formatting import PValueDisplay
@@ -37,18 +39,6 @@ TEST_NAMES: dict[str, str] = {
 
 #: The significance convention footnote of the paper's tables.
 BOLD_NOTE = "Bold values indicate statistically significant (P < .05)."
-
-
-def is_missing(x: Any) -> bool:
-    """True for None, NA and NaN."""
-    import pandas as pd
-
-    if x is None:
-        return True
-    try:
-        return bool(pd.isna(x))
-    except (TypeError, ValueError):  # array-likes are not missing scalars
-        return False
 
 
 def p_cell(p: Any, display: PValueDisplay = "rounded") -> str:
@@ -111,19 +101,6 @@ def num(x: Any, digits: int) -> str:
 def header(label: str, n: Any, suffix: str = "") -> str:
     """``"First line (n = 139)"`` plus an optional suffix such as ", n (%)"."""
     return f"{label} (n = {int(n)}){suffix}" if not is_missing(n) else f"{label}{suffix}"
-
-
-#: A hyphen between two numbers (or a percentage and a number) is a range: "0-1", "21%-55%".
-_RANGE_HYPHEN = re.compile(r"(?<=[0-9%])-(?=[0-9])")
-
-
-def en_dash(text: str) -> str:
-    """Print numeric ranges with an en dash ("ECOG 0–1", "21%–55%"), as journals set them.
-
-    Only a hyphen between digits (a digit or "%" before, a digit after) changes, so
-    hyphenated words such as "Ki-67" or "First-line" keep their hyphen.
-    """
-    return _RANGE_HYPHEN.sub("\u2013", text)
 
 
 def ordered_codes(codes: Sequence[str], labels: Mapping[str, str] | None) -> list[str]:

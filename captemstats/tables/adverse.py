@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from captemstats.tables._format import n_pct
-from captemstats.tables._table import Column, Footnote, Table, make_frame
+from captemstats.tables.table import Column, Footnote, Table, make_frame
 
 if TYPE_CHECKING:
     from captemstats.adverse import AdverseEventSummary

@@ -11,7 +11,7 @@ from typing import Any
 
 from captemstats.formatting import format_number, format_p
 from captemstats.tables._common import en_dash
-from captemstats.tables._table import Column, Footnote, Table, make_frame
+from captemstats.tables.table import Column, Footnote, Table, make_frame
 
 #: Printed names of the reproduction frame's groups (other values print as given).
 _GROUPS = {"all": "all", "1": "line 1", "2": "line 2", "3+": "line ≥3", "(all)": "all"}
@@ -39,9 +39,10 @@ _QUANTITIES = {"min": "minimum", "max": "maximum", "sd": "SD", "P value": "P"}
 
 
 def _name(code: str) -> str:
-    from captemstats.analysis import TABLE1_VARIABLES
+    from captemstats.study import CAPTEM_STUDY
 
-    return _NAMES.get(code) or TABLE1_VARIABLES.get(code) or code.replace("_", " ")
+    labels = CAPTEM_STUDY.table1_labels()
+    return _NAMES.get(code) or labels.get(code) or code.replace("_", " ")
 
 
 def _place(r: Any) -> tuple[str, str]:

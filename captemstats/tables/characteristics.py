@@ -30,7 +30,7 @@ from captemstats.tables._common import (
     test_footnotes,
 )
 from captemstats.tables._format import n_pct
-from captemstats.tables._table import Column, Footnote, Table, make_frame
+from captemstats.tables.table import Column, Footnote, Table, make_frame
 
 if TYPE_CHECKING:
     from captemstats.methods import MethodProfile, MethodsName

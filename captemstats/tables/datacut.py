@@ -20,7 +20,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from captemstats.privacy import WITHHELD, suppress_table
-from captemstats.tables._table import Column, Footnote, Table, make_frame
+from captemstats.tables.table import Column, Footnote, Table, make_frame
 
 #: Printed names of the registry tables.
 _TABLE_LABELS = {
@@ -136,7 +136,7 @@ def datacut_results_table(
         Small-cell threshold (``None``/0: off), as ``--min-cell``.
     include
         ``"headline"`` (cohort and response counts, Kaplan–Meier medians, log-rank P, Cox
-        HRs and P; :data:`captemstats.diff._results.HEADLINE`) or ``"all"``.
+        HRs and P; :data:`captemstats.diff.results.HEADLINE`) or ``"all"``.
     title
         Table title.
 
@@ -154,7 +154,7 @@ def datacut_results_table(
     >>> t.data[["label", "previous", "current", "difference"]].values.tolist()[1]
     ['Analysis cohort', '10', '12', '+2']
     """
-    from captemstats.diff._results import (
+    from captemstats.diff.results import (
         COUNT_QUANTITIES,
         SECTIONS,
         difference_text,
@@ -294,7 +294,7 @@ def _suppress_results(table: Table, min_cell: int | None) -> Table:
 def _small_units(compared: pd.DataFrame, min_cell: int | None) -> set[tuple[str, ...]]:
     """(side, section, endpoint, grouping, group) whose count is 1 to ``min_cell - 1`` on
     that side: their other statistics would let a reader work the count back."""
-    from captemstats.diff._results import COUNT_QUANTITIES
+    from captemstats.diff.results import COUNT_QUANTITIES
 
     if not min_cell:
         return set()

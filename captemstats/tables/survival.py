@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from captemstats.figures.km import at_risk_matrix
 from captemstats.tables._common import (
     BOLD_NOTE,
     is_significant,
@@ -18,7 +17,7 @@ from captemstats.tables._common import (
     ordered_codes,
     p_cell,
 )
-from captemstats.tables._table import Column, Footnote, Table, make_frame
+from captemstats.tables.table import Column, Footnote, Table, make_frame
 
 #: Printed names of the study's groupings (the keys :func:`captemstats.analysis.analyze`
 #: uses); other keys print as given.
@@ -79,7 +78,8 @@ def survival_summary_table(
                     if is_significant(test.p_value, alpha):
                         bold.append((len(rows), f"{key}_p"))
             rows.append(head)
-        n0 = at_risk_matrix(fits["pfs"][0], groups, [0.0]).iloc[:, 0]
+        # numbers at risk at time 0, as under the KM figure (KaplanMeierResult.at_risk)
+        n0 = fits["pfs"][0].at_risk([0.0]).set_index("group")["n_risk"]
         medians = {key: _medians(km, groups) for key, (km, _) in fits.items()}
         for g in groups:
             row = {
@@ -119,6 +119,4 @@ def survival_summary_table(
 
 
 def _medians(km: Any, groups: Sequence[str]) -> dict[str, Any]:
-    from captemstats.figures.km import median_of
-
-    return {g: median_of(km, g) for g in groups}
+    return {g: km.median[g] for g in groups}

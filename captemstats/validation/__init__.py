@@ -8,7 +8,8 @@ codes, missing columns) with the rules of :mod:`captemstats.validation.rules`, a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
@@ -24,13 +25,32 @@ from captemstats.validation.report import ValidationReport, sort_problems
 from captemstats.validation.rules import ALL_RULES, RULES, Checker, Context
 
 if TYPE_CHECKING:  # pragma: no cover
-    from captemstats.io import Registry
+    from captemstats.io.readers import SourceInfo
 
-__all__ = ["RULES", "Problem", "ValidationReport", "validate"]
+__all__ = ["RULES", "Problem", "RegistryTables", "ValidationReport", "validate"]
+
+
+class RegistryTables(Protocol):
+    """What :func:`validate` reads from a registry: a :class:`captemstats.io.Registry`.
+
+    A protocol rather than the class itself, because ``Registry.validate()`` calls
+    :func:`validate`: the reading layer sits below validation and must not import it back.
+    """
+
+    @property
+    def parse_problems(self) -> pd.DataFrame: ...
+    @property
+    def omitted_problems(self) -> pd.DataFrame: ...
+    @property
+    def sources(self) -> Mapping[str, SourceInfo]: ...
+    @property
+    def unreadable(self) -> Mapping[str, Mapping[str, np.ndarray]]: ...
+
+    def table(self, name: str) -> pd.DataFrame: ...
 
 
 def validate(
-    registry: Registry,
+    registry: RegistryTables,
     *,
     today: pd.Timestamp | str | None = None,
     max_problems: int | None = 100,

@@ -17,6 +17,7 @@ import pandas as pd
 from captemstats.io.problems import PROBLEM_COLUMNS, omitted_row
 from captemstats.io.readers import ROW_INDEX
 from captemstats.schema import TableSpec
+from captemstats.validation.catalogue import RULES
 
 
 def as_text(s: pd.Series) -> pd.Series:
@@ -63,8 +64,6 @@ class Checker:
         m = pd.Series(mask, index=self.frame.index).astype("boolean").fillna(False).to_numpy(bool)
         if not m.any():
             return _EMPTY
-        from captemstats.validation.rules import RULES  # the registry imports this module
-
         n = int(m.sum())
         if self.limit is not None and n > self.limit:
             # Build only the listed rows; a rule hitting every row of a 100 000-row file
