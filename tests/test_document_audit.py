@@ -671,3 +671,30 @@ def test_html_and_docx_tables_read_back_as_written(grid: list[list[str]]) -> Non
         assert t.label == "tbl-g" and t.header == 1
         # a lone cell across a one-column table is a cell, not a note
         assert t.body == want and t.notes == ()
+
+
+def test_a_shared_version_is_audited_against_what_its_prose_prints(
+    res: StudyAnalysis, tmp_path: Path
+) -> None:
+    # The shared version withholds the follow-up range (two patients' times) and the number
+    # evaluable when the decision hides it; the audit expected the unsuppressed numbers and
+    # failed a correct shared document (found rendering --min-cell 5).
+    from captemstats.docaudit import audit_document
+
+    shared, full = ProseNumbers(res, min_cell=5), ProseNumbers(res)
+    assert shared.evaluable() != full.evaluable()  # withheld on the shipped registry
+    # what the audit expects for the two numbers: the printed, withheld forms
+    names = (shared.followup_spread, shared.evaluable())
+
+    def verdicts(followup: str, evaluable: str) -> dict[str, bool]:
+        body = (
+            f"<p>The median follow-up was {shared.followup_median} months ({followup}).</p>"
+            f"<p>Of {shared.n} patients, {evaluable} were evaluable for response.</p>"
+        )
+        doc = read_html(_html(tmp_path, body))
+        checks = audit_document(doc, res, min_cell=5, rules=["prose_number"])
+        return {c.expected: c.passed for c in checks if c.expected in names}
+
+    assert verdicts(shared.followup_spread, shared.evaluable()) == dict.fromkeys(names, True)
+    leaked = verdicts(f"range, {full.followup_range}", full.evaluable())
+    assert leaked == dict.fromkeys(names, False)

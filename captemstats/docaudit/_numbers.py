@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from captemstats.docaudit._base import Check, Context, rule
 from captemstats.docaudit._document import Table
 from captemstats.formatting import format_number
+
+if TYPE_CHECKING:
+    from captemstats.prose import ProseNumbers
 
 NUM = r"\d+(?:\.\d+)?"
 _ENDPOINTS = {"pfs": r"PFS|[Pp]rogression-free", "os": r"\bOS\b|[Oo]verall survival"}
@@ -32,9 +36,11 @@ def _headline(ctx: Context) -> list[tuple[str, str, str, bool]]:
         ("patients excluded", r"exclu", _token(t.n_excluded), True),
         ("centres", r"centres|centers|hospitals", _token(str(t.n_centres)), True),
         ("median follow-up", r"follow-up", _token(t.followup_median), True),
-        ("follow-up range", r"follow-up", _token(t.followup_range), True),
+        # a shared version withholds the range (two patients' times) and says so
+        ("follow-up range", r"follow-up", _token(_followup_range(t)), True),
         ("median age", r"\bage\b", _token(t.continuous("age")), True),
-        ("patients evaluable", r"evaluable", _token(str(t.n_evaluable())), True),
+        # as printed: the withheld mark when the decision hides the number evaluable
+        ("patients evaluable", r"evaluable", _token(t.evaluable()), True),
         ("grade 3–4 adverse events", r"[Gg]rade 3", _token(t.grade34), True),
     ]
     for e, ctx_pattern in _ENDPOINTS.items():
@@ -54,6 +60,12 @@ def _headline(ctx: Context) -> list[tuple[str, str, str, bool]]:
         groups = [g for g in ("1", "2", "3+") if g in ctx.res.n_by_line]
         out.append((f"{m} by line", ctx_pattern, _series([t.rate(m, g) for g in groups]), True))
     return out
+
+
+def _followup_range(t: ProseNumbers) -> str:
+    """The follow-up range as the prose prints it: the range, or in a shared version the
+    sentence that says it is withheld (:attr:`ProseNumbers.followup_spread`)."""
+    return t.followup_range if t.min_cell is None else t.followup_spread
 
 
 def _series(values: list[str], unit: str = "") -> str:
