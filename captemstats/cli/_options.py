@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
 
 from captemstats.methods import MethodsName
 
@@ -25,3 +28,11 @@ METHODS_HELP = (
     "when an expected count < 5; rounded P) or 'as_published' (the paper's Pearson "
     "chi-square for every categorical comparison; P truncated as the paper prints it)."
 )
+
+#: ``--methods``, as every command that analyses declares it.
+MethodsOption = Annotated[MethodsChoice, typer.Option("--methods", help=METHODS_HELP)]
+
+
+def min_cell_option(help: str) -> Any:
+    """``--min-cell N`` (an integer >= 0; 0 = off) with the command's own help text."""
+    return typer.Option("--min-cell", min=0, help=help)

@@ -27,7 +27,7 @@ import typer
 from rich.console import Console
 
 from captemstats.cli._app import app, describe_os_error
-from captemstats.cli._options import METHODS_HELP, MethodsChoice
+from captemstats.cli._options import MethodsChoice, MethodsOption, min_cell_option
 
 
 @app.command()
@@ -43,16 +43,12 @@ def analyze(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("results"),
     min_cell: Annotated[
         int,
-        typer.Option(
-            "--min-cell",
-            min=0,
-            help="Export for sharing: the tables with counts below N suppressed ('<N' and "
-            "complementary cells); results.json and raw CSVs are not written. 0 = off.",
+        min_cell_option(
+            "Export for sharing: the tables with counts below N suppressed ('<N' and "
+            "complementary cells); results.json and raw CSVs are not written. 0 = off."
         ),
     ] = 0,
-    methods: Annotated[
-        MethodsChoice, typer.Option("--methods", help=METHODS_HELP)
-    ] = MethodsChoice.RECOMMENDED,
+    methods: MethodsOption = MethodsChoice.RECOMMENDED,
 ) -> None:
     """Validate, derive the cohort, classify responses, run the statistics; write the results."""
     from captemstats.analysis import InvalidRegistryError

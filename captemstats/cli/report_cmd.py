@@ -23,7 +23,7 @@ import typer
 from rich.console import Console
 
 from captemstats.cli._app import app
-from captemstats.cli._options import METHODS_HELP, MethodsChoice
+from captemstats.cli._options import MethodsChoice, MethodsOption, min_cell_option
 from captemstats.errors import CaptemError
 
 if TYPE_CHECKING:
@@ -97,16 +97,12 @@ def report(
     ] = True,
     min_cell: Annotated[
         int,
-        typer.Option(
-            "--min-cell",
-            min=0,
-            help="Suppress counts below N (shown '<N', with complementary cells) for a shared "
-            "document; 0 = off (the manuscript default).",
+        min_cell_option(
+            "Suppress counts below N (shown '<N', with complementary cells) for a shared "
+            "document; 0 = off (the manuscript default)."
         ),
     ] = 0,
-    methods: Annotated[
-        MethodsChoice, typer.Option("--methods", help=METHODS_HELP)
-    ] = MethodsChoice.RECOMMENDED,
+    methods: MethodsOption = MethodsChoice.RECOMMENDED,
 ) -> None:
     """Validate the registry, then render the manuscript with every number computed from it."""
     from captemstats.render.engine import normalise_formats

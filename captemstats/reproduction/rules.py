@@ -27,7 +27,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 __all__ = [
     "ALPHA",
@@ -55,19 +55,10 @@ Kind = Literal[
     "months",
     "cycles",
 ]
-KINDS: tuple[Kind, ...] = (
-    "count",
-    "percentage",
-    "p_value",
-    "median_survival",
-    "hazard_ratio",
-    "years",
-    "months",
-    "cycles",
-)
+KINDS: tuple[Kind, ...] = get_args(Kind)
 #: The three verdicts, best first.
 Verdict = Literal["equal", "within tolerance", "differs"]
-VERDICTS: tuple[Verdict, ...] = ("equal", "within tolerance", "differs")
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
 #: How a print was made from its value: rounded half-up, or truncated (the paper's P values).
 Rounding = Literal["round", "truncate"]
 #: Significance level of the study (Methods): a P within tolerance stays on its side of it.

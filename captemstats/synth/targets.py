@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from captemstats.published import COX_COVARIATES as PUBLISHED_COX
 from captemstats.published import TABLE1_LEVELS as PUBLISHED_LEVELS
 from captemstats.synth.allocate import IntArray, largest_remainder
 
@@ -27,16 +28,7 @@ BOR_CODES: tuple[str, ...] = ("NE", "CR", "PR", "SD", "PD")
 AE_BANDS: tuple[str, ...] = ("grade_1_2", "grade_3", "grade_4", "interruption")
 #: Table 3 covariates of the survival model other than the line (modelled by line-specific
 #: baselines), in a fixed order.
-COX_COVARIATES: tuple[str, ...] = (
-    "sex_male",
-    "age_le50",
-    "comorbidity",
-    "ecog_0_1",
-    "pancreas",
-    "ki67_le20",
-    "grade_1_2",
-    "prior_curative_surgery",
-)
+COX_COVARIATES: tuple[str, ...] = tuple(c for c in PUBLISHED_COX if c != "first_line")
 #: Median follow-up (diagnosis to last follow-up or death), Results para 1 and Abstract.
 FOLLOWUP_MEDIAN_MONTHS = 41.0
 
