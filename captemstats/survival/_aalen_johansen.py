@@ -12,10 +12,14 @@ Everything is a cumulative sum over the distinct times; there is no loop over su
 * ``"aalen"`` — the delta-method (Aalen 1978) variance of ``cmprsk::cuminc`` (Gray's Fortran
   ``cinc``), which changes only at event times of the cause; for the event-free state it is
   Greenwood's.
+
+:func:`cause_states` codes the status as the states and :func:`group_curves` runs the estimate
+for each group, for :func:`captemstats.survival.competing.cumulative_incidence`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -207,3 +211,45 @@ def aalen_johansen(time: F64, status: npt.NDArray[np.intp], n_causes: int, varia
         survival=surv,
         survival_se=np.sqrt(var_s),
     )
+
+
+def cause_states(
+    st: npt.NDArray[np.int64], codes: npt.NDArray[np.intp], causes: Sequence[int] | None
+) -> tuple[list[str], npt.NDArray[np.intp]]:
+    """The reported causes as text (R's state names) and each row's state: 0 censored, k the
+    k-th cause, as survfit's ``factor(status)`` with the causes as its levels."""
+    present = sorted({int(v) for v in np.unique(st[codes >= 0]) if v > 0})
+    cause_codes = sorted({int(c) for c in causes}) if causes is not None else present
+    if any(c <= 0 for c in cause_codes):
+        raise AnalysisError(f"causes {cause_codes} must be codes >= 1 (0 is censoring)")
+    missing = sorted(set(present) - set(cause_codes))
+    if missing:
+        raise AnalysisError(f"status codes {missing} occur but are not among causes")
+    if not cause_codes:
+        cause_codes = [1]
+    lut = np.zeros(max(cause_codes) + 1, dtype=np.intp)
+    lut[cause_codes] = np.arange(1, len(cause_codes) + 1)
+    idx = lut[np.minimum(st, len(lut) - 1)]
+    return [str(c) for c in cause_codes], idx
+
+
+def group_curves(
+    t: npt.NDArray[np.float64],
+    idx: npt.NDArray[np.intp],
+    labels: list[str],
+    codes: npt.NDArray[np.intp],
+    names: list[str],
+    variance: str,
+) -> tuple[dict[str, Curve], dict[str, int], dict[str, dict[str, int]]]:
+    """The Aalen–Johansen curves of each group with rows, and its n and events per cause."""
+    curves: dict[str, Curve] = {}
+    n: dict[str, int] = {}
+    nev: dict[str, dict[str, int]] = {}
+    for k, g in enumerate(labels):
+        sel = codes == k
+        if not sel.any():
+            continue
+        curves[g] = aalen_johansen(t[sel], idx[sel], len(names), variance)
+        n[g] = int(sel.sum())
+        nev[g] = {c: int(curves[g].n_event[i].sum()) for i, c in enumerate(names)}
+    return curves, n, nev

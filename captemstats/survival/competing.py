@@ -27,8 +27,9 @@ from captemstats.errors import AnalysisError
 from captemstats.results import MethodInfo
 from captemstats.survival._aalen_johansen import (
     Curve,
-    aalen_johansen,
     aeq_times,
+    cause_states,
+    group_curves,
     probability_limits,
 )
 from captemstats.survival._gray import gray_score
@@ -205,6 +206,35 @@ def _prepare(
     return t, st, labels, codes, n_excl
 
 
+def _check_cif_options(conf_type: str, variance: str, conf_level: float) -> None:
+    """The confidence-limit type, the variance and the level are among the allowed ones."""
+    if conf_type not in _CONF:
+        raise AnalysisError(f"conf_type {conf_type!r} is not one of {', '.join(_CONF)}")
+    if variance not in ("ij", "aalen"):
+        raise AnalysisError(f"variance {variance!r} is not 'ij' or 'aalen'")
+    if not 0 < conf_level < 1:
+        raise AnalysisError(f"conf_level {conf_level!r} is not in (0, 1)")
+
+
+def _cif_method(variance: str, conf_type: str, conf_level: float) -> MethodInfo:
+    """The method record, naming survfit (``"ij"``) or cuminc (``"aalen"``) as the equivalent."""
+    return MethodInfo(
+        test="Aalen–Johansen cumulative incidence (competing risks)",
+        ci_method=(
+            "infinitesimal jackknife variance" if variance == "ij" else "delta-method variance"
+        ),
+        ci_transform=conf_type,
+        conf_level=conf_level,
+        variance=variance,
+        software_equivalent=(
+            "R survival::survfit(Surv(time, factor(status)))"
+            if variance == "ij"
+            else "R cmprsk::cuminc (var)"
+        ),
+        notes=("estimates equal cmprsk::cuminc's est",),
+    )
+
+
 def cumulative_incidence(
     time: Any,
     status: Any,
@@ -255,53 +285,12 @@ def cumulative_incidence(
     [{'cause': '1', 'estimate': 0.4, 'std_error': 0.219}, {'cause': '2', 'estimate': 0.2, \
 'std_error': 0.179}]
     """
-    if conf_type not in _CONF:
-        raise AnalysisError(f"conf_type {conf_type!r} is not one of {', '.join(_CONF)}")
-    if variance not in ("ij", "aalen"):
-        raise AnalysisError(f"variance {variance!r} is not 'ij' or 'aalen'")
-    if not 0 < conf_level < 1:
-        raise AnalysisError(f"conf_level {conf_level!r} is not in (0, 1)")
+    _check_cif_options(conf_type, variance, conf_level)
     t, st, labels, codes, n_excl = _prepare(time, status, group, "cumulative_incidence")
     if timefix:
         t = aeq_times(t)
-    present = sorted({int(v) for v in np.unique(st[codes >= 0]) if v > 0})
-    cause_codes = sorted({int(c) for c in causes}) if causes is not None else present
-    if any(c <= 0 for c in cause_codes):
-        raise AnalysisError(f"causes {cause_codes} must be codes >= 1 (0 is censoring)")
-    missing = sorted(set(present) - set(cause_codes))
-    if missing:
-        raise AnalysisError(f"status codes {missing} occur but are not among causes")
-    if not cause_codes:
-        cause_codes = [1]
-    lut = np.zeros(max(cause_codes) + 1, dtype=np.intp)
-    lut[cause_codes] = np.arange(1, len(cause_codes) + 1)
-    idx = lut[np.minimum(st, len(lut) - 1)]
-    names = [str(c) for c in cause_codes]
-    curves: dict[str, Curve] = {}
-    n: dict[str, int] = {}
-    nev: dict[str, dict[str, int]] = {}
-    for k, g in enumerate(labels):
-        sel = codes == k
-        if not sel.any():
-            continue
-        curves[g] = aalen_johansen(t[sel], idx[sel], len(names), variance)
-        n[g] = int(sel.sum())
-        nev[g] = {c: int(curves[g].n_event[i].sum()) for i, c in enumerate(names)}
-    method = MethodInfo(
-        test="Aalen–Johansen cumulative incidence (competing risks)",
-        ci_method=(
-            "infinitesimal jackknife variance" if variance == "ij" else "delta-method variance"
-        ),
-        ci_transform=conf_type,
-        conf_level=conf_level,
-        variance=variance,
-        software_equivalent=(
-            "R survival::survfit(Surv(time, factor(status)))"
-            if variance == "ij"
-            else "R cmprsk::cuminc (var)"
-        ),
-        notes=("estimates equal cmprsk::cuminc's est",),
-    )
+    names, idx = cause_states(st, codes, causes)
+    curves, n, nev = group_curves(t, idx, labels, codes, names, variance)
     return CumulativeIncidenceResult(
         groups=[g for g in labels if g in curves],
         causes=names,
@@ -312,7 +301,7 @@ def cumulative_incidence(
         conf_level=conf_level,
         variance=variance,
         n_excluded=n_excl,
-        method=method,
+        method=_cif_method(variance, conf_type, conf_level),
     )
 
 

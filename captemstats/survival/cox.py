@@ -5,7 +5,9 @@ Why not lifelines or statsmodels: lifelines' ``CoxPHFitter`` stops one Newton st
 to Breslow ties and slows down with many distinct times. This module runs R's algorithm
 (``coxfit6``: Newton–Raphson from beta = 0 with step halving, converged when
 |1 − loglik_old/loglik_new| <= 1e-9, at most 20 iterations) on the vectorised Efron engine in
-:mod:`captemstats.survival._efron`.
+:mod:`captemstats.survival._efron`. The iteration is in :mod:`captemstats.survival._coxfit`,
+the input preparation (complete cases, estimable columns) in
+:mod:`captemstats.survival._cox_design`.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ import numpy as np
 from captemstats.errors import AnalysisError
 from captemstats.results import MethodInfo
 from captemstats.survival import _efron
-from captemstats.survival._alias import chol_ginverse, chol_solve, estimable_columns, wtest
+from captemstats.survival._alias import chol_ginverse, wtest
 from captemstats.survival._covariate import Covariate as Covariate  # re-exported
-from captemstats.survival._inputs import as_event, as_time
+from captemstats.survival._cox_design import CoxDesign, codes, cox_design
+from captemstats.survival._coxfit import EPS as EPS  # re-exported
+from captemstats.survival._coxfit import ITER_MAX as ITER_MAX  # re-exported
+from captemstats.survival._coxfit import newton_raphson as newton_raphson  # re-exported
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -30,8 +35,6 @@ if TYPE_CHECKING:
     from captemstats.survival.zph import ZphResult
 
 Ties = Literal["efron", "breslow"]
-EPS = 1e-9
-ITER_MAX = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,53 +129,6 @@ class CoxResultCollection:
         )
 
 
-def newton_raphson(
-    lay: _efron.Layout, p: int, *, eps: float = EPS, iter_max: int = ITER_MAX
-) -> tuple[npt.NDArray[np.float64], _efron.Eval, float, npt.NDArray[np.float64], int, bool]:
-    """R's ``coxfit6`` iteration. Returns beta, the evaluation at beta, the null loglik,
-    the score at beta = 0, the iteration count and whether it converged."""
-    beta = np.zeros(p)
-    # R's coxfit6/agfit4 (survival >= 3.0) bound every Newton update: |beta_j| <= 200 /
-    # max_i |x_ij - mean_j| (its "maxbeta", computed on the scaled, centred covariates and
-    # the same bound in the original units), so near-collinear covariates cannot send
-    # exp(x beta) past overflow before step halving brings them back
-    spread = np.abs(lay.x).max(axis=0) if lay.x.size else np.ones(p)
-    maxbeta = 200.0 / np.where(spread > 0, spread, 1.0)
-    ev0 = _efron.evaluate(lay, beta)
-    loglik_old = ev0.loglik
-    u0 = ev0.score
-    newbeta = beta + _solve(ev0.imat, ev0.score)
-    halving = False
-    ev = ev0
-    it = 0
-    converged = False
-    for it in range(1, iter_max + 1):
-        ev = _efron.evaluate(lay, newbeta)
-        if abs(1 - loglik_old / ev.loglik) <= eps and not halving:
-            converged = True
-            break
-        if it == iter_max:
-            break
-        if ev.loglik < loglik_old:  # not converging: halve the step (coxfit6)
-            halving = True
-            newbeta = (newbeta + beta) / 2
-        else:
-            halving = False
-            loglik_old = ev.loglik
-            beta = newbeta
-            newbeta = np.clip(newbeta + _solve(ev.imat, ev.score), -maxbeta, maxbeta)
-    if p == 0:
-        converged = True
-    return newbeta, ev, ev0.loglik, np.concatenate([u0, _solve(ev0.imat, u0)]), it, converged
-
-
-def _solve(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """The Newton step as ``coxfit6`` takes it: ``cholesky2``/``chsolve2`` with
-    ``toler.chol``, so a coefficient whose information is (numerically) 0 does not move
-    instead of the fit failing — R fits and warns that it may be infinite."""
-    return chol_solve(a, b)
-
-
 def _widen(v: npt.NDArray[np.float64], keep: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
     """Per-term values back on all model columns: NaN (R's NA) for an aliased coefficient, and
     zero rows/columns of a variance matrix, as R's ``fit$var``."""
@@ -187,12 +143,171 @@ def _widen(v: npt.NDArray[np.float64], keep: npt.NDArray[np.bool_]) -> npt.NDArr
     return full
 
 
-def _codes(values: Any, name: str) -> npt.NDArray[np.intp]:
-    import pandas as pd
+def _check_estimate(
+    ev: _efron.Eval,
+    beta: npt.NDArray[np.float64],
+    design: CoxDesign,
+    converged: bool,
+    warnings: list[str],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """The model-based variance at the estimate and which coefficients vanished, appending
+    ``coxph.fit``'s warnings (no convergence, possibly infinite coefficients) to ``warnings``."""
+    if not np.isfinite(ev.imat).all():
+        raise AnalysisError(
+            "cox_ph: the information matrix at the estimate is not finite: a coefficient "
+            "diverges (monotone likelihood)"
+        )
+    # R's generalised inverse: a coefficient whose information vanished at the estimate (a
+    # monotone likelihood drives it to rounding level) gets variance 0 and is reported NA
+    naive_var, vanished = chol_ginverse(ev.imat)
+    if not converged:
+        warnings.append(f"Newton-Raphson did not converge in {ITER_MAX} iterations")
+    # R's check for infinite coefficients (coxph.fit, toler.inf = sqrt(eps))
+    infs = np.abs(ev.score @ naive_var)
+    bad = (infs > np.sqrt(EPS) * (1 + np.abs(beta))) | vanished
+    if bad.any():
+        kept = [n for n, k in zip(design.names, design.estimable, strict=True) if k]
+        warnings.append(
+            "coefficient may be infinite: "
+            + ", ".join(n for n, b in zip(kept, bad, strict=True) if b)
+        )
+    return naive_var, vanished
 
-    codes, _ = pd.factorize(pd.Series(values).reset_index(drop=True), sort=True)
-    del name
-    return codes.astype(np.intp)
+
+def _sum_by_cluster(
+    cl: npt.NDArray[np.intp], values: npt.NDArray[np.float64], p: int
+) -> npt.NDArray[np.float64]:
+    """Per-subject rows summed within each cluster (R's ``rowsum(resid, cluster)``)."""
+    out = np.empty((int(cl.max()) + 1, p))
+    for j in range(p):
+        out[:, j] = np.bincount(cl, weights=values[:, j])
+    return out
+
+
+def _robust(
+    lay: _efron.Layout,
+    ev: _efron.Eval,
+    naive_var: npt.NDArray[np.float64],
+    cl: npt.NDArray[np.intp],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], ChiSquareTest]:
+    """R's ``coxph(cluster = )``: the grouped sandwich D'D of dfbeta residuals summed by
+    cluster (``fit$var``), its standard errors and the robust score test (``fit$rscore``)."""
+    from scipy.stats import chi2
+
+    p = naive_var.shape[0]
+    resid = _efron.score_residuals(lay, ev)
+    dfbeta = resid @ naive_var
+    dsum = _sum_by_cluster(cl, dfbeta, p)
+    var = np.asarray(dsum.T @ dsum, dtype=np.float64)
+    robust_se = np.sqrt(np.diag(var))
+    # robust score test (R's fit$rscore): score residuals at beta = 0 summed by cluster
+    res0 = _efron.score_residuals(lay, _efron.evaluate(lay, np.zeros(p), info=False))
+    ssum = _sum_by_cluster(cl, res0, p)
+    usum = ssum.sum(axis=0)
+    rscore = wtest(ssum.T @ ssum, usum)
+    return var, robust_se, ChiSquareTest(rscore, p, float(chi2.sf(rscore, p)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Terms:
+    """Per-term statistics on the estimable columns, NaN where a coefficient vanished."""
+
+    coef: npt.NDArray[np.float64]
+    se: npt.NDArray[np.float64]
+    robust_se: npt.NDArray[np.float64] | None
+    hr: npt.NDArray[np.float64]
+    lower: npt.NDArray[np.float64]
+    upper: npt.NDArray[np.float64]
+    z: npt.NDArray[np.float64]
+    p_value: npt.NDArray[np.float64]
+
+
+def _per_term(
+    beta: npt.NDArray[np.float64],
+    se: npt.NDArray[np.float64],
+    robust_se: npt.NDArray[np.float64] | None,
+    vanished: npt.NDArray[np.bool_],
+    conf_level: float,
+) -> _Terms:
+    """R's ``summary.coxph`` table: HR, its Wald CI, z and P (on the robust SE if given)."""
+    from scipy.stats import norm
+
+    use_se = robust_se if robust_se is not None else se
+    zc = float(norm.ppf(1 - (1 - conf_level) / 2))
+    with np.errstate(over="ignore"):  # an infinite coefficient gives an infinite HR, as R
+        hr = np.exp(beta)
+        lower = np.exp(beta - zc * use_se)
+        upper = np.exp(beta + zc * use_se)
+    with np.errstate(divide="ignore", invalid="ignore"):  # se 0 where the information vanished
+        z = beta / use_se
+    pval = 2 * norm.sf(np.abs(z))
+    shown = beta
+    if vanished.any():  # R: coef[which.sing] <- NA, and with it every per-term statistic
+        shown, se, hr, lower, upper, z, pval = (
+            np.where(vanished, np.nan, v) for v in (beta, se, hr, lower, upper, z, pval)
+        )
+        if robust_se is not None:
+            robust_se = np.where(vanished, np.nan, robust_se)
+    return _Terms(shown, se, robust_se, hr, lower, upper, z, pval)
+
+
+def _global_tests(
+    ev: _efron.Eval,
+    loglik0: float,
+    var: npt.NDArray[np.float64],
+    beta: npt.NDArray[np.float64],
+    u0_stuff: npt.NDArray[np.float64],
+) -> tuple[ChiSquareTest, ChiSquareTest, ChiSquareTest]:
+    """The likelihood-ratio, Wald and score tests of all coefficients (R's ``summary.coxph``;
+    the score test from the score and step at beta = 0, as ``coxfit6``)."""
+    from scipy.stats import chi2
+
+    p = len(beta)
+    lr = 2 * (ev.loglik - loglik0)
+    wald = wtest(var, beta)
+    u0 = u0_stuff[:p]
+    score = float(u0 @ u0_stuff[p:])
+    return (
+        ChiSquareTest(lr, p, float(chi2.sf(lr, p))),
+        ChiSquareTest(wald, p, float(chi2.sf(wald, p))),
+        ChiSquareTest(score, p, float(chi2.sf(score, p))),
+    )
+
+
+def _concordance(
+    design: CoxDesign, beta: npt.NDArray[np.float64]
+) -> tuple[float, dict[str, float]]:
+    """R's default concordance: Harrell's C of the linear predictor, within strata."""
+    lp = design.x @ beta
+    cc = _efron.concordance_counts(design.t, design.e, lp, design.strata)
+    denom = cc["concordant"] + cc["discordant"] + cc["tied.x"]
+    conc = (cc["concordant"] + cc["tied.x"] / 2) / denom if denom > 0 else np.nan
+    return float(conc), cc
+
+
+def _method(ties: str, cluster: str | None, strata: str | None, conf_level: float) -> MethodInfo:
+    """The method record of a Cox fit, naming the equivalent ``survival::coxph`` call."""
+    variance = (
+        "cluster-robust sandwich (grouped dfbeta)"
+        if cluster
+        else "model-based (inverse information)"
+    )
+    return MethodInfo(
+        test="Cox proportional-hazards regression, Wald test per term",
+        ci_method="Wald",
+        ci_transform="exp(coef ± z·se)",
+        conf_level=conf_level,
+        ties=ties,
+        variance=variance,
+        software_equivalent=(
+            "R survival::coxph(Surv(time, event) ~ terms"
+            + (f" + strata({strata})" if strata else "")
+            + f", ties = '{ties}'"
+            + (f", cluster = {cluster}" if cluster else "")
+            + ")"
+        ),
+        notes=("likelihood-ratio test assumes independence within clusters",) if cluster else (),
+    )
 
 
 def cox_ph(
@@ -215,169 +330,52 @@ def cox_ph(
     likelihood-ratio test assumes independence, as R notes. Concordance is R's default
     (Harrell's C on the linear predictor, within strata).
     """
-    import pandas as pd
-    from scipy.stats import chi2, norm
-
-    if ties not in ("efron", "breslow"):
-        raise AnalysisError(f"ties {ties!r} is not 'efron' or 'breslow'")
-    covs = [c if isinstance(c, Covariate) else Covariate(column=c) for c in covariates]
-    if not covs:
-        raise AnalysisError("cox_ph: give at least one covariate")
-    for col in [duration, event, *(c for c in (cluster, strata) if c)]:
-        if col not in data.columns:
-            raise AnalysisError(f"column {col!r} is not in the data")
-    xcols = np.column_stack([c.values(data) for c in covs])
-    ok = ~np.isnan(xcols).any(axis=1)
-    ok &= data[duration].notna().to_numpy() & data[event].notna().to_numpy()
-    for opt in (cluster, strata):
-        if opt:
-            ok &= data[opt].notna().to_numpy()
-    n_excl = int((~ok).sum())
-    sub = data.loc[ok]
-    t = as_time(sub[duration], duration)
-    e = as_event(sub[event], len(t), event)
-    x = xcols[ok]
-    if len(t) == 0 or e.sum() == 0:
-        raise AnalysisError("cox_ph: no events among the complete cases")
-    s_codes = _codes(sub[strata], strata) if strata else np.zeros(len(t), dtype=np.intp)
-    est = estimable_columns(t, e, x, s_codes)
-    names = [c.name for c in covs]
-    if not est.any():
-        raise AnalysisError(
-            f"cox_ph: no covariate can be estimated: {names} "
-            f"{'is' if len(names) == 1 else 'are'} constant among the subjects at risk at "
-            "every event time (the information matrix is zero)"
-        )
-    warnings: list[str] = []
-    if not est.all():  # R's coxph (singular.ok = TRUE): the coefficient is NA
-        warnings.append(
-            "coefficient not estimable (collinear with earlier covariates or constant among "
-            "those at risk; NA as in R's coxph): "
-            + ", ".join(n for n, k in zip(names, est, strict=True) if not k)
-        )
-    # C order: x @ beta is then one dot product per row, so identical covariate rows get
-    # identical linear predictors and concordance counts their ties as R does (a column
-    # subset is Fortran-ordered, where BLAS rounds rows differently)
-    x = np.ascontiguousarray(x[:, est])
-    lay = _efron.make_layout(t, e, x, s_codes, ties)
-    p = x.shape[1]
-    beta, ev, loglik0, u0_stuff, iters, converged = newton_raphson(lay, p)
-    if not np.isfinite(ev.imat).all():
-        raise AnalysisError(
-            "cox_ph: the information matrix at the estimate is not finite: a coefficient "
-            "diverges (monotone likelihood)"
-        )
-    # R's generalised inverse: a coefficient whose information vanished at the estimate (a
-    # monotone likelihood drives it to rounding level) gets variance 0 and is reported NA
-    naive_var, vanished = chol_ginverse(ev.imat)
-    if not converged:
-        warnings.append(f"Newton-Raphson did not converge in {ITER_MAX} iterations")
-    # R's check for infinite coefficients (coxph.fit, toler.inf = sqrt(eps))
-    infs = np.abs(ev.score @ naive_var)
-    bad = (infs > np.sqrt(EPS) * (1 + np.abs(beta))) | vanished
-    if bad.any():
-        kept = [n for n, k in zip(names, est, strict=True) if k]
-        warnings.append(
-            "coefficient may be infinite: "
-            + ", ".join(n for n, b in zip(kept, bad, strict=True) if b)
-        )
+    d = cox_design(data, duration, event, covariates, ties=ties, cluster=cluster, strata=strata)
+    est = d.estimable
+    lay = _efron.make_layout(d.t, d.e, d.x, d.strata, ties)
+    beta, ev, loglik0, u0_stuff, iters, converged = newton_raphson(lay, d.x.shape[1])
+    warnings = list(d.warnings)
+    naive_var, vanished = _check_estimate(ev, beta, d, converged, warnings)
     se = np.sqrt(np.diag(naive_var))
     robust_se = None
     robust_score: ChiSquareTest | None = None
     var = naive_var
     if cluster:
-        resid = _efron.score_residuals(lay, ev)
-        dfbeta = resid @ naive_var
-        cl = _codes(sub[cluster], cluster)[lay.order]
-        dsum = np.empty((int(cl.max()) + 1, p))
-        for j in range(p):
-            dsum[:, j] = np.bincount(cl, weights=dfbeta[:, j])
-        var = np.asarray(dsum.T @ dsum, dtype=np.float64)
-        robust_se = np.sqrt(np.diag(var))
-        # robust score test (R's fit$rscore): score residuals at beta = 0 summed by cluster
-        res0 = _efron.score_residuals(lay, _efron.evaluate(lay, np.zeros(p), info=False))
-        ssum = np.empty((int(cl.max()) + 1, p))
-        for j in range(p):
-            ssum[:, j] = np.bincount(cl, weights=res0[:, j])
-        usum = ssum.sum(axis=0)
-        rscore = wtest(ssum.T @ ssum, usum)
-        robust_score = ChiSquareTest(rscore, p, float(chi2.sf(rscore, p)))
-    use_se = robust_se if robust_se is not None else se
-    zc = float(norm.ppf(1 - (1 - conf_level) / 2))
-    with np.errstate(over="ignore"):  # an infinite coefficient gives an infinite HR, as R
-        hr = np.exp(beta)
-        lower = np.exp(beta - zc * use_se)
-        upper = np.exp(beta + zc * use_se)
-    with np.errstate(divide="ignore", invalid="ignore"):  # se 0 where the information vanished
-        z = beta / use_se
-    pval = 2 * norm.sf(np.abs(z))
-    shown = beta
-    if vanished.any():  # R: coef[which.sing] <- NA, and with it every per-term statistic
-        shown, se, hr, lower, upper, z, pval = (
-            np.where(vanished, np.nan, v) for v in (beta, se, hr, lower, upper, z, pval)
-        )
-        if robust_se is not None:
-            robust_se = np.where(vanished, np.nan, robust_se)
-    lr = 2 * (ev.loglik - loglik0)
-    wald = wtest(var, beta)
-    u0 = u0_stuff[:p]
-    score = float(u0 @ u0_stuff[p:])
-    lp = x @ beta
-    cc = _efron.concordance_counts(t, e, lp, s_codes)
-    denom = cc["concordant"] + cc["discordant"] + cc["tied.x"]
-    conc = (cc["concordant"] + cc["tied.x"] / 2) / denom if denom > 0 else np.nan
-    variance = (
-        "cluster-robust sandwich (grouped dfbeta)"
-        if cluster
-        else "model-based (inverse information)"
-    )
-    method = MethodInfo(
-        test="Cox proportional-hazards regression, Wald test per term",
-        ci_method="Wald",
-        ci_transform="exp(coef ± z·se)",
-        conf_level=conf_level,
-        ties=ties,
-        variance=variance,
-        software_equivalent=(
-            "R survival::coxph(Surv(time, event) ~ terms"
-            + (f" + strata({strata})" if strata else "")
-            + f", ties = '{ties}'"
-            + (f", cluster = {cluster}" if cluster else "")
-            + ")"
-        ),
-        notes=("likelihood-ratio test assumes independence within clusters",) if cluster else (),
-    )
-    del pd
+        cl = codes(d.sub[cluster], cluster)[lay.order]
+        var, robust_se, robust_score = _robust(lay, ev, naive_var, cl)
+    terms = _per_term(beta, se, robust_se, vanished, conf_level)
+    lr_test, wald_test, score_test = _global_tests(ev, loglik0, var, beta, u0_stuff)
+    conc, cc = _concordance(d, beta)
     return CoxResult(
-        terms=[c.name for c in covs],
-        columns=[c.column for c in covs],
-        coef=_widen(shown, est),
-        se=_widen(se, est),
-        robust_se=None if robust_se is None else _widen(robust_se, est),
-        hr=_widen(hr, est),
-        lower=_widen(lower, est),
-        upper=_widen(upper, est),
-        z=_widen(z, est),
-        p_value=_widen(pval, est),
+        terms=[c.name for c in d.covs],
+        columns=[c.column for c in d.covs],
+        coef=_widen(terms.coef, est),
+        se=_widen(terms.se, est),
+        robust_se=None if terms.robust_se is None else _widen(terms.robust_se, est),
+        hr=_widen(terms.hr, est),
+        lower=_widen(terms.lower, est),
+        upper=_widen(terms.upper, est),
+        z=_widen(terms.z, est),
+        p_value=_widen(terms.p_value, est),
         var=_widen(var, est),
         naive_var=_widen(naive_var, est),
         loglik=ev.loglik,
         loglik_null=loglik0,
-        lr_test=ChiSquareTest(lr, p, float(chi2.sf(lr, p))),
-        wald_test=ChiSquareTest(wald, p, float(chi2.sf(wald, p))),
-        score_test=ChiSquareTest(score, p, float(chi2.sf(score, p))),
-        concordance=float(conc),
+        lr_test=lr_test,
+        wald_test=wald_test,
+        score_test=score_test,
+        concordance=conc,
         concordance_counts=cc,
-        n=len(t),
-        n_events=int(e.sum()),
-        n_excluded=n_excl,
+        n=len(d.t),
+        n_events=int(d.e.sum()),
+        n_excluded=d.n_excluded,
         iterations=iters,
         converged=converged,
         conf_level=conf_level,
-        method=method,
+        method=_method(ties, cluster, strata, conf_level),
         warnings=tuple(warnings),
         robust_score_test=robust_score,
-        _fit=_efron.FitData(lay, t, e, x, s_codes, ties, est),
+        _fit=_efron.FitData(lay, d.t, d.e, d.x, d.strata, ties, est),
     )
 
 

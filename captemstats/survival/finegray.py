@@ -194,6 +194,45 @@ def _prepare(time: Any, status: Any, covariates: Any, cause: int) -> tuple[_Data
     return data, names
 
 
+def _newton(d: _Data, gtol: float, maxiter: int) -> tuple[F64, bool, int]:
+    """crr's Newton–Raphson from 0 with step halving (its ``gtol`` rule on the scaled score,
+    at most ``maxiter`` steps and 20 halvings of one step): the estimate, whether it
+    converged and the iteration count."""
+    b = np.zeros(d.x.shape[1])
+    converged = False
+    it = 0
+    for it in range(maxiter + 1):
+        lik, score, info = _lik_score_info(d, b)
+        if np.max(np.abs(score) * np.maximum(np.abs(b), 1)) < max(abs(lik), 1) * gtol:
+            converged = True
+            break
+        if it == maxiter:
+            break
+        sc = -np.linalg.solve(info, score)
+        halvings = 0
+        while True:
+            bn = b + sc
+            fbn = _lik(d, bn)
+            if np.isfinite(fbn) and fbn <= lik + 1e-4 * float(sc @ score):
+                break
+            halvings += 1
+            sc = sc * 0.5
+            if halvings > 20:
+                break
+        if halvings > 20:
+            break
+        b = bn
+    return b, converged, it
+
+
+def _std_error(d: _Data, b: F64) -> F64:
+    """Standard errors from crr's sandwich variance ``H^-1 V H^-1``."""
+    info, v2 = _sandwich(d, b)
+    h = np.linalg.inv(info)
+    var = h @ v2 @ h.T
+    return np.asarray(np.sqrt(np.diag(var)), dtype=np.float64)
+
+
 def fine_gray(
     time: Any,
     status: Any,
@@ -239,34 +278,8 @@ def fine_gray(
     d, names = _prepare(time, status, covariates, cause)
     if not d.fail.any():
         raise AnalysisError(f"fine_gray: no events of cause {cause}")
-    b = np.zeros(d.x.shape[1])
-    converged = False
-    it = 0
-    for it in range(maxiter + 1):
-        lik, score, info = _lik_score_info(d, b)
-        if np.max(np.abs(score) * np.maximum(np.abs(b), 1)) < max(abs(lik), 1) * gtol:
-            converged = True
-            break
-        if it == maxiter:
-            break
-        sc = -np.linalg.solve(info, score)
-        halvings = 0
-        while True:
-            bn = b + sc
-            fbn = _lik(d, bn)
-            if np.isfinite(fbn) and fbn <= lik + 1e-4 * float(sc @ score):
-                break
-            halvings += 1
-            sc = sc * 0.5
-            if halvings > 20:
-                break
-        if halvings > 20:
-            break
-        b = bn
-    info, v2 = _sandwich(d, b)
-    h = np.linalg.inv(info)
-    var = h @ v2 @ h.T
-    se = np.sqrt(np.diag(var))
+    b, converged, it = _newton(d, gtol, maxiter)
+    se = _std_error(d, b)
     z = b / se
     return FineGrayResult(
         terms=names,

@@ -168,6 +168,113 @@ def _contrast(
     return RMSTContrast(g, ref, measure, float(est), se, float(lo), float(hi), p)
 
 
+def _check_options(tau: float, conf_level: float) -> float:
+    """tau as a finite float > 0 and conf_level in (0, 1)."""
+    tau = float(tau)
+    if not np.isfinite(tau) or tau <= 0:
+        raise AnalysisError(f"rmst: tau {tau!r} must be a finite time > 0")
+    if not 0 < conf_level < 1:
+        raise AnalysisError(f"rmst: conf_level {conf_level!r} is not in (0, 1)")
+    return tau
+
+
+def _last_times(
+    t: npt.NDArray[np.float64],
+    e: npt.NDArray[np.float64],
+    labels: list[str],
+    codes: npt.NDArray[np.intp],
+    tau: float,
+) -> dict[str, tuple[float, bool]]:
+    """Refuse tau before the smallest observed time (R's ``survmean``) and map each group to
+    its last time and whether its curve reached 0 there (all of its last rows are events)."""
+    first = float(t[codes >= 0].min())
+    if tau < first:
+        raise AnalysisError(
+            f"rmst: tau = {tau:g} is before the smallest observed time ({first:g}); R's "
+            "summary/print.survfit(rmean = tau) refuse a truncation point < smallest survival"
+        )
+    last: dict[str, tuple[float, bool]] = {}
+    for k, g in enumerate(labels):
+        sel = codes == k
+        tmax = float(t[sel].max())
+        last[g] = (tmax, bool(np.all(e[sel][t[sel] == tmax] == 1)))
+    return last
+
+
+def _estimates(
+    t: npt.NDArray[np.float64],
+    e: npt.NDArray[np.float64],
+    labels: list[str],
+    codes: npt.NDArray[np.intp],
+    tau: float,
+    z: float,
+    last: dict[str, tuple[float, bool]],
+) -> dict[str, RMSTEstimate]:
+    """Each group's RMST (``survival:::survmean``) with survRM2 ``rmst1``'s normal CI."""
+    est: dict[str, RMSTEstimate] = {}
+    for k, g in enumerate(labels):
+        sel = codes == k
+        m, v = _survmean(t[sel], e[sel], tau)
+        se = float(np.sqrt(v))
+        est[g] = RMSTEstimate(
+            g,
+            int(sel.sum()),
+            int(e[sel].sum()),
+            tau,
+            m,
+            se,
+            m - z * se,
+            m + z * se,
+            tau - m,
+            last[g][0],
+            tau > last[g][0],
+        )
+    return est
+
+
+def _contrasts(
+    est: dict[str, RMSTEstimate], labels: list[str], reference: str | None, z: float
+) -> tuple[str | None, list[RMSTContrast]]:
+    """The reference group (default the first of several) and survRM2 ``rmst2``'s difference,
+    ratio and RMTL ratio of every other group against it."""
+    if reference is not None and reference not in est:
+        raise AnalysisError(f"rmst: no reference group {reference!r}; groups are {labels}")
+    ref = reference if reference is not None else (labels[0] if len(labels) > 1 else None)
+    contrasts: list[RMSTContrast] = []
+    if ref is not None:
+        r = est[ref]
+        for g in labels:
+            if g == ref:
+                continue
+            a = est[g]
+            va, vr = a.se**2, r.se**2
+            contrasts += [
+                _contrast(g, ref, "difference", a.rmst, va, r.rmst, vr, z),
+                _contrast(g, ref, "ratio", a.rmst, va, r.rmst, vr, z),
+                _contrast(g, ref, "rmtl_ratio", a.rmtl, va, r.rmtl, vr, z),
+            ]
+    return ref, contrasts
+
+
+def _method(tau: float, conf_level: float, extend: bool) -> MethodInfo:
+    """The method record, naming the equivalent survival and survRM2 calls."""
+    return MethodInfo(
+        test="restricted mean survival time (area under the Kaplan-Meier curve to tau)",
+        ci_method="normal; ratios on the log scale (delta method)",
+        conf_level=conf_level,
+        variance="Greenwood-based delta method (survival:::survmean)",
+        software_equivalent=(
+            f"R print(survfit(Surv(time, event) ~ group), rmean = {tau:g}); "
+            f"survRM2::rmst2(time, status, arm, tau = {tau:g})"
+        ),
+        notes=(
+            "Royston & Parmar 2013; Uno et al. 2014",
+            "contrasts: each group vs the reference, groups independent",
+        )
+        + (("S(t) carried forward beyond the last observed time (extend=True)",) if extend else ()),
+    )
+
+
 def rmst(
     time: Any,
     event: Any,
@@ -215,76 +322,16 @@ def rmst(
     """
     from scipy.stats import norm
 
-    tau = float(tau)
-    if not np.isfinite(tau) or tau <= 0:
-        raise AnalysisError(f"rmst: tau {tau!r} must be a finite time > 0")
-    if not 0 < conf_level < 1:
-        raise AnalysisError(f"rmst: conf_level {conf_level!r} is not in (0, 1)")
+    tau = _check_options(tau, conf_level)
     t = as_time(time)
     e = as_event(event, len(t))
     labels, codes, n_excl = group_codes(group, len(t))
     if len(t) - n_excl == 0:
         raise AnalysisError("rmst: no observations")
-    first = float(t[codes >= 0].min())
-    if tau < first:
-        raise AnalysisError(
-            f"rmst: tau = {tau:g} is before the smallest observed time ({first:g}); R's "
-            "summary/print.survfit(rmean = tau) refuse a truncation point < smallest survival"
-        )
-    last: dict[str, tuple[float, bool]] = {}
-    for k, g in enumerate(labels):
-        sel = codes == k
-        tmax = float(t[sel].max())
-        last[g] = (tmax, bool(np.all(e[sel][t[sel] == tmax] == 1)))
+    last = _last_times(t, e, labels, codes, tau)
     _check_tau(tau, last, extend)
     z = float(norm.ppf(1 - (1 - conf_level) / 2))
-    est: dict[str, RMSTEstimate] = {}
-    for k, g in enumerate(labels):
-        sel = codes == k
-        m, v = _survmean(t[sel], e[sel], tau)
-        se = float(np.sqrt(v))
-        est[g] = RMSTEstimate(
-            g,
-            int(sel.sum()),
-            int(e[sel].sum()),
-            tau,
-            m,
-            se,
-            m - z * se,
-            m + z * se,
-            tau - m,
-            last[g][0],
-            tau > last[g][0],
-        )
-    if reference is not None and reference not in est:
-        raise AnalysisError(f"rmst: no reference group {reference!r}; groups are {labels}")
-    ref = reference if reference is not None else (labels[0] if len(labels) > 1 else None)
-    contrasts: list[RMSTContrast] = []
-    if ref is not None:
-        r = est[ref]
-        for g in labels:
-            if g == ref:
-                continue
-            a = est[g]
-            va, vr = a.se**2, r.se**2
-            contrasts += [
-                _contrast(g, ref, "difference", a.rmst, va, r.rmst, vr, z),
-                _contrast(g, ref, "ratio", a.rmst, va, r.rmst, vr, z),
-                _contrast(g, ref, "rmtl_ratio", a.rmtl, va, r.rmtl, vr, z),
-            ]
-    method = MethodInfo(
-        test="restricted mean survival time (area under the Kaplan-Meier curve to tau)",
-        ci_method="normal; ratios on the log scale (delta method)",
-        conf_level=conf_level,
-        variance="Greenwood-based delta method (survival:::survmean)",
-        software_equivalent=(
-            f"R print(survfit(Surv(time, event) ~ group), rmean = {tau:g}); "
-            f"survRM2::rmst2(time, status, arm, tau = {tau:g})"
-        ),
-        notes=(
-            "Royston & Parmar 2013; Uno et al. 2014",
-            "contrasts: each group vs the reference, groups independent",
-        )
-        + (("S(t) carried forward beyond the last observed time (extend=True)",) if extend else ()),
-    )
+    est = _estimates(t, e, labels, codes, tau, z, last)
+    ref, contrasts = _contrasts(est, labels, reference, z)
+    method = _method(tau, conf_level, extend)
     return RMSTResult(tau, conf_level, labels, ref, est, contrasts, n_excl, method)

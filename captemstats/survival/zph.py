@@ -136,21 +136,9 @@ def transform_times(
     raise AnalysisError(f"cox_zph: transform {transform!r} is not one of {_TRANSFORMS}")
 
 
-def cox_zph(
-    result: FittedCox,
-    transform: str = "km",
-    terms: bool = True,
-    global_: bool = True,
-) -> ZphResult:
-    """Test the proportional-hazards assumption of a fitted :func:`~captemstats.survival.cox_ph`
-    model, equal to R ``cox.zph(fit, transform = transform, terms = terms, global = global_)``.
-
-    Every :class:`~captemstats.survival.cox.Covariate` is one model column, so ``terms=True``
-    and ``terms=False`` give the same table (kept for symmetry with R).
-    """
-    from scipy.stats import chi2
-
-    del terms  # one column per term: R's term grouping changes nothing here
+def _checked_fit(result: FittedCox, transform: str) -> _efron.FitData:
+    """The fitted data of a model ``cox.zph`` can test: a known transform, a fit that carries
+    its data, and every coefficient estimable."""
     if transform not in _TRANSFORMS:
         raise AnalysisError(f"cox_zph: transform {transform!r} is not one of {_TRANSFORMS}")
     fit = result._fit
@@ -162,23 +150,41 @@ def cox_zph(
             f"cox_zph: the model has coefficients that are not estimable (NA): {aliased}; "
             "refit without them"
         )
-    lay = fit.layout
-    p = lay.x.shape[1]
-    beta = np.asarray(result.coef, dtype=np.float64)
-    ev = _efron.evaluate(lay, beta, info=False)
-    ttimes = transform_times(lay.time, lay.event, transform)
-    gtime = ttimes - ttimes[lay.event == 1].mean()
-    g = gtime[lay.deaths]  # one weight per death (ties share g, a function of time)
+    return fit
 
+
+def _score_information(
+    lay: _efron.Layout, ev: _efron.Eval, g: npt.NDArray[np.float64], terms: list[str]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The score u = (0, U_g) and the 2p × 2p information [[I, I_g], [I_g, I_gg]] of the
+    x·g(t) terms at the fitted beta (R's ``zph1``), with I; a test that is undefined is
+    refused."""
+    p = lay.x.shape[1]
     dx = lay.x[lay.deaths] - ev.xbar  # per death and Efron sub-step
     u2 = (g[:, None] * dx).sum(axis=0)
     i11 = _efron.information(lay, ev.r, ev.s0k, ev.xbar)
     i12 = _efron.information(lay, ev.r, ev.s0k, ev.xbar, weights=g)
     i22 = _efron.information(lay, ev.r, ev.s0k, ev.xbar, weights=g * g)
     imat = np.block([[i11, i12], [i12.T, i22]])
-    _check_defined(lay, g, result.terms)
-    _check_identifiable(i11, i12, i22, result.terms)
+    _check_defined(lay, g, terms)
+    _check_identifiable(i11, i12, i22, terms)
     u = np.concatenate((np.zeros(p), u2))
+    return u, imat, i11
+
+
+def _term_tests(
+    u: npt.NDArray[np.float64], imat: npt.NDArray[np.float64], p: int, global_: bool
+) -> tuple[
+    npt.NDArray[np.float64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.float64],
+    float | None,
+    int | None,
+    float | None,
+]:
+    """Each term's chi-square on 1 df (rows/columns 1..p, p + j of the matrix) with its P, and
+    the GLOBAL test on p df if asked (else None)."""
+    from scipy.stats import chi2
 
     chisq = np.empty(p)
     for j in range(p):  # p small solves, not a per-subject loop
@@ -192,12 +198,14 @@ def cox_zph(
         g_chisq = float(u @ _solve(imat, u))
         g_df = p
         g_p = float(chi2.sf(g_chisq, p))
+    return chisq, df, pval, g_chisq, g_df, g_p
 
-    y, var = _scaled_schoenfeld(lay, ev, beta, i11)
-    strata = lay.strata[lay.deaths] if len(np.unique(lay.strata)) > 1 else None
-    method = MethodInfo(
+
+def _zph_method(ties: str, transform: str) -> MethodInfo:
+    """The method record, naming the equivalent ``survival::cox.zph`` call."""
+    return MethodInfo(
         test="Grambsch–Therneau score test of proportional hazards (per term and global)",
-        ties=fit.ties,
+        ties=ties,
         variance="model-based information at the fitted coefficients",
         software_equivalent=f"R survival::cox.zph(transform='{transform}')",
         notes=(
@@ -205,6 +213,33 @@ def cox_zph(
             "exact score test (R >= 3.0), not the scaled-residual approximation of lifelines",
         ),
     )
+
+
+def cox_zph(
+    result: FittedCox,
+    transform: str = "km",
+    terms: bool = True,
+    global_: bool = True,
+) -> ZphResult:
+    """Test the proportional-hazards assumption of a fitted :func:`~captemstats.survival.cox_ph`
+    model, equal to R ``cox.zph(fit, transform = transform, terms = terms, global = global_)``.
+
+    Every :class:`~captemstats.survival.cox.Covariate` is one model column, so ``terms=True``
+    and ``terms=False`` give the same table (kept for symmetry with R).
+    """
+    del terms  # one column per term: R's term grouping changes nothing here
+    fit = _checked_fit(result, transform)
+    lay = fit.layout
+    p = lay.x.shape[1]
+    beta = np.asarray(result.coef, dtype=np.float64)
+    ev = _efron.evaluate(lay, beta, info=False)
+    ttimes = transform_times(lay.time, lay.event, transform)
+    gtime = ttimes - ttimes[lay.event == 1].mean()
+    g = gtime[lay.deaths]  # one weight per death (ties share g, a function of time)
+    u, imat, i11 = _score_information(lay, ev, g, result.terms)
+    chisq, df, pval, g_chisq, g_df, g_p = _term_tests(u, imat, p, global_)
+    y, var = _scaled_schoenfeld(lay, ev, beta, i11)
+    strata = lay.strata[lay.deaths] if len(np.unique(lay.strata)) > 1 else None
     return ZphResult(
         terms=list(result.terms),
         chisq=chisq,
@@ -219,7 +254,7 @@ def cox_zph(
         y=y,
         strata=strata,
         var=var,
-        method=method,
+        method=_zph_method(fit.ties, transform),
     )
 
 
