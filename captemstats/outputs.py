@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from captemstats.analysis import StudyAnalysis
 
 
-def write_outputs(analysis: StudyAnalysis, out_dir: str | Path) -> dict[str, Path]:
+def write_outputs(
+    analysis: StudyAnalysis, out_dir: str | Path, *, ard: bool = False
+) -> dict[str, Path]:
     """Write the analysis into ``out_dir``: ``results.json``, the tidy CSVs (attrition,
     table1, table2, table3_pfs, table3_os with their ``_zph`` tests, table4, survival_medians,
     followup) and ``reproduction.csv``/``.json``.
@@ -37,6 +39,9 @@ def write_outputs(analysis: StudyAnalysis, out_dir: str | Path) -> dict[str, Pat
         The result of :func:`captemstats.analyze`.
     out_dir : str or Path
         The folder to write; created or replaced.
+    ard : bool
+        Also write ``ard.csv``: every number as Analysis Results Data in the layout of R's
+        ``cards`` (:func:`captemstats.ard.to_ard`).
 
     Returns
     -------
@@ -56,7 +61,14 @@ def write_outputs(analysis: StudyAnalysis, out_dir: str | Path) -> dict[str, Pat
     def reproduction() -> pd.DataFrame:
         return compare_with_published(analysis, load_published()).to_frame()
 
-    return write_results(analysis, out_dir, reproduction=reproduction)
+    def ard_frame() -> pd.DataFrame:
+        from captemstats.ard import to_ard
+
+        return to_ard(analysis)
+
+    return write_results(
+        analysis, out_dir, reproduction=reproduction, ard=ard_frame if ard else None
+    )
 
 
 __all__ = ["write_outputs"]

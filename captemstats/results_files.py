@@ -228,6 +228,7 @@ def write_results(
     out_dir: str | Path,
     *,
     reproduction: Callable[[], pd.DataFrame] | None = None,
+    ard: Callable[[], pd.DataFrame] | None = None,
 ) -> dict[str, Path]:
     """Write ``results.json`` and the tidy CSVs (attrition, table1, table2, table3_pfs,
     table3_os, table4, survival_medians, followup) into ``out_dir``, all or nothing, with the
@@ -244,18 +245,21 @@ def write_results(
     The whole set is written into a staging folder and swapped in at once
     (:func:`captemstats.atomic.atomic_folder`): a full disk or a kill leaves the previous
     set as it was; a second process writing the same folder is refused
-    (:class:`captemstats.atomic.OutputLockedError`). Returns the final paths.
+    (:class:`captemstats.atomic.OutputLockedError`). ``ard`` gives the Analysis Results Data
+    frame written as ``ard.csv`` (:func:`captemstats.ard.to_ard`). Returns the final paths.
     """
     from captemstats.atomic import atomic_folder, folder_lock
 
     final = Path(out_dir)
     with folder_lock(final, "analyze"), atomic_folder(final) as staging:
-        written = write_result_files(res, staging, reproduction=reproduction)
+        written = write_result_files(res, staging, reproduction=reproduction, ard=ard)
     return {name: final / name for name in written}
 
 
 def _frames(
-    res: AnalysisResults, reproduction: Callable[[], pd.DataFrame] | None
+    res: AnalysisResults,
+    reproduction: Callable[[], pd.DataFrame] | None,
+    ard: Callable[[], pd.DataFrame] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The CSVs' frames by file stem, in the order they are written."""
     import pandas as pd
@@ -275,6 +279,8 @@ def _frames(
         frames[f"table3_{e}_zph"] = res.zph[e].to_frame()
     if reproduction is not None:
         frames["reproduction"] = reproduction()
+    if ard is not None:
+        frames["ard"] = ard()
     return frames
 
 
@@ -283,6 +289,7 @@ def write_result_files(
     out: Path,
     *,
     reproduction: Callable[[], pd.DataFrame] | None = None,
+    ard: Callable[[], pd.DataFrame] | None = None,
 ) -> dict[str, Path]:
     """Write the output files into the folder ``out`` itself, each atomically (no folder
     swap: :func:`write_results` does that); returns the paths by file name."""
@@ -293,7 +300,7 @@ def write_result_files(
     written["results.json"] = write_atomic(
         out / "results.json", lambda tmp: tmp.write_text(text, encoding="utf-8")
     )
-    frames = _frames(res, reproduction)
+    frames = _frames(res, reproduction, ard)
     for name, frame in frames.items():
         path = out / f"{name}.csv"
         written[path.name] = write_atomic(path, csv_writer(frame))

@@ -49,6 +49,14 @@ def analyze(
         ),
     ] = 0,
     methods: MethodsOption = MethodsChoice.RECOMMENDED,
+    ard: Annotated[
+        bool,
+        typer.Option(
+            "--ard",
+            help="Also write ard.csv: every number as Analysis Results Data (the long layout "
+            "of R's cards package). Unsuppressed: not with --min-cell.",
+        ),
+    ] = False,
 ) -> None:
     """Validate, derive the cohort, classify responses, run the statistics; write the results."""
     from captemstats.analysis import InvalidRegistryError
@@ -63,6 +71,8 @@ def analyze(
         check_min_cell(min_cell)
     except ValueError as exc:
         raise CaptemError(f"--min-cell: {exc}") from None
+    if min_cell and ard:
+        raise CaptemError("--ard holds unsuppressed counts: it cannot go with --min-cell")
     if min_cell and (out / "results.json").exists():
         # A shared export must not sit beside an earlier unsuppressed one.
         raise CaptemError(
@@ -77,7 +87,11 @@ def analyze(
         err.print(f"[bold red]{exc}[/]")
         raise typer.Exit(1) from None
     try:
-        written = write_shareable(result, out, min_cell) if min_cell else write_outputs(result, out)
+        written = (
+            write_shareable(result, out, min_cell)
+            if min_cell
+            else write_outputs(result, out, ard=ard)
+        )
     except OSError as exc:
         # Unwritable, full or read-only output folder: the user's to fix (exit 2, one line).
         raise CaptemError(f"cannot write the results to {out}: {describe_os_error(exc)}") from None
