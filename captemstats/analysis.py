@@ -112,7 +112,7 @@ class SurvivalComparison:
         return frame
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class StudyAnalysis:
     """Every result of the study's analysis, computed from one registry."""
 
@@ -135,6 +135,19 @@ class StudyAnalysis:
     methods: MethodProfile = RECOMMENDED
     #: The study specification the analysis followed (:mod:`captemstats.study`).
     study: StudySpec = CAPTEM_STUDY
+
+    def __repr__(self) -> str:
+        """A one-screen summary (the fields hold frames of every patient: printing them all
+        would fill a notebook); the parts are attributes, e.g. ``res.cohort``, ``res.cox``."""
+        lines = ", ".join(f"{k} {v}" for k, v in self.n_by_line.items())
+        survival = sorted({g for _, g in self.survival})
+        return (
+            f"StudyAnalysis(study={self.study.name!r}, registry={self.provenance.registry!r}, "
+            f"n={self.n} [line {lines}], excluded={self.cohort.attrition.n_excluded}, "
+            f"methods={self.methods.name!r}, survival groupings={survival}, "
+            f"cox={sorted(self.cox)}, validation: {self.validation.n_errors} errors, "
+            f"{self.validation.n_warnings} warnings)"
+        )
 
     def with_methods(self, methods: MethodsName | MethodProfile) -> StudyAnalysis:
         """This analysis under another methods profile (``"recommended"``, ``"as_published"``

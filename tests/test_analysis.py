@@ -294,3 +294,10 @@ def test_no_lesions_and_no_recorded_response_is_a_note_the_document_prints(
     assert res.response_rates.table is not None  # the analysis still runs: nobody is evaluable
     qmd = (ROOT / "report" / "index.qmd").read_text(encoding="utf-8")
     assert 'note.startswith("response not evaluable from measurements")' in qmd
+
+
+def test_repr_is_a_one_screen_summary(res: StudyAnalysis) -> None:
+    # issue 17: the dataclass repr printed every frame (123,018 characters)
+    text = repr(res)
+    assert len(text) < 400
+    assert f"n={res.n}" in text and "line 1 " in text and "validation:" in text
