@@ -94,12 +94,24 @@ class InvalidRegistryError(CaptemError):
 @dataclass(frozen=True, eq=False)
 class SurvivalComparison:
     """Kaplan–Meier curves of one endpoint by one grouping, with the log-rank test
-    (``None`` for the ungrouped curve or a grouping with one non-empty group)."""
+    (``None`` for the ungrouped curve or a grouping with one non-empty group).
+
+    The levels the study leaves out of a comparison (:attr:`captemstats.study.Grouping
+    .excluded_levels`: unknown grade or Ki-67, as the paper compares grades 1-3 only) are
+    named in :attr:`excluded_levels`; their patients are counted in :attr:`n_excluded`,
+    never dropped unsaid.
+    """
 
     endpoint: str
     grouping: str
     km: KaplanMeierResult
     logrank: LogRankResult | None
+    excluded_levels: tuple[str, ...] = ()
+
+    @property
+    def n_excluded(self) -> int:
+        """Patients left out of the curves and the test (a left-out level, or no value)."""
+        return int(self.km.n_excluded)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per group: medians with CI (NaN = not reached) and the log-rank P."""
@@ -188,7 +200,18 @@ class StudyAnalysis:
         return {str(k): int(v) for k, v in counts.sort_index().items()}
 
     def km(self, endpoint: str, grouping: str = "all") -> SurvivalComparison:
-        """The Kaplan–Meier comparison of ``endpoint`` ("pfs"/"os") by ``grouping``."""
+        """The Kaplan–Meier comparison of ``endpoint`` ("pfs"/"os") by ``grouping``.
+
+        Levels the study leaves out (e.g. unknown Ki-67) are not in the curves: the result
+        names them (``.excluded_levels``) and counts their patients (``.n_excluded``).
+
+        Example
+        -------
+        >>> from captemstats import analyze
+        >>> sc = analyze("data/registry").km("pfs", "ki67_group")
+        >>> sc.excluded_levels, sc.n_excluded, sc.km.groups
+        (('unknown',), 12, ['<3', '3-20', '21-55'])
+        """
         try:
             return self.survival[(endpoint, grouping)]
         except KeyError:
@@ -295,7 +318,7 @@ def _survival(
             if group is not None and len(km.groups) > 1:
                 test = logrank_test(data[tcol], data[ecol], group)
             survival[(endpoint.name, grouping)] = SurvivalComparison(
-                endpoint.name, grouping, km, test
+                endpoint.name, grouping, km, test, excluded_levels=g.excluded_levels
             )
     return survival
 

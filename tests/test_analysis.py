@@ -301,3 +301,14 @@ def test_repr_is_a_one_screen_summary(res: StudyAnalysis) -> None:
     text = repr(res)
     assert len(text) < 400
     assert f"n={res.n}" in text and "line 1 " in text and "validation:" in text
+
+
+def test_a_comparison_names_the_levels_it_leaves_out(res: StudyAnalysis) -> None:
+    # issue 17: res.km("pfs", "ki67_group") left the unknown Ki-67 patients out unsaid
+    sc = res.km("pfs", "ki67_group")
+    unknown = int((res.cohort.data["ki67_group"] == "unknown").sum())
+    assert sc.excluded_levels == ("unknown",)
+    assert sc.n_excluded == unknown > 0
+    assert "unknown" not in sc.km.groups
+    assert res.km("pfs", "line_group").excluded_levels == ()
+    assert res.km("pfs", "line_group").n_excluded == 0
