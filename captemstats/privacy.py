@@ -117,14 +117,7 @@ def suppress_table(
     counts = _count_grid(data, value_cols)
     count_cols = [c for c in value_cols if counts[c].notna().any()]
     header_n = _header_counts(table.columns, count_cols)
-
-    known: dict[Cell, int] = {}
-    for col in count_cols:
-        column = counts[col].dropna()
-        for row, value in zip(column.index.tolist(), column.tolist(), strict=True):
-            known[(int(row), col)] = int(value)
-    for col, n in header_n.items():
-        known[(-1, col)] = n
+    known = _known_counts(counts, count_cols, header_n)
 
     relations = _relations(data, set(known), count_cols, header_n)
     relations += [_Relation(total, tuple(parts)) for total, parts in sums]
@@ -136,24 +129,7 @@ def suppress_table(
     for row, col in hidden:
         if row >= 0:
             out.loc[row, col] = marker if (row, col) in primary else WITHHELD
-    # Statistics of suppressed groups: a small column (header N < k) and a variable's
-    # stat rows (CIs) under a suppressed count; a small row of a group-size column "n".
-    small_cols = [c for c, n in header_n.items() if 0 < n < k]
-    for col in small_cols:
-        stat = (out[col] != "") & counts[col].isna()
-        out.loc[stat, col] = WITHHELD
-    for row, col in hidden:
-        if row < 0:
-            continue
-        variable = data.loc[row, "variable"]
-        stat = (data["variable"] == variable) & (data["row_type"] == "stat")
-        stat &= counts[col].isna() & (data[col] != "")
-        out.loc[stat, col] = WITHHELD
-        if col == "n" and (row, col) in primary:
-            others = [c for c in value_cols if c not in count_cols and not _is_p(c)]
-            for other in others:
-                if data.loc[row, other] != "":
-                    out.loc[row, other] = WITHHELD
+    _withhold_statistics(out, data, counts, k, header_n, hidden, primary, value_cols, count_cols)
     changed = bool((out != data).any(axis=None))
     columns = tuple(
         Column(c.id, _header_label(c.label, (-1, c.id), primary, hidden, marker), c.spanner)
@@ -305,6 +281,52 @@ def _header_counts(columns: Sequence[object], count_cols: Sequence[str]) -> dict
         if cid in count_cols and m:
             found[cid] = int(m.group("n"))
     return found
+
+
+def _known_counts(
+    counts: pd.DataFrame, count_cols: Sequence[str], header_n: Mapping[str, int]
+) -> dict[Cell, int]:
+    """Every published count: the body's count cells and the header Ns (row -1)."""
+    known: dict[Cell, int] = {}
+    for col in count_cols:
+        column = counts[col].dropna()
+        for row, value in zip(column.index.tolist(), column.tolist(), strict=True):
+            known[(int(row), col)] = int(value)
+    for col, n in header_n.items():
+        known[(-1, col)] = n
+    return known
+
+
+def _withhold_statistics(
+    out: pd.DataFrame,
+    data: pd.DataFrame,
+    counts: pd.DataFrame,
+    k: int,
+    header_n: Mapping[str, int],
+    hidden: set[Cell],
+    primary: set[Cell],
+    value_cols: Sequence[str],
+    count_cols: Sequence[str],
+) -> None:
+    """Withhold, in ``out``, the non-count cells that would reveal a suppressed group."""
+    # Statistics of suppressed groups: a small column (header N < k) and a variable's
+    # stat rows (CIs) under a suppressed count; a small row of a group-size column "n".
+    small_cols = [c for c, n in header_n.items() if 0 < n < k]
+    for col in small_cols:
+        stat = (out[col] != "") & counts[col].isna()
+        out.loc[stat, col] = WITHHELD
+    for row, col in hidden:
+        if row < 0:
+            continue
+        variable = data.loc[row, "variable"]
+        stat = (data["variable"] == variable) & (data["row_type"] == "stat")
+        stat &= counts[col].isna() & (data[col] != "")
+        out.loc[stat, col] = WITHHELD
+        if col == "n" and (row, col) in primary:
+            others = [c for c in value_cols if c not in count_cols and not _is_p(c)]
+            for other in others:
+                if data.loc[row, other] != "":
+                    out.loc[row, other] = WITHHELD
 
 
 @dataclasses.dataclass(frozen=True)

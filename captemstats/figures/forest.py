@@ -31,7 +31,6 @@ def forest_figure(
     Panels are stacked on one shared log axis: side by side, the term labels and two text
     columns leave each panel under an inch at the manuscript's text width.
     """
-    from captemstats.formatting import format_hr, format_p
     from captemstats.term_labels import cox_terms
 
     if not models:
@@ -64,38 +63,59 @@ def forest_figure(
             ax.hlines(ys, lo, hi, color=color, lw=1.1, gid="forest-ci")
             ax.scatter(hr, ys, marker="s", s=18, color=color, zorder=3, gid="forest-hr")
             ax.axvline(1.0, color="0.4", ls="--", lw=0.7)
-            ax.set_xscale("log")
-            # one scale for every panel (they share the axis)
-            finite = np.concatenate([every[np.isfinite(every) & (every > 0)], [1.0]])
-            span = max(abs(np.log(finite.min())), abs(np.log(finite.max())), np.log(1.5))
-            ax.set_xlim(np.exp(-span * 1.15), np.exp(span * 1.15))
-            _log_ticks(ax)
-            ax.set_title(name, loc="left", fontsize=9)
-            ax.set_xlabel(xlabel)
-            # the shared axis is labelled once, under the last panel
-            ax.xaxis.label.set_visible(k == len(frames) - 1)
+            _panel_axes(ax, name, every, xlabel, k == len(frames) - 1)
             ax.set_ylim(-0.7, n - 0.3)
             ax.set_yticks(y)
             ax.set_yticklabels([labels[t] for t in order])
             ax.tick_params(axis="y", length=0)
             if annotate:
-                for yy, h, lw, up, p in zip(ys, hr, lo, hi, frame["p_value"], strict=True):
-                    weight = "bold" if p < alpha else "normal"
-                    text = f"{format_hr(h, lw, up)}   P {_p_text(format_p(p))}"
-                    ax.annotate(
-                        text,
-                        xy=(1.0, yy),
-                        xycoords=("axes fraction", "data"),
-                        xytext=(4, 0),
-                        textcoords="offset points",
-                        va="center",
-                        fontsize=7,
-                        fontweight=weight,
-                        annotation_clip=False,
-                    )
+                _annotate(ax, ys, hr, lo, hi, frame["p_value"], alpha)
         if title:
             fig.suptitle(title, x=0.01, ha="left", fontsize=9)
     return fig
+
+
+def _panel_axes(ax: Any, name: str, every: np.ndarray, xlabel: str, last: bool) -> None:
+    """A panel's log x axis (one scale for all panels, from every CI limit), title and x
+    label (shown on the ``last`` panel only)."""
+    ax.set_xscale("log")
+    # one scale for every panel (they share the axis)
+    finite = np.concatenate([every[np.isfinite(every) & (every > 0)], [1.0]])
+    span = max(abs(np.log(finite.min())), abs(np.log(finite.max())), np.log(1.5))
+    ax.set_xlim(np.exp(-span * 1.15), np.exp(span * 1.15))
+    _log_ticks(ax)
+    ax.set_title(name, loc="left", fontsize=9)
+    ax.set_xlabel(xlabel)
+    # the shared axis is labelled once, under the last panel
+    ax.xaxis.label.set_visible(last)
+
+
+def _annotate(
+    ax: Any,
+    ys: np.ndarray,
+    hr: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    p_values: Any,
+    alpha: float,
+) -> None:
+    """ "HR (95% CI)   P …" right of the panel on each row, bold when P < ``alpha``."""
+    from captemstats.formatting import format_hr, format_p
+
+    for yy, h, lw, up, p in zip(ys, hr, lo, hi, p_values, strict=True):
+        weight = "bold" if p < alpha else "normal"
+        text = f"{format_hr(h, lw, up)}   P {_p_text(format_p(p))}"
+        ax.annotate(
+            text,
+            xy=(1.0, yy),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=7,
+            fontweight=weight,
+            annotation_clip=False,
+        )
 
 
 def _p_text(text: str) -> str:

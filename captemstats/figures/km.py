@@ -95,32 +95,13 @@ def km_figure(
             _draw_curve(ax, curves[g], palette[g], label, censor_marks, conf_int)
         if median_lines:
             _draw_medians(ax, km, groups)
-        x_right = max(t_max, float(ticks[-1])) * 1.02 if max(t_max, ticks[-1]) > 0 else 1.0
-        # A little room left of 0 so the first risk-table number clears the group labels.
-        ax.set_xlim(-0.03 * x_right, x_right)
-        ax.set_ylim(0, 1.02)
-        ax.set_xticks(ticks)
-        ax.set_xticklabels([_tick(t) for t in ticks])
-        ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
-        ax.set_xlabel(xlabel or f"Time since CAPTEM start ({time_unit})")
-        ax.set_ylabel(ylabel)
+        _format_axes(ax, ticks, t_max, xlabel or f"Time since CAPTEM start ({time_unit})", ylabel)
         if title:
             ax.set_title(title, loc="left")
         if risk_table and at_risk is not None:
             _draw_risk_table(ax, ax_risk, at_risk, groups, names, palette, ticks)
         fig.align_ylabels()
-        # Legend and log-rank P last, once the panel has its final size: each goes where no
-        # curve or median guide runs (figures._placement), the legend above the panel if
-        # no corner is free.
-        drawn = ("surv", "lower", "upper") if conf_int else ("surv",)
-        steps = [_step(curves[g], col) for g in groups for col in drawn]
-        keep = [st for st in steps if st is not None]
-        guides = _median_segments(km, groups) if median_lines else []
-        legend = place_legend(ax, keep, guides, handlelength=1.6)
-        if logrank is not None:
-            taken = [data_box(ax, legend)] if legend.get_gid() == "legend-inside" else []
-            note = place_note(ax, logrank_text(logrank), keep, guides, taken)
-            note.set_gid("logrank-p")
+        _place_legend_and_p(ax, km, curves, groups, logrank, conf_int, median_lines)
     return fig
 
 
@@ -264,6 +245,43 @@ def _step(table: pd.DataFrame, column: str) -> Step | None:
     x = np.concatenate([[0.0], table["time"].to_numpy(dtype=float)])
     ok = np.isfinite(y)
     return Step(x[ok], y[ok]) if ok.sum() > 1 else None
+
+
+def _format_axes(ax: Any, ticks: np.ndarray, t_max: float, xlabel: str, ylabel: str) -> None:
+    """The curves panel's limits, ticks at the breaks, and axis labels."""
+    x_right = max(t_max, float(ticks[-1])) * 1.02 if max(t_max, ticks[-1]) > 0 else 1.0
+    # A little room left of 0 so the first risk-table number clears the group labels.
+    ax.set_xlim(-0.03 * x_right, x_right)
+    ax.set_ylim(0, 1.02)
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([_tick(t) for t in ticks])
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+
+
+def _place_legend_and_p(
+    ax: Any,
+    km: Any,
+    curves: Mapping[str, pd.DataFrame],
+    groups: Sequence[str],
+    logrank: Any,
+    conf_int: bool,
+    median_lines: bool,
+) -> None:
+    """The legend and the log-rank P, placed clear of the drawn curves and guides."""
+    # Legend and log-rank P last, once the panel has its final size: each goes where no
+    # curve or median guide runs (figures._placement), the legend above the panel if
+    # no corner is free.
+    drawn = ("surv", "lower", "upper") if conf_int else ("surv",)
+    steps = [_step(curves[g], col) for g in groups for col in drawn]
+    keep = [st for st in steps if st is not None]
+    guides = _median_segments(km, groups) if median_lines else []
+    legend = place_legend(ax, keep, guides, handlelength=1.6)
+    if logrank is not None:
+        taken = [data_box(ax, legend)] if legend.get_gid() == "legend-inside" else []
+        note = place_note(ax, logrank_text(logrank), keep, guides, taken)
+        note.set_gid("logrank-p")
 
 
 def _draw_risk_table(

@@ -62,13 +62,7 @@ def swimmer_figure(
     require_columns(lanes, ("patient_id", "bor", tcol, fcol), "swimmer_figure (lanes)")
     require_columns(ev, ("patient_id", "event", ecol), "swimmer_figure (events)")
 
-    order = lanes.assign(_t=lanes[tcol].fillna(-1.0)).sort_values(
-        ["_t", "patient_id"], ascending=[False, True], kind="stable"
-    )
-    hidden = 0
-    if max_patients is not None and len(order) > max_patients:
-        hidden = len(order) - max_patients
-        order = order.iloc[:max_patients]
+    order, hidden = _lane_order(lanes, tcol, max_patients)
     n = len(order)
     ids = order["patient_id"].astype("string").to_numpy(dtype=object)
     y = np.arange(n, dtype=float)[::-1]
@@ -94,45 +88,12 @@ def swimmer_figure(
             bar.set_gid("swimmer-lane")
         handles, names = _response_legend(codes, palette)
         sub = ev[ev["patient_id"].astype("string").isin(set(ids))]
-        for name in events:
-            if name not in EVENT_MARKERS:
-                raise ValueError(
-                    f"swimmer_figure: unknown event {name!r}; use {list(EVENT_MARKERS)}"
-                )
-            marker, color, text = EVENT_MARKERS[name]
-            rows = sub[sub["event"] == name]
-            if rows.empty:
-                continue
-            ys = rows["patient_id"].astype("string").map(pos).to_numpy(dtype=float)
-            xs = rows[ecol].to_numpy(dtype=float)
-            ax.scatter(
-                xs, ys, marker=marker, s=9, color=color, linewidths=0, zorder=3, gid=f"event-{name}"
-            )
-            handles.append(_marker(marker, color))
-            names.append(text)
-        ax.set_ylim(-1, n)
-        # Lanes are numbered 1..n from the top (longest treatment first): anonymous
-        # sequence numbers, never the registry's patient ids.
-        seq = lane_numbers(n)
-        ax.set_yticks(n - seq.astype(float), [str(k) for k in seq], fontsize=7)
-        ax.tick_params(axis="y", length=2)
-        ax.set_xlim(left=0)
-        ax.set_ylabel(f"Patient (sequence number, n = {n})")
-        ax.set_xlabel(xlabel or f"Time since CAPTEM start ({time_unit})")
-        ax.spines["left"].set_visible(False)
+        _draw_events(ax, sub, events, pos, ecol, handles, names)
+        _label_lanes(ax, n, xlabel or f"Time since CAPTEM start ({time_unit})")
         # outside the lanes: a legend inside would hide the longest follow-up lines
         ax.legend(handles, names, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
         if hidden:
-            ax.text(
-                0.99,
-                1.0,
-                f"{hidden} patient(s) with shorter treatment not shown",
-                transform=ax.transAxes,
-                ha="right",
-                va="bottom",
-                fontsize=7,
-                color="0.3",
-            )
+            _hidden_note(ax, hidden)
         if title:
             ax.set_title(title, loc="left")
     return fig
@@ -150,6 +111,76 @@ def lane_numbers(n: int) -> np.ndarray:
     if len(ticks) > 2 and ticks[-1] - ticks[-2] < step / 2:  # n just past a multiple
         ticks = np.delete(ticks, -2)
     return ticks.astype(np.int64)
+
+
+def _lane_order(
+    lanes: pd.DataFrame, tcol: str, max_patients: int | None
+) -> tuple[pd.DataFrame, int]:
+    """The lanes longest time on treatment first (ties by id), cut to ``max_patients``, and
+    how many were left out."""
+    order = lanes.assign(_t=lanes[tcol].fillna(-1.0)).sort_values(
+        ["_t", "patient_id"], ascending=[False, True], kind="stable"
+    )
+    hidden = 0
+    if max_patients is not None and len(order) > max_patients:
+        hidden = len(order) - max_patients
+        order = order.iloc[:max_patients]
+    return order, hidden
+
+
+def _draw_events(
+    ax: Any,
+    sub: pd.DataFrame,
+    events: Sequence[str],
+    pos: Mapping[Any, float],
+    ecol: str,
+    handles: list[Any],
+    names: list[str],
+) -> None:
+    """The event markers on the lanes, each event's legend entry added to ``handles`` and
+    ``names``."""
+    for name in events:
+        if name not in EVENT_MARKERS:
+            raise ValueError(f"swimmer_figure: unknown event {name!r}; use {list(EVENT_MARKERS)}")
+        marker, color, text = EVENT_MARKERS[name]
+        rows = sub[sub["event"] == name]
+        if rows.empty:
+            continue
+        ys = rows["patient_id"].astype("string").map(pos).to_numpy(dtype=float)
+        xs = rows[ecol].to_numpy(dtype=float)
+        ax.scatter(
+            xs, ys, marker=marker, s=9, color=color, linewidths=0, zorder=3, gid=f"event-{name}"
+        )
+        handles.append(_marker(marker, color))
+        names.append(text)
+
+
+def _label_lanes(ax: Any, n: int, xlabel: str) -> None:
+    """The axes' limits, lane numbers and labels."""
+    ax.set_ylim(-1, n)
+    # Lanes are numbered 1..n from the top (longest treatment first): anonymous
+    # sequence numbers, never the registry's patient ids.
+    seq = lane_numbers(n)
+    ax.set_yticks(n - seq.astype(float), [str(k) for k in seq], fontsize=7)
+    ax.tick_params(axis="y", length=2)
+    ax.set_xlim(left=0)
+    ax.set_ylabel(f"Patient (sequence number, n = {n})")
+    ax.set_xlabel(xlabel)
+    ax.spines["left"].set_visible(False)
+
+
+def _hidden_note(ax: Any, hidden: int) -> None:
+    """How many lanes ``max_patients`` left out, above the panel's right end."""
+    ax.text(
+        0.99,
+        1.0,
+        f"{hidden} patient(s) with shorter treatment not shown",
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=7,
+        color="0.3",
+    )
 
 
 def _response_legend(codes: Any, palette: Mapping[str, str]) -> tuple[list[Any], list[str]]:

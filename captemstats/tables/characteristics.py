@@ -10,6 +10,7 @@ percentages, summaries, P values and the test used all come from the summary.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ from captemstats.tables._format import n_pct
 from captemstats.tables.table import Column, Footnote, Table, make_frame
 
 if TYPE_CHECKING:
+    from captemstats.formatting import PValueDisplay
     from captemstats.methods import MethodProfile, MethodsName
 
 #: The paper's definition of a comorbidity (Table 1 footnote).
@@ -121,87 +123,25 @@ def characteristics_table(
     ids = {g: "all" if g == overall else str(g) for g in order}
     names = {**LINE_LABELS, **({overall: overall_label} if overall is not None else {})}
     group_n = _group_sizes(frame, order)
-    notes_by_var = (
-        {"comorbidity": COMORBIDITY_NOTE} if variable_footnotes is None else variable_footnotes
+    layout = _Layout(
+        ids=ids,
+        group_n=group_n,
+        display=display,
+        alpha=alpha,
+        zero_text=zero_text,
+        notes_by_var=(
+            {"comorbidity": COMORBIDITY_NOTE} if variable_footnotes is None else variable_footnotes
+        ),
+        digits=dict(digits or {}),
+        level_labels=_merged_level_labels(level_labels),
+        block_of=_block_of(frame, DEFAULT_BLOCKS if blocks is None else blocks),
     )
-    dig = dict(digits or {})
-    lev_labels: dict[str, dict[str, str]] = {k: dict(v) for k, v in DEFAULT_LEVEL_LABELS.items()}
-    for var, mapping in (level_labels or {}).items():
-        lev_labels.setdefault(var, {}).update(mapping)
-    present = set(map(str, pd.unique(frame["variable"])))
-    block_of = {
-        v: heading
-        for heading, members in (DEFAULT_BLOCKS if blocks is None else blocks).items()
-        for v in members
-        if v in present
-    }
 
-    rows: list[dict[str, str]] = []
-    tested: list[tuple[int, Any]] = []
-    bold: list[tuple[int, str]] = []
-    var_notes: list[Footnote] = []
+    out = _Rows()
     if number_row and overall is not None and overall in group_n:
-        total = group_n[overall]
-        # a top-level row (not indented under a heading), hence row_type "label"
-        number = {"variable": "n", "row_type": "label", "label": "Number of patients, n (%)"}
-        for g in order:
-            if g in group_n:
-                number[ids[g]] = n_pct(group_n[g], 100.0 * group_n[g] / total)
-        rows.append(number)
-    headings_done: set[str] = set()
-    used_zero_text = False
+        out.rows.append(_number_row(order, ids, group_n, group_n[overall]))
     for variable in pd.unique(frame["variable"]):
-        part = frame[frame["variable"] == variable]
-        first = part.iloc[0]
-        p, test = _variable_value(part, "p_value"), _variable_value(part, "test")
-        block = block_of.get(str(variable))
-        if block is not None:
-            if block not in headings_done:
-                headings_done.add(block)
-                rows.append({"variable": block, "row_type": "label", "label": f"{block}, n (%)"})
-            row = {
-                "variable": str(variable),
-                "row_type": "level",
-                "label": en_dash(_block_item_label(str(first["label"]))),
-                "p": p_cell(p, display),
-            }
-            yes = part[part["level"].astype("string").isin(_YES_LEVELS)]
-            for _, c in yes.iterrows():
-                if c["group"] in ids:
-                    zero = not is_missing(c["n"]) and int(c["n"]) == 0 and bool(zero_text)
-                    used_zero_text |= zero
-                    row[ids[c["group"]]] = (
-                        zero_text if zero else _count_cell(c, group_n.get(c["group"]))
-                    )
-        else:
-            row = {"variable": str(variable), "row_type": "label", "label": str(first["label"])}
-            row["label"] = en_dash(row["label"])
-            row["p"] = p_cell(p, display)
-        if not is_missing(p):
-            tested.append((len(rows), test))
-            if is_significant(p, alpha):
-                bold.append((len(rows), "p"))
-        if variable in notes_by_var:
-            var_notes.append(Footnote(notes_by_var[variable], column="label", rows=(len(rows),)))
-        rows.append(row)
-        if block is not None:
-            continue
-        levels = part["level"]
-        categorical = part[levels.notna() & (levels.astype("string") != "")]
-        if len(categorical):
-            for level in pd.unique(categorical["level"].astype("string")):
-                row = {
-                    "variable": str(variable),
-                    "row_type": "level",
-                    "label": en_dash(_level_label(str(variable), str(level), lev_labels)),
-                }
-                cells = categorical[categorical["level"].astype("string") == level]
-                for _, c in cells.iterrows():
-                    if c["group"] in ids:
-                        row[ids[c["group"]]] = _count_cell(c, group_n.get(c["group"]))
-                rows.append(row)
-        else:
-            rows += _continuous_rows(str(variable), part, ids, dig.get(str(variable)))
+        _add_variable(out, layout, variable, frame[frame["variable"] == variable])
 
     cols = (
         *(
@@ -210,19 +150,148 @@ def characteristics_table(
         ),
         Column("p", "P value"),
     )
-    notes = [*test_footnotes(tested, "p"), *profile_notes, *var_notes]
-    if used_zero_text:
+    notes = [*test_footnotes(out.tested, "p"), *profile_notes, *out.var_notes]
+    if out.used_zero_text:
         notes.append(Footnote(f"{zero_text}, no patient."))
     notes += [Footnote(t) for t in footnotes]
     return Table(
-        data=make_frame(rows, [c.id for c in cols]),
+        data=make_frame(out.rows, [c.id for c in cols]),
         columns=cols,
         title=title,
         stub_header="Characteristic",
         footnotes=tuple(notes),
-        notes=(BOLD_NOTE,) if bold else (),
-        bold=tuple(bold),
+        notes=(BOLD_NOTE,) if out.bold else (),
+        bold=tuple(out.bold),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Layout:
+    """What the rows of one Table 1 are laid out with: columns, labels and print rules."""
+
+    ids: Mapping[str, str]
+    group_n: Mapping[str, int]
+    display: PValueDisplay
+    alpha: float
+    zero_text: str
+    notes_by_var: Mapping[str, str]
+    digits: Mapping[str, int]
+    level_labels: Mapping[str, Mapping[str, str]]
+    block_of: Mapping[str, str]
+
+
+@dataclasses.dataclass
+class _Rows:
+    """The rows laid out so far, with the P cells to footnote and embolden."""
+
+    rows: list[dict[str, str]] = dataclasses.field(default_factory=list)
+    tested: list[tuple[int, Any]] = dataclasses.field(default_factory=list)
+    bold: list[tuple[int, str]] = dataclasses.field(default_factory=list)
+    var_notes: list[Footnote] = dataclasses.field(default_factory=list)
+    headings_done: set[str] = dataclasses.field(default_factory=set)
+    used_zero_text: bool = False
+
+
+def _merged_level_labels(
+    level_labels: Mapping[str, Mapping[str, str]] | None,
+) -> dict[str, dict[str, str]]:
+    """:data:`DEFAULT_LEVEL_LABELS` extended by the caller's ``level_labels``."""
+    lev_labels: dict[str, dict[str, str]] = {k: dict(v) for k, v in DEFAULT_LEVEL_LABELS.items()}
+    for var, mapping in (level_labels or {}).items():
+        lev_labels.setdefault(var, {}).update(mapping)
+    return lev_labels
+
+
+def _block_of(frame: pd.DataFrame, blocks: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """Variable → its block heading, for the block members the summary has."""
+    present = set(map(str, pd.unique(frame["variable"])))
+    return {v: heading for heading, members in blocks.items() for v in members if v in present}
+
+
+def _number_row(
+    order: Sequence[str], ids: Mapping[str, str], group_n: Mapping[str, int], total: int
+) -> dict[str, str]:
+    """ "Number of patients, n (%)": each column's N and its share of all patients."""
+    # a top-level row (not indented under a heading), hence row_type "label"
+    number = {"variable": "n", "row_type": "label", "label": "Number of patients, n (%)"}
+    for g in order:
+        if g in group_n:
+            number[ids[g]] = n_pct(group_n[g], 100.0 * group_n[g] / total)
+    return number
+
+
+def _add_variable(out: _Rows, layout: _Layout, variable: Any, part: pd.DataFrame) -> None:
+    """One variable's rows: its heading row (P value, footnotes), then its levels or stats; a
+    block member's single "yes" row (under the block heading, added once)."""
+    first = part.iloc[0]
+    p, test = _variable_value(part, "p_value"), _variable_value(part, "test")
+    block = layout.block_of.get(str(variable))
+    if block is not None:
+        row = _block_row(out, layout, variable, part, block, p)
+    else:
+        row = {"variable": str(variable), "row_type": "label", "label": str(first["label"])}
+        row["label"] = en_dash(row["label"])
+        row["p"] = p_cell(p, layout.display)
+    if not is_missing(p):
+        out.tested.append((len(out.rows), test))
+        if is_significant(p, layout.alpha):
+            out.bold.append((len(out.rows), "p"))
+    if variable in layout.notes_by_var:
+        note = Footnote(layout.notes_by_var[variable], column="label", rows=(len(out.rows),))
+        out.var_notes.append(note)
+    out.rows.append(row)
+    if block is not None:
+        return
+    levels = part["level"]
+    categorical = part[levels.notna() & (levels.astype("string") != "")]
+    if len(categorical):
+        out.rows += _level_rows(str(variable), categorical, layout)
+    else:
+        out.rows += _continuous_rows(
+            str(variable), part, layout.ids, layout.digits.get(str(variable))
+        )
+
+
+def _block_row(
+    out: _Rows, layout: _Layout, variable: Any, part: pd.DataFrame, block: str, p: Any
+) -> dict[str, str]:
+    """A block member's row (its "yes" counts), after the block's heading row if not yet
+    added; a zero count prints ``zero_text``."""
+    if block not in out.headings_done:
+        out.headings_done.add(block)
+        out.rows.append({"variable": block, "row_type": "label", "label": f"{block}, n (%)"})
+    row = {
+        "variable": str(variable),
+        "row_type": "level",
+        "label": en_dash(_block_item_label(str(part.iloc[0]["label"]))),
+        "p": p_cell(p, layout.display),
+    }
+    yes = part[part["level"].astype("string").isin(_YES_LEVELS)]
+    for _, c in yes.iterrows():
+        if c["group"] in layout.ids:
+            zero = not is_missing(c["n"]) and int(c["n"]) == 0 and bool(layout.zero_text)
+            out.used_zero_text |= zero
+            row[layout.ids[c["group"]]] = (
+                layout.zero_text if zero else _count_cell(c, layout.group_n.get(c["group"]))
+            )
+    return row
+
+
+def _level_rows(variable: str, categorical: pd.DataFrame, layout: _Layout) -> list[dict[str, str]]:
+    """One indented "n (%)" row per level of a categorical variable."""
+    rows: list[dict[str, str]] = []
+    for level in pd.unique(categorical["level"].astype("string")):
+        row = {
+            "variable": variable,
+            "row_type": "level",
+            "label": en_dash(_level_label(variable, str(level), layout.level_labels)),
+        }
+        cells = categorical[categorical["level"].astype("string") == level]
+        for _, c in cells.iterrows():
+            if c["group"] in layout.ids:
+                row[layout.ids[c["group"]]] = _count_cell(c, layout.group_n.get(c["group"]))
+        rows.append(row)
+    return rows
 
 
 def _group_sizes(frame: pd.DataFrame, order: Sequence[str]) -> dict[str, int]:

@@ -54,30 +54,8 @@ def cox_table(
         "pfs": cox_terms(pfs, references=references),
         "os": cox_terms(os, references=references),
     }
-    order: list[str] = []
-    label_of: dict[str, str] = {}
-    column_of: dict[str, str] = {}
-    for frame in models.values():
-        for term, column, label in zip(frame["term"], frame["column"], frame["label"], strict=True):
-            if term not in label_of:
-                order.append(term)
-                label_of[term] = (term_labels or {}).get(term, label)
-                column_of[term] = column
-    rows: list[dict[str, str]] = []
-    bold: list[tuple[int, str]] = []
-    for i, term in enumerate(order):
-        row = {"variable": term, "row_type": "stat", "label": label_of[term]}
-        for key, frame in models.items():
-            hit = frame[frame["term"] == term]
-            if hit.empty:
-                continue
-            r = hit.iloc[0]
-            row[f"{key}_hr"] = num(r["hr"], digits)
-            row[f"{key}_ci"] = f"{num(r['lower'], digits)}–{num(r['upper'], digits)}"
-            row[f"{key}_p"] = p_cell(r["p_value"])
-            if is_significant(r["p_value"], alpha):
-                bold.append((i, f"{key}_p"))
-        rows.append(row)
+    order, label_of, column_of = _term_order(models, term_labels)
+    rows, bold = _term_rows(models, order, label_of, digits, alpha)
     cols: list[Column] = []
     for key, spanner in zip(models, model_labels, strict=True):
         cols += [
@@ -85,20 +63,7 @@ def cox_table(
             Column(f"{key}_ci", "95% CI", spanner),
             Column(f"{key}_p", "P value", spanner),
         ]
-    notes: list[Footnote] = []
-    for key, result in (("pfs", pfs), ("os", os)):
-        size = _model_size(result)
-        if size:
-            notes.append(Footnote(size, column=f"{key}_hr"))
-    kinds = {_model_kind(result) for result in (pfs, os)}
-    design = {
-        "multivariable": "Multivariable models: the terms of each endpoint were entered together",
-        "univariable": "Univariable models: one Cox model per variable and endpoint",
-    }
-    if len(kinds) == 1 and (kind := kinds.pop()) in design:
-        notes.append(
-            Footnote(f"{design[kind]}; HR > 1 means a higher hazard for the first-named level.")
-        )
+    notes = _model_notes(pfs, os)
     by_column = DEFAULT_TERM_FOOTNOTES if term_footnotes is None else term_footnotes
     for i, term in enumerate(order):
         text = by_column.get(column_of[term]) or by_column.get(term)
@@ -115,6 +80,70 @@ def cox_table(
         notes=(BOLD_NOTE,) if bold else (),
         bold=tuple(bold),
     )
+
+
+def _term_order(
+    models: Mapping[str, Any], term_labels: Mapping[str, str] | None
+) -> tuple[list[str], dict[str, str], dict[str, str]]:
+    """The row order (the PFS model's terms, then those only in the OS model), each term's
+    printed label and its covariate column."""
+    order: list[str] = []
+    label_of: dict[str, str] = {}
+    column_of: dict[str, str] = {}
+    for frame in models.values():
+        for term, column, label in zip(frame["term"], frame["column"], frame["label"], strict=True):
+            if term not in label_of:
+                order.append(term)
+                label_of[term] = (term_labels or {}).get(term, label)
+                column_of[term] = column
+    return order, label_of, column_of
+
+
+def _term_rows(
+    models: Mapping[str, Any],
+    order: Sequence[str],
+    label_of: Mapping[str, str],
+    digits: int,
+    alpha: float,
+) -> tuple[list[dict[str, str]], list[tuple[int, str]]]:
+    """One row per term, HR / 95% CI / P per model (empty where the model lacks the term),
+    and the significant P cells to embolden."""
+    rows: list[dict[str, str]] = []
+    bold: list[tuple[int, str]] = []
+    for i, term in enumerate(order):
+        row = {"variable": term, "row_type": "stat", "label": label_of[term]}
+        for key, frame in models.items():
+            hit = frame[frame["term"] == term]
+            if hit.empty:
+                continue
+            r = hit.iloc[0]
+            row[f"{key}_hr"] = num(r["hr"], digits)
+            row[f"{key}_ci"] = f"{num(r['lower'], digits)}–{num(r['upper'], digits)}"
+            row[f"{key}_p"] = p_cell(r["p_value"])
+            if is_significant(r["p_value"], alpha):
+                bold.append((i, f"{key}_p"))
+        rows.append(row)
+    return rows, bold
+
+
+def _model_notes(pfs: Any, os: Any) -> list[Footnote]:
+    """Each model's size on its HR header, then the design note (the terms entered together
+    or one model per variable) when both models share it."""
+    notes: list[Footnote] = []
+    for key, result in (("pfs", pfs), ("os", os)):
+        size = _model_size(result)
+        if size:
+            notes.append(Footnote(size, column=f"{key}_hr"))
+    kinds = {_model_kind(result) for result in (pfs, os)}
+    design = {
+        "multivariable": "Multivariable models: the terms of each endpoint were entered together",
+        "univariable": "Univariable models: one Cox model per variable and endpoint",
+    }
+    if len(kinds) == 1 and (kind := kinds.pop()) in design:
+        notes.append(
+            Footnote(f"{design[kind]}; HR > 1 means a higher hazard for the first-named level.")
+        )
+    return notes
 
 
 def _parts(result: Any) -> list[Any]:

@@ -67,45 +67,7 @@ def datacut_records_table(
     rows: list[dict[str, str]] = []
     sums: list[tuple[tuple[int, str], list[tuple[int, str]]]] = []
     for name, t in diff.records.tables.items():
-        is_patients = name == "patients"
-        count_col = "patients" if is_patients else "records"
-        rows.append({"variable": name, "row_type": "label", "label": _TABLE_LABELS[name]})
-        kept = t.n_old - len(t.removed)
-        start = len(rows)
-        for label, n, patients in (
-            ("In the previous cut", t.n_old, None),
-            ("In both cuts", kept, None),
-            ("Removed", len(t.removed), t.removed["patient_id"].nunique()),
-            ("Added", len(t.added), t.added["patient_id"].nunique()),
-            ("In this cut", t.n_new, None),
-        ):
-            cells = {count_col: str(n)}
-            if not is_patients and patients is not None:
-                cells["patients"] = str(patients)
-            rows.append({"variable": name, "row_type": "stat", "label": label, **cells})
-        # previous = both + removed and this = both + added, the table's own arithmetic.
-        sums.append(((start, count_col), [(start + 1, count_col), (start + 2, count_col)]))
-        sums.append(((start + 4, count_col), [(start + 1, count_col), (start + 3, count_col)]))
-        changed_rows = t.n_changed_rows
-        rows.append(
-            {
-                "variable": name,
-                "row_type": "stat",
-                "label": "With a changed value",
-                count_col: str(changed_rows),
-                **({} if is_patients else {"patients": str(t.changed["patient_id"].nunique())}),
-            }
-        )
-        for r in t.changed_by_field().to_dict("records"):
-            rows.append(
-                {
-                    "variable": name,
-                    "row_type": "level",
-                    "label": f"{r['field']} changed",
-                    "records": str(r["values"]) if not is_patients else "",
-                    "patients": str(r["patients"]),
-                }
-            )
+        _add_record_rows(rows, sums, name, t)
     cols = (Column("records", "Records"), Column("patients", "Patients"))
     table = Table(
         data=make_frame(rows, [c.id for c in cols]),
@@ -116,6 +78,55 @@ def datacut_records_table(
         notes=(_NO_IDS,),
     )
     return _suppress(table, min_cell, sums)
+
+
+def _add_record_rows(
+    rows: list[dict[str, str]],
+    sums: list[tuple[tuple[int, str], list[tuple[int, str]]]],
+    name: str,
+    t: Any,
+) -> None:
+    """One registry table's block (its counts, changed rows and changed fields) and the
+    block's arithmetic for the disclosure control."""
+    is_patients = name == "patients"
+    count_col = "patients" if is_patients else "records"
+    rows.append({"variable": name, "row_type": "label", "label": _TABLE_LABELS[name]})
+    kept = t.n_old - len(t.removed)
+    start = len(rows)
+    for label, n, patients in (
+        ("In the previous cut", t.n_old, None),
+        ("In both cuts", kept, None),
+        ("Removed", len(t.removed), t.removed["patient_id"].nunique()),
+        ("Added", len(t.added), t.added["patient_id"].nunique()),
+        ("In this cut", t.n_new, None),
+    ):
+        cells = {count_col: str(n)}
+        if not is_patients and patients is not None:
+            cells["patients"] = str(patients)
+        rows.append({"variable": name, "row_type": "stat", "label": label, **cells})
+    # previous = both + removed and this = both + added, the table's own arithmetic.
+    sums.append(((start, count_col), [(start + 1, count_col), (start + 2, count_col)]))
+    sums.append(((start + 4, count_col), [(start + 1, count_col), (start + 3, count_col)]))
+    changed_rows = t.n_changed_rows
+    rows.append(
+        {
+            "variable": name,
+            "row_type": "stat",
+            "label": "With a changed value",
+            count_col: str(changed_rows),
+            **({} if is_patients else {"patients": str(t.changed["patient_id"].nunique())}),
+        }
+    )
+    for r in t.changed_by_field().to_dict("records"):
+        rows.append(
+            {
+                "variable": name,
+                "row_type": "level",
+                "label": f"{r['field']} changed",
+                "records": str(r["values"]) if not is_patients else "",
+                "patients": str(r["patients"]),
+            }
+        )
 
 
 def datacut_results_table(
@@ -154,14 +165,7 @@ def datacut_results_table(
     >>> t.data[["label", "previous", "current", "difference"]].values.tolist()[1]
     ['Analysis cohort', '10', '12', '+2']
     """
-    from captemstats.diff.results import (
-        COUNT_QUANTITIES,
-        SECTIONS,
-        difference_text,
-        is_headline,
-        quantity_text,
-        where_text,
-    )
+    from captemstats.diff.results import is_headline
 
     if diff.results is None:
         raise ValueError("the comparison has no results (a side could not be analysed)")
@@ -174,39 +178,71 @@ def datacut_results_table(
     small = _small_units(diff.results.compared, min_cell)
     rows: list[dict[str, str]] = []
     for section, block in shown.groupby("section", sort=False):
+        rows += _section_rows(str(section), block, small)
+    cols = (
+        Column("previous", "Previous cut"),
+        Column("current", "This cut"),
+        Column("difference", "Difference"),
+    )
+    table = Table(
+        data=make_frame(rows, [c.id for c in cols]),
+        columns=cols,
+        title=title,
+        subtitle=_subtitle(diff),
+        stub_header="Result",
+        footnotes=(Footnote("P values are compared as printed; no difference is given."),),
+        notes=tuple(_results_notes(diff, left_out)),
+    )
+    return _suppress_results(table, min_cell)
+
+
+def _section_rows(
+    section: str, block: pd.DataFrame, small: set[tuple[str, ...]]
+) -> list[dict[str, str]]:
+    """A section's heading row, then one row per moved value (previous, current, difference);
+    ``small`` are the groups whose statistics are withheld (:func:`_small_units`)."""
+    from captemstats.diff.results import (
+        COUNT_QUANTITIES,
+        SECTIONS,
+        difference_text,
+        quantity_text,
+        where_text,
+    )
+
+    rows = [{"variable": section, "row_type": "label", "label": SECTIONS.get(section, section)}]
+    for record in block.to_dict("records"):
+        r = {str(k): v for k, v in record.items()}
+        q = str(r["quantity"])
+        where = where_text(r)
+        label = q[:1].upper() + q[1:] if where == "—" else f"{where}: {q}"
+        status = {"added": " (new)", "removed": " (no longer estimated)"}
+        cells = {
+            "previous": quantity_text(q, r["old"]) if r["status"] != "added" else "",
+            "current": quantity_text(q, r["new"]) if r["status"] != "removed" else "",
+            "difference": difference_text(q, r["old"], r["new"]),
+        }
+        if q not in COUNT_QUANTITIES:
+            # A statistic of a group below min_cell in a cut is withheld with the group.
+            unit = (r["section"], r["endpoint"], r["grouping"], r["group"])
+            for side, col in (("old", "previous"), ("new", "current")):
+                if (side, *unit) in small and cells[col]:
+                    cells[col] = WITHHELD
+                    cells["difference"] = WITHHELD if cells["difference"] else ""
         rows.append(
             {
-                "variable": str(section),
-                "row_type": "label",
-                "label": SECTIONS.get(str(section), str(section)),
+                "variable": section,
+                "row_type": "level",
+                "label": label + status.get(str(r["status"]), ""),
+                **cells,
             }
         )
-        for record in block.to_dict("records"):
-            r = {str(k): v for k, v in record.items()}
-            q = str(r["quantity"])
-            where = where_text(r)
-            label = q[:1].upper() + q[1:] if where == "—" else f"{where}: {q}"
-            status = {"added": " (new)", "removed": " (no longer estimated)"}
-            cells = {
-                "previous": quantity_text(q, r["old"]) if r["status"] != "added" else "",
-                "current": quantity_text(q, r["new"]) if r["status"] != "removed" else "",
-                "difference": difference_text(q, r["old"], r["new"]),
-            }
-            if q not in COUNT_QUANTITIES:
-                # A statistic of a group below min_cell in a cut is withheld with the group.
-                unit = (r["section"], r["endpoint"], r["grouping"], r["group"])
-                for side, col in (("old", "previous"), ("new", "current")):
-                    if (side, *unit) in small and cells[col]:
-                        cells[col] = WITHHELD
-                        cells["difference"] = WITHHELD if cells["difference"] else ""
-            rows.append(
-                {
-                    "variable": str(section),
-                    "row_type": "level",
-                    "label": label + status.get(str(r["status"]), ""),
-                    **cells,
-                }
-            )
+    return rows
+
+
+def _results_notes(diff: Any, left_out: pd.DataFrame) -> list[str]:
+    """What is not shown, per section, and how many of the values compared moved."""
+    from captemstats.diff.results import SECTIONS
+
     notes: list[str] = []
     if len(left_out):
         per = left_out.groupby("section", sort=False).size()
@@ -220,21 +256,7 @@ def datacut_results_table(
         f"{counts['moved']} of {len(diff.results.compared)} values compared moved; "
         f"{counts['added']} new, {counts['removed']} no longer estimated."
     )
-    cols = (
-        Column("previous", "Previous cut"),
-        Column("current", "This cut"),
-        Column("difference", "Difference"),
-    )
-    table = Table(
-        data=make_frame(rows, [c.id for c in cols]),
-        columns=cols,
-        title=title,
-        subtitle=_subtitle(diff),
-        stub_header="Result",
-        footnotes=(Footnote("P values are compared as printed; no difference is given."),),
-        notes=tuple(notes),
-    )
-    return _suppress_results(table, min_cell)
+    return notes
 
 
 def datacut_tables(diff: Any, *, min_cell: int | None = None) -> dict[str, Table]:

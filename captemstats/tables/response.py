@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from captemstats.tables._format import n_pct
 from captemstats.tables.table import Column, Footnote, Table, make_frame
 
 if TYPE_CHECKING:
+    from captemstats.formatting import PValueDisplay
     from captemstats.methods import MethodProfile, MethodsName
 
 _CATEGORIES: tuple[str, ...] = ("CR", "PR", "SD", "NON_CR_NON_PD", "PD", "NE")
@@ -75,23 +77,67 @@ def response_table(
         for m in _CATEGORIES
         if m in ("CR", "PR", "SD", "PD") or int(cell.loc[(m, overall), "count"]) > 0
     ]
-    rows: list[dict[str, str]] = []
-    tested: list[tuple[int, Any]] = []
-    bold: list[tuple[int, str]] = []
-
-    def add(row: dict[str, str], test: Any = None) -> None:
-        if test is not None:
-            p = getattr(test, "p_value", None)
-            row["p"] = p_cell(p, display)
-            tested.append((len(rows), getattr(test, "test", None)))
-            if is_significant(p, alpha):
-                bold.append((len(rows), "p"))
-        rows.append(row)
-
-    add(
+    out = _Rows(display, alpha)
+    out.add(
         {"variable": "bor", "row_type": "label", "label": "Best overall response, n (%)"},
         tests.get("distribution"),
     )
+    _add_categories(out, cell, present, order, ids)
+    _add_rates(out, cell, present, order, ids, tests, ci_digits)
+
+    names = {overall: overall_label, **LINE_LABELS}
+    cols = (
+        *(Column(ids[g], header(label_for(g, group_labels, names), n_of[g])) for g in order),
+        Column("p", "P value"),
+    )
+    notes = [
+        *test_footnotes(out.tested, "p"),
+        *profile_notes,
+        Footnote(_evaluable_note(n_of[overall], n_treated), column=ids[overall]),
+        Footnote("95% CI: exact (Clopper–Pearson) confidence interval of the rate."),
+        *[Footnote(t) for t in footnotes],
+    ]
+    return Table(
+        data=make_frame(out.rows, [c.id for c in cols]),
+        columns=cols,
+        title=title,
+        stub_header="Response category",
+        footnotes=tuple(notes),
+        notes=(BOLD_NOTE,) if out.bold else (),
+        bold=tuple(out.bold),
+    )
+
+
+@dataclasses.dataclass
+class _Rows:
+    """Table 2's rows as they are added, with the P cells to footnote and embolden."""
+
+    display: PValueDisplay
+    alpha: float
+    rows: list[dict[str, str]] = dataclasses.field(default_factory=list)
+    tested: list[tuple[int, Any]] = dataclasses.field(default_factory=list)
+    bold: list[tuple[int, str]] = dataclasses.field(default_factory=list)
+
+    def add(self, row: dict[str, str], test: Any = None) -> None:
+        """Append ``row``; with a ``test``, its P value in the "p" cell."""
+        if test is not None:
+            p = getattr(test, "p_value", None)
+            row["p"] = p_cell(p, self.display)
+            self.tested.append((len(self.rows), getattr(test, "test", None)))
+            if is_significant(p, self.alpha):
+                self.bold.append((len(self.rows), "p"))
+        self.rows.append(row)
+
+
+def _add_categories(
+    out: _Rows,
+    cell: Any,
+    present: Sequence[str],
+    order: Sequence[str],
+    ids: Mapping[str, str],
+) -> None:
+    """One "n (%)" row per best-response category shown (``cell``: the rates frame indexed
+    by measure and group)."""
     for m in present:
         row = {
             "variable": "bor",
@@ -102,7 +148,19 @@ def response_table(
             row[ids[g]] = n_pct(
                 int(cell.loc[(m, g), "count"]), 100 * float(cell.loc[(m, g), "proportion"])
             )
-        add(row)
+        out.add(row)
+
+
+def _add_rates(
+    out: _Rows,
+    cell: Any,
+    present: Sequence[str],
+    order: Sequence[str],
+    ids: Mapping[str, str],
+    tests: Mapping[str, Any],
+    ci_digits: int,
+) -> None:
+    """ORR and DCR: an "n (%)" row with its test's P, then its exact 95% CI row."""
     summary_labels = dict(_SUMMARY_LABELS)
     if "NON_CR_NON_PD" in present:  # RECIST 1.1: non-CR/non-PD counts as disease control
         summary_labels["DCR"] = summary_labels["DCR"][:-1] + " + non-CR/non-PD)"
@@ -115,30 +173,8 @@ def response_table(
             ci[ids[g]] = (
                 f"{num(100 * c['ci_lower'], ci_digits)}–{num(100 * c['ci_upper'], ci_digits)}"
             )
-        add(row, tests.get(m))
-        add(ci)
-
-    names = {overall: overall_label, **LINE_LABELS}
-    cols = (
-        *(Column(ids[g], header(label_for(g, group_labels, names), n_of[g])) for g in order),
-        Column("p", "P value"),
-    )
-    notes = [
-        *test_footnotes(tested, "p"),
-        *profile_notes,
-        Footnote(_evaluable_note(n_of[overall], n_treated), column=ids[overall]),
-        Footnote("95% CI: exact (Clopper–Pearson) confidence interval of the rate."),
-        *[Footnote(t) for t in footnotes],
-    ]
-    return Table(
-        data=make_frame(rows, [c.id for c in cols]),
-        columns=cols,
-        title=title,
-        stub_header="Response category",
-        footnotes=tuple(notes),
-        notes=(BOLD_NOTE,) if bold else (),
-        bold=tuple(bold),
-    )
+        out.add(row, tests.get(m))
+        out.add(ci)
 
 
 def _evaluable_note(n_evaluable: int, n_treated: int | None) -> str:

@@ -57,8 +57,6 @@ def survival_summary_table(
     groupings' heading rows (default :data:`GROUPING_LABELS`, then the key itself). The CI
     method (``km.method``) and the test are footnoted.
     """
-    from captemstats.formatting import format_median
-
     if list(pfs) != list(os):
         raise ValueError(f"pfs and os name different groupings: {list(pfs)} vs {list(os)}")
     rows: list[dict[str, str]] = []
@@ -67,31 +65,8 @@ def survival_summary_table(
     for grouping in pfs:
         fits = {"pfs": pfs[grouping], "os": os[grouping]}
         names = dict((group_labels or {}).get(grouping, {}))
-        groups = ordered_codes([str(g) for g in fits["pfs"][0].groups], names)
         heading = {**GROUPING_LABELS, **(grouping_labels or {})}.get(grouping, grouping)
-        single = len(groups) == 1
-        if not single:
-            head = {"variable": grouping, "row_type": "label", "label": heading}
-            for key, (_, test) in fits.items():
-                if test is not None:
-                    head[f"{key}_p"] = p_cell(test.p_value)
-                    if is_significant(test.p_value, alpha):
-                        bold.append((len(rows), f"{key}_p"))
-            rows.append(head)
-        # numbers at risk at time 0, as under the KM figure (KaplanMeierResult.at_risk)
-        n0 = fits["pfs"][0].at_risk([0.0]).set_index("group")["n_risk"]
-        medians = {key: _medians(km, groups) for key, (km, _) in fits.items()}
-        for g in groups:
-            row = {
-                "variable": grouping,
-                # a single-group row (all patients) stands at the top level, unindented
-                "row_type": "label" if single else "level",
-                "label": names.get(g, heading if single else g),
-                "n": str(int(n0[g])),
-            }
-            for key in fits:
-                row[f"{key}_median"] = str(format_median(medians[key][g]))
-            rows.append(row)
+        _add_grouping(rows, bold, grouping, fits, names, heading, alpha)
         for km, test in fits.values():
             for obj in (km, test):
                 text = method_text(getattr(obj, "method", None))
@@ -116,6 +91,45 @@ def survival_summary_table(
         notes=(BOLD_NOTE,) if bold else (),
         bold=tuple(bold),
     )
+
+
+def _add_grouping(
+    rows: list[dict[str, str]],
+    bold: list[tuple[int, str]],
+    grouping: str,
+    fits: Mapping[str, Comparison],
+    names: Mapping[str, str],
+    heading: str,
+    alpha: float,
+) -> None:
+    """One grouping's block: a heading row with the log-rank P of each endpoint (none for a
+    single group), then one row per group with n and the medians."""
+    from captemstats.formatting import format_median
+
+    groups = ordered_codes([str(g) for g in fits["pfs"][0].groups], names)
+    single = len(groups) == 1
+    if not single:
+        head = {"variable": grouping, "row_type": "label", "label": heading}
+        for key, (_, test) in fits.items():
+            if test is not None:
+                head[f"{key}_p"] = p_cell(test.p_value)
+                if is_significant(test.p_value, alpha):
+                    bold.append((len(rows), f"{key}_p"))
+        rows.append(head)
+    # numbers at risk at time 0, as under the KM figure (KaplanMeierResult.at_risk)
+    n0 = fits["pfs"][0].at_risk([0.0]).set_index("group")["n_risk"]
+    medians = {key: _medians(km, groups) for key, (km, _) in fits.items()}
+    for g in groups:
+        row = {
+            "variable": grouping,
+            # a single-group row (all patients) stands at the top level, unindented
+            "row_type": "label" if single else "level",
+            "label": names.get(g, heading if single else g),
+            "n": str(int(n0[g])),
+        }
+        for key in fits:
+            row[f"{key}_median"] = str(format_median(medians[key][g]))
+        rows.append(row)
 
 
 def _medians(km: Any, groups: Sequence[str]) -> dict[str, Any]:
