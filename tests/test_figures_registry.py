@@ -23,6 +23,7 @@ from test_tables_registry import ROOT, manuscript_chunks, manuscript_namespace, 
 from captemstats.figures.km import ALL_PATIENTS
 from captemstats.formatting import format_p
 from captemstats.recist import waterfall_data
+from captemstats.study import CAPTEM_STUDY
 
 #: KM figures of the manuscript: chunk → (endpoint, grouping or None, labels in the setup cell).
 KM_FIGURES: dict[str, tuple[str, str | None, str | None]] = {
@@ -92,7 +93,11 @@ def test_km_curves_risk_table_and_labels(
     endpoint, grouping, labels_name = KM_FIGURES[label]
     sc = res.km(endpoint, grouping) if grouping else res.km(endpoint)
     km = sc.km
-    names: dict[str, str] = dict(ns[labels_name]) if labels_name else {}
+    # the legend names are the study's (captemstats.study.Grouping.legend), which the
+    # manuscript's figures take through ManuscriptItems
+    names: dict[str, str] = (
+        dict(CAPTEM_STUDY.grouping(grouping).legend_labels) if labels_name and grouping else {}
+    )
     # drawn in the order the manuscript lists the groups, then any it does not name
     order = [g for g in names if g in km.groups] + [g for g in km.groups if g not in names]
     if len(order) == 1 and order[0] not in names:
