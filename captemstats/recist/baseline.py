@@ -6,6 +6,8 @@ the ones followed afterwards. A non-conforming baseline is reported, never repai
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -34,6 +36,33 @@ def _first_rows(rows: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+@dataclass
+class _BaselineChecks:
+    """The working frame under check, its baseline and role masks, and the error frames found
+    so far; :meth:`flag` records an error and marks its rows as fatal (``bad``)."""
+
+    df: pd.DataFrame
+    errors: list[pd.DataFrame]
+    valid_day: np.ndarray
+    is_base: np.ndarray
+    is_t: np.ndarray
+    is_nt: np.ndarray
+    is_new: np.ndarray
+
+    def flag(
+        self,
+        mask: np.ndarray,
+        rule: ErrorRule,
+        column: str,
+        detail: str | pd.Series,
+        value: pd.Series | None = None,
+    ) -> None:
+        """Record ``rule`` for the rows of ``mask`` (if any) and mark them ``bad``."""
+        if mask.any():
+            self.errors.append(make_errors(self.df[mask], rule, column, detail, value=value))
+            self.df.loc[mask, "bad"] = True
+
+
 def mark_baseline(df: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Add ``base_day`` and ``is_base`` to the working frame and check the baseline rules.
 
@@ -46,58 +75,72 @@ def mark_baseline(df: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     (every baseline target < 10 mm; or every target of a later assessment about a tenth of its
     previous size, with decimals) refuse the patient rather than being rescaled.
     """
-    errors: list[pd.DataFrame] = []
     valid_day = df["day"].to_numpy() != NO_DAY
     base_day = df.loc[valid_day].groupby("pid")["day"].min()
     df["base_day"] = df["pid"].map(base_day).fillna(NO_DAY).astype(np.int64)
     df["is_base"] = (df["day"].to_numpy() == df["base_day"].to_numpy()) & valid_day
-    is_base = df["is_base"].to_numpy()
     role = df["role"].to_numpy()
-    is_t = role == TARGET
-    is_nt = role == NON_TARGET
-    is_new = role == NEW
+    c = _BaselineChecks(
+        df=df,
+        errors=[],
+        valid_day=valid_day,
+        is_base=df["is_base"].to_numpy(),
+        is_t=role == TARGET,
+        is_nt=role == NON_TARGET,
+        is_new=role == NEW,
+    )
+    _check_required_fields(c)
+    _check_target_sizes(c)
+    _check_normal_nodes(c)
+    _check_target_counts(c)
+    _check_baseline_disease(c)
+    _check_declared_at_baseline(c)
+    c.errors.extend(_centimetre_switch(df, c.is_t & c.valid_day))
+    return df, c.errors
 
-    def flag(
-        mask: np.ndarray,
-        rule: ErrorRule,
-        column: str,
-        detail: str | pd.Series,
-        value: pd.Series | None = None,
-    ) -> None:
-        if mask.any():
-            errors.append(make_errors(df[mask], rule, column, detail, value=value))
-            df.loc[mask, "bad"] = True
 
-    flag(
-        is_base & is_new,
+def _check_required_fields(c: _BaselineChecks) -> None:
+    """Row rules that depend on the baseline: no new lesion at the baseline assessment; a
+    baseline lesion says whether it is a node (its measurability threshold depends on it,
+    RECIST 1.1 §3.1.1); a baseline target names its organ (§3.2: at most 2 per organ); a
+    non-target status is given after baseline (§4.3.2)."""
+    df = c.df
+    c.flag(
+        c.is_base & c.is_new,
         ErrorRule.NEW_LESION_AT_BASELINE,
         "role",
         "a new lesion cannot be recorded at the baseline (earliest) assessment",
     )
-    flag(
-        is_base & (is_t | is_nt) & df["nodal_na"].to_numpy(),
+    c.flag(
+        c.is_base & (c.is_t | c.is_nt) & df["nodal_na"].to_numpy(),
         ErrorRule.NODAL_MISSING,
         "nodal",
         "baseline lesion must say whether it is a lymph node",
     )
-    flag(
-        is_base & is_t & (df["organ"].to_numpy() < 0),
+    c.flag(
+        c.is_base & c.is_t & (df["organ"].to_numpy() < 0),
         ErrorRule.MISSING_KEY,
         "organ",
         "baseline target lesion must name its organ (at most 2 targets per organ)",
     )
-    nts_missing = ~is_base & is_nt & (df["nts"].to_numpy() < 0)
-    flag(
+    nts_missing = ~c.is_base & c.is_nt & (df["nts"].to_numpy() < 0)
+    c.flag(
         nts_missing,
         ErrorRule.NON_TARGET_STATUS_MISSING,
         "non_target_status",
         "non-target lesion status is empty after baseline",
     )
 
-    # Baseline target conformance.
-    bt_mask = is_base & is_t
+
+def _check_target_sizes(c: _BaselineChecks) -> None:
+    """Baseline target conformance (RECIST 1.1 §3.1.1): a target is measured and measurable
+    (non-nodal >= 10 mm, node >= 15 mm short axis; a node of 10 to <15 mm is non-target, one
+    < 10 mm normal); a patient whose every baseline target is below 10 mm is refused as
+    having sizes in centimetres."""
+    df = c.df
+    bt_mask = c.is_base & c.is_t
     not_measured = bt_mask & (df["status"].to_numpy() != MEASURED)
-    flag(
+    c.flag(
         not_measured,
         ErrorRule.BASELINE_TARGET_NOT_MEASURED,
         "measurement_status",
@@ -120,7 +163,7 @@ def mark_baseline(df: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
         == 0
     )
     cm_base = measured_bt & all_small_cm
-    flag(
+    c.flag(
         cm_base,
         ErrorRule.CENTIMETRE_SIZES,
         "diameter_mm",
@@ -129,7 +172,7 @@ def mark_baseline(df: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     )
     small_only = small & ~cm_base
     d_small = diam[small_only]
-    flag(
+    c.flag(
         small_only,
         ErrorRule.BASELINE_TARGET_TOO_SMALL,
         "diameter_mm",
@@ -146,11 +189,23 @@ def mark_baseline(df: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
         ),
         value=df.loc[small_only, "diam"],
     )
+
+
+def _check_normal_nodes(c: _BaselineChecks) -> None:
+    """Flag baseline non-target nodes with a recorded short axis below 10 mm: a normal node is
+    not a lesion at all (RECIST 1.1 §3.1.1)."""
+    df = c.df
+    nodal = df["nodal"].to_numpy(dtype=bool)
+    diam = df["diam"].to_numpy()
     # A node < 10 mm short axis is normal (§3.1.1): it cannot be a non-target lesion either.
     normal_node = (
-        is_base & is_nt & nodal & (np.nan_to_num(diam, nan=np.inf) < NODE_NORMAL_MM) & (diam >= 0)
+        c.is_base
+        & c.is_nt
+        & nodal
+        & (np.nan_to_num(diam, nan=np.inf) < NODE_NORMAL_MM)
+        & (diam >= 0)
     )
-    flag(
+    c.flag(
         normal_node,
         ErrorRule.BASELINE_NORMAL_NODE,
         "diameter_mm",
@@ -158,13 +213,19 @@ def mark_baseline(df: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
         value=df.loc[normal_node, "diam"],
     )
 
-    bt = df[bt_mask]
+
+def _check_target_counts(c: _BaselineChecks) -> None:
+    """At most 5 target lesions in total and 2 per organ at baseline (RECIST 1.1 §3.2). Too
+    many in total is one error per patient; too many in an organ lists every target of that
+    organ. Either refuses the whole patient."""
+    df = c.df
+    bt = df[c.is_base & c.is_t]
     n_t = bt.groupby("pid")["lcode"].transform("size").to_numpy()
     flag_rows = bt[n_t > MAX_TARGETS]
     if len(flag_rows):
         first = _first_rows(flag_rows)
         counts = bt.groupby("pid")["lcode"].size()
-        errors.append(
+        c.errors.append(
             make_errors(
                 first,
                 ErrorRule.BASELINE_TOO_MANY_TARGETS,
@@ -180,7 +241,7 @@ def mark_baseline(df: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     too_many = bt[over]
     if len(too_many):
         # every target of the crowded organ is listed: the reviewer picks which to demote
-        errors.append(
+        c.errors.append(
             make_errors(
                 too_many,
                 ErrorRule.BASELINE_TOO_MANY_PER_ORGAN,
@@ -192,12 +253,17 @@ def mark_baseline(df: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
         )
         df.loc[df["pid"].isin(too_many["pid"]).to_numpy(), "bad"] = True
 
+
+def _check_baseline_disease(c: _BaselineChecks) -> None:
+    """Refuse every patient whose baseline (earliest) assessment records no target and no
+    non-target lesion: one error per patient, on its first row."""
+    df = c.df
     # Patients with neither targets nor non-targets at baseline have no evaluable disease.
-    has_disease = pd.Series(is_base & (is_t | is_nt)).groupby(df["pid"]).transform("any")
+    has_disease = pd.Series(c.is_base & (c.is_t | c.is_nt)).groupby(df["pid"]).transform("any")
     no_disease = ~has_disease.to_numpy()
     if no_disease.any():
         first = _first_rows(df[no_disease])
-        errors.append(
+        c.errors.append(
             make_errors(
                 first,
                 ErrorRule.NO_BASELINE_DISEASE,
@@ -207,28 +273,31 @@ def mark_baseline(df: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
         )
         df.loc[no_disease, "bad"] = True
 
+
+def _check_declared_at_baseline(c: _BaselineChecks) -> None:
+    """Flag target and non-target rows after baseline whose lesion was not declared with
+    that role at baseline (RECIST 1.1 §4.3); a lesion first seen later is a new lesion."""
+    df = c.df
+    lcode = df["lcode"].to_numpy()
     # Lesions followed after baseline must have been declared at baseline with that role.
-    declared_t = df.loc[bt_mask, "lcode"].to_numpy()
-    declared_nt = df.loc[is_base & is_nt, "lcode"].to_numpy()
-    late_t = ~is_base & is_t & ~np.isin(df["lcode"].to_numpy(), declared_t) & valid_day
-    flag(
+    declared_t = df.loc[c.is_base & c.is_t, "lcode"].to_numpy()
+    declared_nt = df.loc[c.is_base & c.is_nt, "lcode"].to_numpy()
+    late_t = ~c.is_base & c.is_t & ~np.isin(lcode, declared_t) & c.valid_day
+    c.flag(
         late_t,
         ErrorRule.TARGET_AFTER_BASELINE,
         "lesion_id",
         "target lesion not declared at baseline; record it as a new lesion (role 'new')",
         value=df.loc[late_t, "lesion_id"],
     )
-    late_nt = ~is_base & is_nt & ~np.isin(df["lcode"].to_numpy(), declared_nt) & valid_day
-    flag(
+    late_nt = ~c.is_base & c.is_nt & ~np.isin(lcode, declared_nt) & c.valid_day
+    c.flag(
         late_nt,
         ErrorRule.NON_TARGET_AFTER_BASELINE,
         "lesion_id",
         "non-target lesion not declared at baseline; record it as a new lesion (role 'new')",
         value=df.loc[late_nt, "lesion_id"],
     )
-
-    errors.extend(_centimetre_switch(df, is_t & valid_day))
-    return df, errors
 
 
 def _centimetre_switch(df: pd.DataFrame, is_t: np.ndarray) -> list[pd.DataFrame]:

@@ -1,7 +1,9 @@
 """Best overall response per patient (RECIST 1.1 §4.4, Table 3), unconfirmed and confirmed.
 
 Vectorised over all patients: the confirmation of CR/PR is found with run ids (cumulative
-counts of worse evaluable assessments) and a groupby maximum, not with a per-patient loop.
+counts of worse evaluable assessments) and a groupby maximum, not with a per-patient loop
+(:mod:`captemstats.recist.sequence`). This module chooses the assessments that count and
+derives evaluability, time to response and duration of response.
 """
 
 from __future__ import annotations
@@ -22,17 +24,18 @@ from captemstats.recist.errors import (
     empty_errors,
     make_errors,
 )
-from captemstats.recist.timepoint import (
-    CR,
-    NCNP,
-    NE,
-    PD,
-    PR,
-    SD,
-    TimepointResult,
-    choose,
-    reclassify_after_cr,
-)
+from captemstats.recist.sequence import _kept_rows, _summarise, bor_from_sequence
+from captemstats.recist.timepoint import CR, NCNP, NE, PD, PR, SD, TimepointResult, choose
+
+#: ``bor_from_sequence`` lives in :mod:`captemstats.recist.sequence`; it is re-exported here.
+__all__ = [
+    "BOR_COLUMNS",
+    "RESPONSE_RANK",
+    "BestResponseResult",
+    "NotEvaluableRule",
+    "best_overall_response",
+    "bor_from_sequence",
+]
 
 BOR_COLUMNS: tuple[str, ...] = (
     "patient_id",
@@ -85,93 +88,6 @@ class BestResponseResult:
         return self.patients.copy()
 
 
-def _confirmed(
-    key: np.ndarray, day: np.ndarray, good: np.ndarray, evaluable: np.ndarray, window: int
-) -> np.ndarray:
-    """Rows whose response (``good``) is repeated at least ``window`` days later with no
-    worse evaluable assessment in between (NE assessments neither confirm nor break)."""
-    bad = evaluable & ~good
-    run = pd.Series(bad).groupby(key).cumsum().to_numpy()
-    good_day = pd.Series(np.where(good, day, np.nan))
-    last = good_day.groupby([key, run]).transform("max").to_numpy(dtype=float)
-    out: np.ndarray = good & (last - day >= window)
-    return out
-
-
-def bor_from_sequence(seq: pd.DataFrame, config: RecistConfig = RecistConfig()) -> pd.DataFrame:  # noqa: B008
-    """Best overall response from sequences of overall timepoint responses.
-
-    ``seq`` has ``key`` (patient), ``day_from_start`` (days since treatment start),
-    ``response`` (overall timepoint response) and optionally ``has_targets`` (False for
-    non-target-only disease, whose stable category is NON_CR_NON_PD). Rows need not be sorted.
-
-    Method (RECIST 1.1 §4.4.1 and Table 3): after an overall CR any PR/SD/non-CR-non-PD is
-    PD (note a); only assessments up to the first PD count. Unconfirmed BOR: CR if any CR,
-    else PR if any PR, else SD (NON_CR_NON_PD) if an SD-or-better assessment lies at least
-    ``sd_min_days`` after start, else PD if PD, else NE. Confirmed BOR: CR needs a second CR
-    at least ``confirmation_min_days`` later with only CR/NE in between; PR needs CR/PR
-    likewise; otherwise as unconfirmed from SD down, so CR/PR followed by NE or PD becomes
-    SD when the SD duration is met and NE/PD otherwise (Table 3).
-
-    Returns a frame indexed by key with columns bor, bor_confirmed and the kept rows'
-    ``response_used``-based indicators are not returned; see :func:`_kept_rows`.
-    """
-    kept = _kept_rows(seq)
-    return _summarise(kept, config)
-
-
-def _kept_rows(seq: pd.DataFrame, *, reclassify: bool = True) -> pd.DataFrame:
-    """Sort, reclassify after CR (unless the responses come from :func:`assess_timepoints`,
-    which already did, knowing which PRs show no disease), and keep assessments up to and
-    including the first PD."""
-    s = seq.sort_values(["key", "day_from_start"], kind="stable").reset_index(drop=True)
-    key = s["key"].to_numpy()
-    resp = s["response"].to_numpy(dtype=object)
-    if reclassify:
-        resp = reclassify_after_cr(key, resp)
-    is_pd = pd.Series(resp == PD)
-    pd_before = is_pd.groupby(key).cumsum().to_numpy() - is_pd.to_numpy()
-    s["response_used"] = resp
-    if "has_targets" not in s.columns:
-        s["has_targets"] = True
-    kept: pd.DataFrame = s[pd_before == 0].reset_index(drop=True)
-    return kept
-
-
-def _summarise(kept: pd.DataFrame, config: RecistConfig) -> pd.DataFrame:
-    key = kept["key"].to_numpy()
-    day = kept["day_from_start"].to_numpy(dtype=float)
-    r = kept["response_used"].to_numpy(dtype=object)
-    ev = r != NE
-    is_cr = r == CR
-    crpr = is_cr | (r == PR)
-    sd_level = np.isin(r, [CR, PR, SD, NCNP]) & (day >= config.sd_min_days)
-    conf_cr = _confirmed(key, day, is_cr, ev, config.confirmation_min_days)
-    conf_pr = _confirmed(key, day, crpr, ev, config.confirmation_min_days)
-    flags = (
-        pd.DataFrame(
-            {
-                "cr": is_cr,
-                "pr": crpr,
-                "sd": sd_level,
-                "pd": r == PD,
-                "ccr": conf_cr,
-                "cpr": conf_pr,
-                "has_targets": kept["has_targets"].to_numpy(dtype=bool),
-            }
-        )
-        .groupby(key, sort=True)
-        .any()
-    )
-    stable = np.where(flags["has_targets"].to_numpy(), SD, NCNP)
-    tail = np.select(
-        [flags["sd"].to_numpy(), flags["pd"].to_numpy()], [stable, np.full(len(flags), PD)], NE
-    )
-    bor = np.where(flags["cr"], CR, np.where(flags["pr"], PR, tail))
-    conf = np.where(flags["ccr"], CR, np.where(flags["cpr"], PR, tail))
-    return pd.DataFrame({"bor": bor, "bor_confirmed": conf}, index=flags.index)
-
-
 def best_overall_response(
     timepoints: TimepointResult,
     patients: pd.DataFrame,
@@ -194,6 +110,70 @@ def best_overall_response(
     started first; else censored at the last counted evaluable assessment, ``dor_event``
     False).
     """
+    pt = _patients_by_id(patients)
+    errors, bad_ids = _all_errors(timepoints, patients, pt, config)
+    seq, has_lesions = _counted_assessments(timepoints, pt, bad_ids, config)
+    # Timepoints are already reclassified after CR; the counted ones are a prefix of each
+    # patient's assessments, so doing it again here could only lose the no-disease PRs.
+    kept = _kept_rows(seq, reclassify=False)
+    summary = _summarise(kept, config)
+    m = _kept_metrics(kept, len(pt))
+
+    out = pd.DataFrame({"patient_id": pt.index.to_series().reset_index(drop=True)})
+    pids = out["patient_id"]
+    has_counted = np.zeros(len(pt), dtype=bool)
+    has_counted[summary.index.to_numpy(dtype=np.int64)] = True
+    recorded = (
+        pt["best_response"].astype("string").reset_index(drop=True)
+        if "best_response" in pt.columns
+        else pd.Series(pd.NA, index=out.index, dtype="string")
+    )
+    use_recorded = ~has_lesions & recorded.notna().to_numpy()
+    rule = _not_evaluable_rule(
+        pt, pids.isin(bad_ids).to_numpy(), has_lesions, use_recorded, has_counted, config
+    )
+    evaluable = rule == ""
+    measured = evaluable & has_counted
+    rec = evaluable & use_recorded
+    bor, bor_conf = _bor_values(summary, measured, rec, recorded, len(pt))
+    responder = measured & np.isin(bor, [CR, PR])
+    end, event = _response_end(pt, m, config)
+
+    out["bor"] = pd.array(bor, dtype="string")
+    out["bor_confirmed"] = pd.array(bor_conf, dtype="string")
+    out["evaluable"] = pd.array(evaluable, dtype="boolean")
+    rule_out = rule.astype(object)
+    rule_out[evaluable] = None
+    out["not_evaluable_rule"] = pd.array(rule_out, dtype="string")
+    out["best_pct_change"] = np.where(measured, m.best_pct, np.nan)
+    out["time_to_response_days"] = pd.array(
+        np.where(responder, m.t_resp, np.nan), dtype="Float64"
+    ).astype("Int64")
+    out["duration_of_response_days"] = pd.array(
+        np.where(responder, end - m.t_resp, np.nan), dtype="Float64"
+    ).astype("Int64")
+    dor_event = event.astype(object)
+    dor_event[~responder] = None
+    out["dor_event"] = pd.array(dor_event, dtype="boolean")
+    source = choose([measured, rec], ["measurements", "recorded"], "")
+    source[source == ""] = None
+    out["source"] = pd.array(source, dtype="string")
+    out["recorded_bor"] = recorded.reset_index(drop=True)
+    out["n_assessments"] = pd.array(m.n_assess, dtype="Int64")
+    assessments = kept.drop(columns="key")
+    assessments.insert(0, "patient_id", pids.to_numpy()[kept["key"].to_numpy(dtype=np.int64)])
+    assessments["patient_id"] = assessments["patient_id"].astype("string")
+    return BestResponseResult(
+        patients=out[list(BOR_COLUMNS)],
+        assessments=assessments,
+        errors=errors,
+        config=config,
+    )
+
+
+def _patients_by_id(patients: pd.DataFrame) -> pd.DataFrame:
+    """The patients frame indexed by ``patient_id`` (string), after checking that it has the
+    columns the best response needs and that patient ids are unique."""
     for col in ("patient_id", "captem_start_date", "cycles"):
         if col not in patients.columns:
             raise RecistInputError(f"patients frame lacks column {col!r}")
@@ -201,19 +181,32 @@ def best_overall_response(
     if dup.any():
         shown = ", ".join(sorted(patients.loc[dup, "patient_id"].astype(str).unique())[:5])
         raise RecistInputError(f"patients.patient_id is not unique (e.g. {shown})")
-    pt = patients.set_index(patients["patient_id"].astype("string"))
+    return patients.set_index(patients["patient_id"].astype("string"))
 
-    def opt(col: str) -> pd.Series:
-        if col in pt.columns:
-            return pt[col]
-        return pd.Series(pd.NaT, index=pt.index, dtype="datetime64[ns]")
 
-    tp = timepoints.timepoints
+def _optional_date(pt: pd.DataFrame, col: str) -> pd.Series:
+    """Column ``col`` of the patients frame, or all NaT when the frame does not have it."""
+    if col in pt.columns:
+        return pt[col]
+    return pd.Series(pd.NaT, index=pt.index, dtype="datetime64[ns]")
+
+
+def _all_errors(
+    timepoints: TimepointResult, patients: pd.DataFrame, pt: pd.DataFrame, config: RecistConfig
+) -> tuple[pd.DataFrame, set[Any]]:
+    """The timepoint errors plus the checks against the patients frame (the baseline window
+    of RECIST 1.1 §3.3 unless :func:`assess_timepoints` already checked it, and an empty CAPTEM
+    start date), and the ids of every patient with an input error."""
     baselines = timepoints.baselines
     errs = [timepoints.errors]
     if not timepoints.window_checked:
         errs.append(
-            check_window(baselines, tp[["patient_id", "assessment_date"]], patients, config)
+            check_window(
+                baselines,
+                timepoints.timepoints[["patient_id", "assessment_date"]],
+                patients,
+                config,
+            )
         )
     no_start = baselines["patient_id"].isin(pt.index[pt["captem_start_date"].isna()])
     if no_start.any():
@@ -230,7 +223,19 @@ def best_overall_response(
     bad_ids = set(errors["patient_id"].dropna()) | set(
         baselines.loc[baselines["input_error"].to_numpy(), "patient_id"]
     )
+    return errors, bad_ids
 
+
+def _counted_assessments(
+    timepoints: TimepointResult, pt: pd.DataFrame, bad_ids: set[Any], config: RecistConfig
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The assessments that count for the best response, as the ``seq`` frame of
+    :func:`bor_from_sequence` plus ``assessment_date`` and ``pct_change_baseline``, and which
+    patients (in ``pt`` order) have lesion rows. Counted: patients known and without input
+    errors, before the next therapy (RECIST 1.1 §4.4.1, unless
+    ``config.count_after_subsequent_therapy``) and not after ``progression_date``."""
+    tp = timepoints.timepoints
+    baselines = timepoints.baselines
     # Assessments that count; patients are keyed by their row position in ``patients``.
     n_p = len(pt)
     ids: pd.Series = tp["patient_id"]
@@ -244,8 +249,8 @@ def best_overall_response(
 
     date = tp["assessment_date"].to_numpy(dtype="datetime64[ns]")
     start = take(pt["captem_start_date"]).astype("datetime64[ns]")
-    sub = take(opt("subsequent_therapy_date")).astype("datetime64[ns]")
-    prog = take(opt("progression_date")).astype("datetime64[ns]")
+    sub = take(_optional_date(pt, "subsequent_therapy_date")).astype("datetime64[ns]")
+    prog = take(_optional_date(pt, "progression_date")).astype("datetime64[ns]")
     counted = known & ~ids.isin(bad_ids).to_numpy()
     if not config.count_after_subsequent_therapy:
         counted &= np.isnat(sub) | (date < sub)
@@ -263,17 +268,35 @@ def best_overall_response(
             "has_targets": n_targets[pos[counted]] > 0,
         }
     )
-    # Timepoints are already reclassified after CR; the counted ones are a prefix of each
-    # patient's assessments, so doing it again here could only lose the no-disease PRs.
-    kept = _kept_rows(seq, reclassify=False)
-    summary = _summarise(kept, config)
+    has_lesions = np.zeros(n_p, dtype=bool)
+    has_lesions[bpos[bpos >= 0]] = True
+    return seq, has_lesions
 
-    def spread(values: pd.Series, fill: Any, dtype: Any = object) -> np.ndarray:
-        """Per-patient array (patients order) from a Series indexed by patient position."""
-        arr: np.ndarray = np.full(n_p, fill, dtype=dtype)
-        arr[values.index.to_numpy(dtype=np.int64)] = values.to_numpy()
-        return arr
 
+def _spread(values: pd.Series, n_p: int, fill: Any, dtype: Any = object) -> np.ndarray:
+    """Per-patient array (patients order) from a Series indexed by patient position."""
+    arr: np.ndarray = np.full(n_p, fill, dtype=dtype)
+    arr[values.index.to_numpy(dtype=np.int64)] = values.to_numpy()
+    return arr
+
+
+@dataclass(frozen=True)
+class _KeptMetrics:
+    """Per-patient metrics of the kept assessments, in patients order (NaN or 0 when none):
+    best % change from baseline, days to the first CR/PR, to the first PD and to the last
+    evaluable assessment, and the number of kept assessments."""
+
+    best_pct: np.ndarray
+    t_resp: np.ndarray
+    t_pd: np.ndarray
+    last_ev: np.ndarray
+    n_assess: np.ndarray
+
+
+def _kept_metrics(kept: pd.DataFrame, n_p: int) -> _KeptMetrics:
+    """Group the kept assessments by patient position: the best (smallest) % change of the
+    target sum from baseline, the first CR/PR day, the first PD day, the last evaluable (not
+    NE) day and the count, spread to all ``n_p`` patients."""
     # Per-patient metrics from the kept assessments.
     kkey = kept["key"].to_numpy(dtype=np.int64)
     r = kept["response_used"].to_numpy(dtype=object)
@@ -287,28 +310,30 @@ def best_overall_response(
         }
     ).groupby(kkey)
     mins = grp[["pct", "resp", "pd"]].min()
-    best_pct = spread(mins["pct"], np.nan, float)
-    t_resp = spread(mins["resp"], np.nan, float)
-    t_pd = spread(mins["pd"], np.nan, float)
-    last_ev = spread(grp["last"].max(), np.nan, float)
-    n_assess = spread(grp.size(), 0, np.int64)
-
-    out = pd.DataFrame({"patient_id": pt.index.to_series().reset_index(drop=True)})
-    pids = out["patient_id"]
-    has_lesions = bpos_mask = np.zeros(n_p, dtype=bool)
-    bpos_mask[bpos[bpos >= 0]] = True
-    has_counted = np.zeros(n_p, dtype=bool)
-    has_counted[summary.index.to_numpy(dtype=np.int64)] = True
-    recorded = (
-        pt["best_response"].astype("string").reset_index(drop=True)
-        if "best_response" in pt.columns
-        else pd.Series(pd.NA, index=out.index, dtype="string")
+    return _KeptMetrics(
+        best_pct=_spread(mins["pct"], n_p, np.nan, float),
+        t_resp=_spread(mins["resp"], n_p, np.nan, float),
+        t_pd=_spread(mins["pd"], n_p, np.nan, float),
+        last_ev=_spread(grp["last"].max(), n_p, np.nan, float),
+        n_assess=_spread(grp.size(), n_p, 0, np.int64),
     )
+
+
+def _not_evaluable_rule(
+    pt: pd.DataFrame,
+    is_bad: np.ndarray,
+    has_lesions: np.ndarray,
+    use_recorded: np.ndarray,
+    has_counted: np.ndarray,
+    config: RecistConfig,
+) -> np.ndarray:
+    """Per patient, the first :class:`NotEvaluableRule` that applies ("" when evaluable):
+    input error, fewer than ``config.min_cycles_for_response`` cycles (the study's one-course
+    rule), no lesion rows and no recorded best response, or lesion rows but no counted
+    post-baseline assessment."""
     cycles = pt["cycles"].astype("Float64").reset_index(drop=True)
     one_course = (cycles < config.min_cycles_for_response).fillna(False).to_numpy(dtype=bool)
-    is_bad = pids.isin(bad_ids).to_numpy()
-    use_recorded = ~has_lesions & recorded.notna().to_numpy()
-    rule = np.select(
+    rule: np.ndarray = np.select(
         [
             is_bad,
             one_course,
@@ -323,60 +348,48 @@ def best_overall_response(
         ],
         "",
     )
-    evaluable = rule == ""
-    measured = evaluable & has_counted
-    bor = np.where(measured, spread(summary["bor"], NE), NE).astype(object)
-    bor_conf = np.where(measured, spread(summary["bor_confirmed"], NE), NE).astype(object)
-    rec = evaluable & use_recorded
+    return rule
+
+
+def _bor_values(
+    summary: pd.DataFrame,
+    measured: np.ndarray,
+    rec: np.ndarray,
+    recorded: pd.Series,
+    n_p: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unconfirmed and confirmed BOR per patient (object arrays): from the measurements for
+    ``measured`` patients, the recorded best response (confirmation unknown: None) for
+    ``rec`` patients, NE for everyone else."""
+    bor = np.where(measured, _spread(summary["bor"], n_p, NE), NE).astype(object)
+    bor_conf = np.where(measured, _spread(summary["bor_confirmed"], n_p, NE), NE).astype(object)
     bor[rec] = recorded.to_numpy(dtype=object)[rec]
     bor_conf[rec] = None
+    return bor, bor_conf
 
-    responder = measured & np.isin(bor, [CR, PR])
+
+def _response_end(
+    pt: pd.DataFrame, m: _KeptMetrics, config: RecistConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """End day of the response and whether it is an event, per patient: the first counted PD;
+    else ``progression_date`` if on or after the first CR/PR (and, unless
+    ``config.count_after_subsequent_therapy``, before the next therapy started); else the
+    last counted evaluable assessment, censored."""
     prog_day = (
-        (opt("progression_date") - pt["captem_start_date"])
+        (_optional_date(pt, "progression_date") - pt["captem_start_date"])
         .dt.days.astype("Float64")
         .to_numpy(dtype=float, na_value=np.nan)
     )
-    prog_after = prog_day >= t_resp
+    prog_after = prog_day >= m.t_resp
     if not config.count_after_subsequent_therapy:
         # a progression recorded once the next therapy has started is that therapy's, not
         # CAPTEM's: the response is censored at the last counted assessment instead
         sub_day = (
-            (opt("subsequent_therapy_date") - pt["captem_start_date"])
+            (_optional_date(pt, "subsequent_therapy_date") - pt["captem_start_date"])
             .dt.days.astype("Float64")
             .to_numpy(dtype=float, na_value=np.nan)
         )
         prog_after &= ~(sub_day <= prog_day)
-    end = np.where(~np.isnan(t_pd), t_pd, np.where(prog_after, prog_day, last_ev))
-    event = ~np.isnan(t_pd) | prog_after
-
-    out["bor"] = pd.array(bor, dtype="string")
-    out["bor_confirmed"] = pd.array(bor_conf, dtype="string")
-    out["evaluable"] = pd.array(evaluable, dtype="boolean")
-    rule_out = rule.astype(object)
-    rule_out[evaluable] = None
-    out["not_evaluable_rule"] = pd.array(rule_out, dtype="string")
-    out["best_pct_change"] = np.where(measured, best_pct, np.nan)
-    out["time_to_response_days"] = pd.array(
-        np.where(responder, t_resp, np.nan), dtype="Float64"
-    ).astype("Int64")
-    out["duration_of_response_days"] = pd.array(
-        np.where(responder, end - t_resp, np.nan), dtype="Float64"
-    ).astype("Int64")
-    dor_event = event.astype(object)
-    dor_event[~responder] = None
-    out["dor_event"] = pd.array(dor_event, dtype="boolean")
-    source = choose([measured, rec], ["measurements", "recorded"], "")
-    source[source == ""] = None
-    out["source"] = pd.array(source, dtype="string")
-    out["recorded_bor"] = recorded.reset_index(drop=True)
-    out["n_assessments"] = pd.array(n_assess, dtype="Int64")
-    assessments = kept.drop(columns="key")
-    assessments.insert(0, "patient_id", pids.to_numpy()[kkey])
-    assessments["patient_id"] = assessments["patient_id"].astype("string")
-    return BestResponseResult(
-        patients=out[list(BOR_COLUMNS)],
-        assessments=assessments,
-        errors=errors,
-        config=config,
-    )
+    end = np.where(~np.isnan(m.t_pd), m.t_pd, np.where(prog_after, prog_day, m.last_ev))
+    event = ~np.isnan(m.t_pd) | prog_after
+    return end, event

@@ -54,6 +54,29 @@ def _codes(values: pd.Series, allowed: tuple[str, ...]) -> tuple[np.ndarray, np.
     return np.where(invalid, -1, codes).astype(np.int8), invalid
 
 
+class _RowFlags:
+    """The working frame under check, the error frames found so far and the mask of rows with
+    a fatal problem; :meth:`flag` records an error and adds its rows to ``bad``."""
+
+    def __init__(self, df: pd.DataFrame, errors: list[pd.DataFrame], bad: np.ndarray) -> None:
+        self.df = df
+        self.errors = errors
+        self.bad = bad
+
+    def flag(
+        self,
+        mask: np.ndarray,
+        rule: ErrorRule,
+        column: str,
+        detail: str | pd.Series,
+        value: pd.Series | None = None,
+    ) -> None:
+        """Record ``rule`` for the rows of ``mask`` (if any) and mark them ``bad``."""
+        if mask.any():
+            self.errors.append(make_errors(self.df[mask], rule, column, detail, value=value))
+            self.bad = self.bad | mask
+
+
 def prepare(lesions: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Return the working frame and the row-level error frames.
 
@@ -65,11 +88,69 @@ def prepare(lesions: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     Rows without a patient id are listed as errors and left out (they belong to nobody).
     """
     check_columns(lesions)
+    errors: list[pd.DataFrame] = []
+    df, src, pid_codes = _rows_with_patient(lesions, errors)
+    role, bad_role = _codes(src["role"], ROLES)
+    status, bad_status = _codes(src["measurement_status"], STATUSES)
+    nts, bad_nts = _codes(src["non_target_status"], NT_STATUSES)
+    df["role"] = role
+    df["status"] = status
+    df["nts"] = nts
+    _add_lesion_columns(df, src)
+    date_na = df["assessment_date"].isna().to_numpy()
+    les, les_uniques = pd.factorize(df["lesion_id"])
+    lesion_na = les < 0
+    role_na = (role == -1) & ~bad_role
+    bad = date_na | lesion_na | role_na
+    for mask, column in ((date_na, "assessment_date"), (lesion_na, "lesion_id"), (role_na, "role")):
+        if mask.any():
+            errors.append(
+                make_errors(df[mask], ErrorRule.MISSING_KEY, column, "required value is empty")
+            )
+    flags = _RowFlags(df, errors, bad)
+    for mask, column, allowed in (
+        (bad_role, "role", ROLES),
+        (bad_status, "measurement_status", STATUSES),
+        (bad_nts, "non_target_status", NT_STATUSES),
+    ):
+        flags.flag(
+            mask,
+            ErrorRule.INVALID_CODE,
+            column,
+            f"not one of {', '.join(allowed)}",
+            value=src[column][mask],
+        )
+    diam = df["diam"].to_numpy()
+    neg = diam < 0
+    flags.flag(
+        neg, ErrorRule.NEGATIVE_SIZE, "diameter_mm", "size is negative", value=df["diam"][neg]
+    )
+
+    _add_integer_codes(df, pid_codes, date_na, les, len(les_uniques))
+    dup = df.duplicated(["pid", "day", "lcode"], keep=False).to_numpy() & ~flags.bad
+    flags.flag(
+        dup,
+        ErrorRule.DUPLICATE_LESION,
+        "lesion_id",
+        "lesion id appears more than once in this assessment",
+        value=df["lesion_id"][dup],
+    )
+    _check_target_sizes(flags, src, role, status, bad_status)
+    _check_roles_kept(flags, src, role)
+    df["bad"] = flags.bad
+    return df, errors
+
+
+def _rows_with_patient(
+    lesions: pd.DataFrame, errors: list[pd.DataFrame]
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """The key columns (``row``, ``patient_id``, ``assessment_date``, ``lesion_id``) of the
+    rows that have a patient id, the matching rows of ``lesions`` and the patient codes of all
+    rows (-1 when empty). Rows without a patient id are appended to ``errors``."""
     n = len(lesions)
     pid_raw = lesions["patient_id"].astype("string")
     pid_codes = pd.factorize(pid_raw)[0]
     keep = pid_codes >= 0
-    errors: list[pd.DataFrame] = []
     raw = pd.DataFrame(
         {
             "row": np.arange(n, dtype=np.int64),
@@ -84,77 +165,51 @@ def prepare(lesions: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
         )
     df = raw[keep].reset_index(drop=True)
     src = lesions[keep] if not keep.all() else lesions
-    role, bad_role = _codes(src["role"], ROLES)
-    status, bad_status = _codes(src["measurement_status"], STATUSES)
-    nts, bad_nts = _codes(src["non_target_status"], NT_STATUSES)
+    return df, src, pid_codes[keep]
+
+
+def _add_lesion_columns(df: pd.DataFrame, src: pd.DataFrame) -> None:
+    """Add the lesion attributes to the working frame: ``nodal_na`` (flag empty), ``nodal``
+    (empty read as False), ``diam`` (float, NaN when empty) and ``organ`` (int code, -1
+    empty)."""
     nodal = src["nodal"].astype("boolean")
-    df["role"] = role
-    df["status"] = status
-    df["nts"] = nts
     df["nodal_na"] = nodal.isna().to_numpy()
     df["nodal"] = nodal.fillna(False).to_numpy(dtype=bool)
     df["diam"] = pd.to_numeric(src["diameter_mm"]).to_numpy(dtype=float, na_value=np.nan)
     df["organ"] = pd.factorize(src["organ"].astype("string"), use_na_sentinel=True)[0]
-    date_na = df["assessment_date"].isna().to_numpy()
-    les, les_uniques = pd.factorize(df["lesion_id"])
-    lesion_na = les < 0
-    role_na = (role == -1) & ~bad_role
-    bad = date_na | lesion_na | role_na
-    for mask, column in ((date_na, "assessment_date"), (lesion_na, "lesion_id"), (role_na, "role")):
-        if mask.any():
-            errors.append(
-                make_errors(df[mask], ErrorRule.MISSING_KEY, column, "required value is empty")
-            )
 
-    def flag(
-        mask: np.ndarray,
-        rule: ErrorRule,
-        column: str,
-        detail: str | pd.Series,
-        value: pd.Series | None = None,
-    ) -> None:
-        nonlocal bad
-        if mask.any():
-            errors.append(make_errors(df[mask], rule, column, detail, value=value))
-            bad = bad | mask
 
-    for mask, column, source, allowed in (
-        (bad_role, "role", "role", ROLES),
-        (bad_status, "measurement_status", "measurement_status", STATUSES),
-        (bad_nts, "non_target_status", "non_target_status", NT_STATUSES),
-    ):
-        flag(
-            mask,
-            ErrorRule.INVALID_CODE,
-            column,
-            f"not one of {', '.join(allowed)}",
-            value=src[source][mask],
-        )
-    diam = df["diam"].to_numpy()
-    neg = diam < 0
-    flag(neg, ErrorRule.NEGATIVE_SIZE, "diameter_mm", "size is negative", value=df["diam"][neg])
-
+def _add_integer_codes(
+    df: pd.DataFrame, pid_codes: np.ndarray, date_na: np.ndarray, les: np.ndarray, n_les: int
+) -> None:
+    """Add the integer keys every later step groups on: ``pid`` (patient), ``day`` (days
+    since 1970-01-01, :data:`NO_DAY` when the date is empty) and ``lcode`` (lesion within
+    patient, from the lesion-id codes ``les`` of which there are ``n_les``)."""
     # Integer codes: patient, day, lesion within patient.
-    df["pid"] = pd.factorize(pid_codes[keep])[0].astype(np.int64)
+    df["pid"] = pd.factorize(pid_codes)[0].astype(np.int64)
     day = df["assessment_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
     df["day"] = np.where(date_na, NO_DAY, day)
-    combined = df["pid"].to_numpy() * np.int64(len(les_uniques) + 2) + (les + 1)
+    combined = df["pid"].to_numpy() * np.int64(n_les + 2) + (les + 1)
     df["lcode"] = pd.factorize(combined)[0].astype(np.int64)
 
-    dup = df.duplicated(["pid", "day", "lcode"], keep=False).to_numpy() & ~bad
-    flag(
-        dup,
-        ErrorRule.DUPLICATE_LESION,
-        "lesion_id",
-        "lesion id appears more than once in this assessment",
-        value=df["lesion_id"][dup],
-    )
 
+def _check_target_sizes(
+    flags: _RowFlags,
+    src: pd.DataFrame,
+    role: np.ndarray,
+    status: np.ndarray,
+    bad_status: np.ndarray,
+) -> None:
+    """A target's size and its status must agree (RECIST 1.1 Appendix I, special notes): no
+    size needs a status of too small, disappeared or not assessed, and a size with such a
+    status is a conflict. A valid size with an empty status is then coded ``measured``."""
+    df = flags.df
     # Targets: a size and its status must agree (RECIST 1.1 Appendix I, special notes).
+    diam = df["diam"].to_numpy()
     is_t = role == TARGET
     has_size = ~np.isnan(diam)
     no_status = status == -1
-    flag(
+    flags.flag(
         is_t & ~has_size & (no_status | (status == MEASURED)),
         ErrorRule.SIZE_MISSING,
         "diameter_mm",
@@ -162,7 +217,7 @@ def prepare(lesions: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
         "too_small, disappeared or not_assessed",
     )
     conflict = is_t & has_size & np.isin(status, [TOO_SMALL, DISAPPEARED, NOT_ASSESSED])
-    flag(
+    flags.flag(
         conflict,
         ErrorRule.SIZE_STATUS_CONFLICT,
         "diameter_mm",
@@ -172,19 +227,21 @@ def prepare(lesions: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     )
     df["status"] = np.where(is_t & no_status & has_size & ~bad_status, MEASURED, status)
 
+
+def _check_roles_kept(flags: _RowFlags, src: pd.DataFrame, role: np.ndarray) -> None:
+    """Flag every row of a lesion whose role differs between assessments (RECIST 1.1 §3.3:
+    roles are set at baseline)."""
     # A lesion keeps its role across assessments (RECIST 1.1 §3.3: roles are set at baseline).
     r = pd.Series(role)[role >= 0]
-    lc = df["lcode"].to_numpy()[role >= 0]
+    lc = flags.df["lcode"].to_numpy()[role >= 0]
     span = r.groupby(lc).agg(["min", "max"])
     changed = span.index[(span["min"] != span["max"]).to_numpy()]
     if len(changed):
-        m = np.isin(df["lcode"].to_numpy(), changed.to_numpy())
-        flag(
+        m = np.isin(flags.df["lcode"].to_numpy(), changed.to_numpy())
+        flags.flag(
             m,
             ErrorRule.ROLE_CHANGED,
             "role",
             "the same lesion id has different roles at different assessments",
             value=src["role"][m],
         )
-    df["bad"] = bad
-    return df, errors

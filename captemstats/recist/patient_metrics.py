@@ -68,16 +68,28 @@ def swimmer_data(bor: BestResponseResult, patients: pd.DataFrame) -> SwimmerData
         if col not in patients.columns:
             raise RecistInputError(f"patients frame lacks column {col!r}")
     p = patients.set_index(patients["patient_id"].astype("string"))
-    start = p["captem_start_date"]
-
-    def days(col: str) -> pd.Series:
-        if col not in p.columns:
-            return pd.Series(np.nan, index=p.index)
-        return (p[col] - start).dt.days.astype("float64")
-
-    death = days("death_date")
-    follow = death.fillna(days("last_followup_date"))
     b = bor.to_frame().set_index("patient_id")
+    events = _swimmer_events(bor.assessments, b, p)
+    return SwimmerData(
+        lanes=_swimmer_lanes(b, p),
+        events=events[["patient_id", "event", "day", "months", "response"]],
+    )
+
+
+def _days_since_start(p: pd.DataFrame, col: str) -> pd.Series:
+    """Days from CAPTEM start to the date column ``col`` per patient (NaN when the column is
+    absent or the date empty)."""
+    if col not in p.columns:
+        return pd.Series(np.nan, index=p.index)
+    return (p[col] - p["captem_start_date"]).dt.days.astype("float64")
+
+
+def _swimmer_lanes(b: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
+    """One lane per patient: best response, treatment length (cycles x ``CYCLE_DAYS``),
+    follow-up to death or else last follow-up, and whether the patient died, in days and
+    months."""
+    death = _days_since_start(p, "death_date")
+    follow = death.fillna(_days_since_start(p, "last_followup_date"))
     lanes = pd.DataFrame(
         {
             "patient_id": p.index.astype("string"),
@@ -91,8 +103,13 @@ def swimmer_data(bor: BestResponseResult, patients: pd.DataFrame) -> SwimmerData
     )
     lanes["treatment_months"] = lanes["treatment_days"] / DAYS_PER_MONTH
     lanes["followup_months"] = lanes["followup_days"] / DAYS_PER_MONTH
+    return lanes
 
-    a = bor.assessments
+
+def _swimmer_events(a: pd.DataFrame, b: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
+    """The events on the lanes, sorted by patient, day and event: every counted assessment
+    with its response, the first response (time to response, with the BOR), progression,
+    subsequent therapy and death."""
     parts = [
         pd.DataFrame(
             {
@@ -119,7 +136,7 @@ def swimmer_data(bor: BestResponseResult, patients: pd.DataFrame) -> SwimmerData
         ("subsequent_therapy_date", "subsequent_therapy"),
         ("death_date", "death"),
     ):
-        d = days(col).dropna()
+        d = _days_since_start(p, col).dropna()
         parts.append(
             pd.DataFrame(
                 {
@@ -137,6 +154,4 @@ def swimmer_data(bor: BestResponseResult, patients: pd.DataFrame) -> SwimmerData
     events = events.sort_values(["patient_id", "day", "event"], kind="stable").reset_index(
         drop=True
     )
-    return SwimmerData(
-        lanes=lanes, events=events[["patient_id", "event", "day", "months", "response"]]
-    )
+    return events
