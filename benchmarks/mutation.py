@@ -46,6 +46,12 @@ PLAN: dict[str, list[str]] = {
         "tests/test_recist_properties.py",
         "tests/test_boundaries.py",
     ],
+    "captemstats/recist/classify.py": [
+        "tests/test_recist.py",
+        "tests/test_recist_properties.py",
+        "tests/test_boundaries.py",
+    ],
+    "captemstats/recist/sequence.py": ["tests/test_recist.py", "tests/test_boundaries.py"],
     "captemstats/recist/baseline.py": ["tests/test_recist.py", "tests/test_boundaries.py"],
     "captemstats/recist/rates.py": [
         "tests/test_recist.py",
