@@ -132,6 +132,24 @@ class _Curve:
     upper: npt.NDArray[np.float64]
 
 
+def risk_sets(
+    time: npt.NDArray[np.float64], event: npt.NDArray[np.float64]
+) -> tuple[
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+]:
+    """Per distinct time (sorted): the time, the subjects with that time, the events and
+    the number at risk (time >= t), as R's ``survfit`` counts them; shared by the KM curve
+    and the RMST (``survmean``)."""
+    uniq, inv = np.unique(time, return_inverse=True)
+    counts = np.bincount(inv).astype(float)
+    d = np.bincount(inv, weights=event).astype(float)
+    n = np.cumsum(counts[::-1])[::-1]
+    return uniq, counts, d, n
+
+
 def _km_curve(
     time: npt.NDArray[np.float64],
     event: npt.NDArray[np.float64],
@@ -140,12 +158,9 @@ def _km_curve(
 ) -> _Curve:
     """Product-limit estimate with Greenwood variance (Kaplan & Meier 1958; Greenwood 1926),
     one row per distinct time (censored-only times included, as ``summary(censored=TRUE)``)."""
-    uniq, inv = np.unique(time, return_inverse=True)
-    counts = np.bincount(inv).astype(float)
-    d = np.bincount(inv, weights=event).astype(float)
-    n = np.cumsum(counts[::-1])[::-1]
+    uniq, counts, d, n = risk_sets(time, event)
     with np.errstate(divide="ignore", invalid="ignore"):
-        surv = np.cumprod((n - d) / n)
+        surv = np.asarray(np.cumprod((n - d) / n), dtype=np.float64)
         # Greenwood on the cumulative-hazard scale; infinite once everyone at risk has died
         term = np.where(d > 0, d / (n * (n - d)), 0.0)
         se_log = np.sqrt(np.cumsum(term))

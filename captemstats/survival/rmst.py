@@ -35,6 +35,7 @@ import numpy as np
 from captemstats.errors import AnalysisError
 from captemstats.results import MethodInfo
 from captemstats.survival._inputs import as_event, as_time, group_codes
+from captemstats.survival.km import risk_sets
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -108,10 +109,7 @@ def _survmean(
     time: npt.NDArray[np.float64], event: npt.NDArray[np.float64], tau: float
 ) -> tuple[float, float]:
     """RMST and its variance for one group, step for step as ``survival:::survmean``."""
-    uniq, inv = np.unique(time, return_inverse=True)
-    counts = np.bincount(inv).astype(float)
-    d = np.bincount(inv, weights=event).astype(float)
-    n = np.cumsum(counts[::-1])[::-1]
+    uniq, _, d, n = risk_sets(time, event)
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod((n - d) / n)
         hh = np.where(n - d == 0, 0.0, d / (n * (n - d)))
