@@ -207,6 +207,19 @@ class TableSpec:
         raise KeyError(f"table {self.name!r} has no column {name!r}")
 
 
+#: The ``patients`` flags of a treatment given at the metastatic stage before CAPTEM.
+METASTATIC_PRIOR_TREATMENTS: tuple[str, ...] = (
+    "prior_ssa",
+    "prior_prrt",
+    "prior_chemo",
+    "prior_everolimus",
+    "prior_sunitinib",
+    "prior_locoregional",
+)
+#: Every previous-treatment flag of ``patients``, in column order.
+PRIOR_TREATMENTS: tuple[str, ...] = ("prior_curative_surgery", *METASTATIC_PRIOR_TREATMENTS)
+
+
 def _codes(enum: type[StrEnum]) -> tuple[str, ...]:
     return tuple(m.value for m in enum)
 

@@ -211,19 +211,8 @@ class InferenceContext(FindingLog):
     ) -> None:
         """Record a finding, never with a consistent value: no single corrected print is
         determinable from a plausibility argument."""
-        self.out.append(
-            Discrepancy(
-                check=check,
-                severity=severity,
-                table=table,
-                item=item,
-                field=field,
-                location=location,
-                printed=printed,
-                consistent=None,
-                explanation=explanation,
-            )
-        )
+        finding = (check, severity, table, item, field, location, printed)
+        self.out.append(Discrepancy(*finding, consistent=None, explanation=explanation))
 
 
 # --------------------------------------------------------------------------- registry

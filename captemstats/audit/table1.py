@@ -10,6 +10,7 @@ counts. The resolved counts are left in :attr:`AuditContext.table1_counts`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from captemstats.audit.core import (
@@ -21,7 +22,14 @@ from captemstats.audit.core import (
     printed_stats,
 )
 from captemstats.audit.numbers import chi2_p, p_matches, pct_matches, rounded_p_text
-from captemstats.published import GROUPS, LINE_GROUPS, Cell, Variable, parse_printed_number
+from captemstats.published import (
+    GROUPS,
+    LINE_GROUPS,
+    Cell,
+    PrintedP,
+    Variable,
+    parse_printed_number,
+)
 
 
 class GridCell(NamedTuple):
@@ -88,6 +96,66 @@ def locate_single_errors(
     return fixes, unexplained
 
 
+def report_single_errors(
+    ctx: AuditContext,
+    grid: dict[str, dict[str, Cell]],
+    col_total: dict[str, int] | None,
+    pct_den: dict[str, int],
+    *,
+    check: str,
+    table: str,
+    item_prefix: str,
+    explain: Callable[[GridCell, int], str],
+) -> dict[GridCell, int]:
+    """Record the single wrong cells :func:`locate_single_errors` finds in ``grid`` (item
+    ``item_prefix`` + ``level/group``, ``explain`` saying why a located cell needs its value)
+    and the rows no single cell explains; returns every cell's resolved count."""
+    fixes, unexplained = locate_single_errors(grid, col_total, pct_den)
+    found: list[tuple[GridCell, str | None, str]] = [
+        (at, str(new), explain(at, new)) for at, new in fixes.items()
+    ]
+    found += [(GridCell(u.level, u.group), None, u.why + ".") for u in unexplained]
+    for at, consistent, why in found:
+        c = grid[at.level][at.group]
+        ctx.add(
+            check=check,
+            severity="error",
+            table=table,
+            item=f"{item_prefix}{at.level}/{at.group}",
+            field="n",
+            location=c.where,
+            printed=c.printed,
+            consistent=consistent,
+            explanation=why,
+        )
+    return {
+        GridCell(lv, g): fixes.get(GridCell(lv, g), count_of(c))
+        for lv, cells in grid.items()
+        for g, c in cells.items()
+    }
+
+
+def report_chi_square_p(
+    ctx: AuditContext, table: str, item: str, printed: PrintedP, p: float, explanation: str
+) -> None:
+    """Warn (check ``p_value_chi_square``) when ``printed`` is neither the rounding nor the
+    truncation of the recomputed ``p``; the consistent print has as many decimals."""
+    if p_matches(printed.printed, p):
+        return
+    k = parse_printed_number(printed.printed)
+    ctx.add(
+        check="p_value_chi_square",
+        severity="warning",
+        table=table,
+        item=item,
+        field="p_value",
+        location=printed.where,
+        printed=printed.printed,
+        consistent=rounded_p_text(p, k[1] if k else 2),
+        explanation=explanation,
+    )
+
+
 # ------------------------------------------------------------------------ row/column sums
 _SUMS = "table1_row_column_sums"
 
@@ -136,29 +204,18 @@ def _variable_sums(ctx: AuditContext, v: Variable, n: dict[str, int]) -> None:
     grid = {lv.level: dict(lv.cells) for lv in v.levels}
     partition = len(v.levels) > 1
     ctx.examined(_SUMS, len(grid) * len(GROUPS))
-    fixes, unexplained = locate_single_errors(grid, n if partition else None, n)
-    found: list[tuple[GridCell, str | None, str]] = [
-        (at, str(new), _fix_explanation(grid, at, new, n, partition)) for at, new in fixes.items()
-    ]
-    found += [(GridCell(u.level, u.group), None, u.why + ".") for u in unexplained]
-    for at, consistent, why in found:
-        c = grid[at.level][at.group]
-        ctx.add(
-            check=_SUMS,
-            severity="error",
-            table="table1",
-            item=f"{v.variable}/{at.level}/{at.group}",
-            field="n",
-            location=c.where,
-            printed=c.printed,
-            consistent=consistent,
-            explanation=why,
-        )
-    for lv, cells in grid.items():
-        for g, c in cells.items():
-            ctx.table1_counts[Table1Key(v.variable, lv, g)] = fixes.get(
-                GridCell(lv, g), count_of(c)
-            )
+    resolved = report_single_errors(
+        ctx,
+        grid,
+        n if partition else None,
+        n,
+        check=_SUMS,
+        table="table1",
+        item_prefix=f"{v.variable}/",
+        explain=lambda at, new: _fix_explanation(grid, at, new, n, partition),
+    )
+    for (lv, g), k in resolved.items():
+        ctx.table1_counts[Table1Key(v.variable, lv, g)] = k
 
 
 @AUDIT_STEPS.register("table1_counts", "Table 1 counts against their row and column sums")
@@ -186,22 +243,15 @@ def table1_chi_square(ctx: AuditContext) -> None:
             for lv in v.levels
         ]
         p = chi2_p(tab)
-        if not p_matches(v.p_value.printed, p):
-            k = parse_printed_number(v.p_value.printed)
-            ctx.add(
-                check=check,
-                severity="warning",
-                table="table1",
-                item=v.variable,
-                field="p_value",
-                location=v.p_value.where,
-                printed=v.p_value.printed,
-                consistent=rounded_p_text(p, k[1] if k else 2),
-                explanation=(
-                    f"Pearson chi-square across the three lines on the resolved counts gives "
-                    f"P = {p:.4g}; the print is neither its rounding nor its truncation."
-                ),
-            )
+        report_chi_square_p(
+            ctx,
+            "table1",
+            v.variable,
+            v.p_value,
+            p,
+            f"Pearson chi-square across the three lines on the resolved counts gives "
+            f"P = {p:.4g}; the print is neither its rounding nor its truncation.",
+        )
 
 
 # ------------------------------------------------------------------- age median vs groups

@@ -20,9 +20,9 @@ from captemstats.audit.core import (
     count_of,
     printed_stats,
 )
-from captemstats.audit.numbers import chi2_p, p_matches, pct_matches, rounded_p_text
-from captemstats.audit.table1 import GridCell, locate_single_errors
-from captemstats.published import GROUPS, LINE_GROUPS, Cell, parse_printed_number
+from captemstats.audit.numbers import chi2_p, pct_matches
+from captemstats.audit.table1 import report_chi_square_p, report_single_errors
+from captemstats.published import GROUPS, LINE_GROUPS, Cell
 
 #: Derived responses and what they add up.
 _COMPOSED = {"ORR": ("CR", "PR"), "DCR": ("CR", "PR", "SD")}
@@ -33,27 +33,18 @@ def _response_sums(ctx: AuditContext, base: dict[str, dict[str, Cell]]) -> None:
     den = ctx.study.table2_denominators()
     check = "table2_row_column_sums"
     ctx.examined(check, len(base) * len(GROUPS))
-    fixes, unexplained = locate_single_errors(base, den, den)
-    found: list[tuple[GridCell, str | None, str]] = [
-        (at, str(new), "Row and column sums both need this value.") for at, new in fixes.items()
-    ]
-    found += [(GridCell(u.level, u.group), None, u.why + ".") for u in unexplained]
-    for at, consistent, why in found:
-        c = base[at.level][at.group]
-        ctx.add(
-            check=check,
-            severity="error",
-            table="table2",
-            item=f"{at.level}/{at.group}",
-            field="n",
-            location=c.where,
-            printed=c.printed,
-            consistent=consistent,
-            explanation=why,
-        )
-    for lv, cells in base.items():
-        for g, c in cells.items():
-            ctx.table2_counts[Table2Key(lv, g)] = fixes.get(GridCell(lv, g), count_of(c))
+    resolved = report_single_errors(
+        ctx,
+        base,
+        den,
+        den,
+        check=check,
+        table="table2",
+        item_prefix="",
+        explain=lambda at, new: "Row and column sums both need this value.",
+    )
+    for (lv, g), k in resolved.items():
+        ctx.table2_counts[Table2Key(lv, g)] = k
 
 
 def _composition_explanation(
@@ -128,23 +119,15 @@ def table2_chi_square(ctx: AuditContext) -> None:
             continue
         ctx.examined(check)
         p = chi2_p(tables[r.response])
-        if not p_matches(r.p_value.printed, p):
-            k = parse_printed_number(r.p_value.printed)
-            what = "CR/PR/SD/PD" if r.response == "CR" else f"{r.response} yes/no"
-            ctx.add(
-                check=check,
-                severity="warning",
-                table="table2",
-                item=r.response,
-                field="p_value",
-                location=r.p_value.where,
-                printed=r.p_value.printed,
-                consistent=rounded_p_text(p, k[1] if k else 2),
-                explanation=(
-                    f"Pearson chi-square of {what} by line on the resolved counts gives "
-                    f"P = {p:.4g}."
-                ),
-            )
+        what = "CR/PR/SD/PD" if r.response == "CR" else f"{r.response} yes/no"
+        report_chi_square_p(
+            ctx,
+            "table2",
+            r.response,
+            r.p_value,
+            p,
+            f"Pearson chi-square of {what} by line on the resolved counts gives P = {p:.4g}.",
+        )
 
 
 # ---------------------------------------------------------------------- denominators

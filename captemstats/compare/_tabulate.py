@@ -80,28 +80,29 @@ def _group_codes(
             names = sorted({str(v) for v in s.dropna().unique()})
     else:
         names = [str(g) for g in groups]
+    return names, _codes_in(s, by, names, "the groups")
+
+
+def _codes_in(s: pd.Series, column: str, names: list[str], what: str) -> IntArray:
+    """Each value's index in ``names`` (-1 = missing); a value outside them is an error whose
+    message calls them ``what``."""
+    import pandas as pd
+
     text = _as_text(s)
     codes = pd.Categorical(text, categories=names).codes.astype(np.int64)
     unknown = text.notna().to_numpy() & (codes < 0)
     if unknown.any():
         bad = sorted({str(v) for v in text[unknown]})
-        raise AnalysisError(f"column {by!r} has value(s) {bad} outside the groups {names}")
-    return names, codes
+        raise AnalysisError(f"column {column!r} has value(s) {bad} outside {what} {names}")
+    return codes
 
 
 def _cross_counts(
     s: pd.Series, variable: str, group_code: IntArray, n_groups: int, levels: Sequence[Any] | None
 ) -> tuple[list[str], IntArray, IntArray]:
     """Level × group counts (rows with a group and a value), the levels, and missing per group."""
-    import pandas as pd
-
     names = _levels_of(s, variable, levels)
-    text = _as_text(s)
-    code = pd.Categorical(text, categories=names).codes.astype(np.int64)
-    unknown = text.notna().to_numpy() & (code < 0)
-    if unknown.any():
-        bad = sorted({str(v) for v in text[unknown]})
-        raise AnalysisError(f"column {variable!r} has value(s) {bad} outside its levels {names}")
+    code = _codes_in(s, variable, names, "its levels")
     has_group = group_code >= 0
     ok = has_group & (code >= 0)
     counts = np.bincount(

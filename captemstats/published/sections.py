@@ -10,9 +10,9 @@ terms against :data:`captemstats.schema.CTCAE_TERMS`); the whole file is
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import AfterValidator, field_validator, model_validator
 
 from captemstats.published.printed import (
     Cell,
@@ -58,6 +58,16 @@ __all__ = [
 ]
 
 
+def _keyed_by_groups(v: dict[str, Cell]) -> dict[str, Cell]:
+    if set(v) != set(GROUPS):
+        raise ValueError(f"cells must be keyed {GROUPS}, got {tuple(v)}")
+    return {g: v[g] for g in GROUPS}
+
+
+#: A row's cells, one per group of :data:`GROUPS` and put in that order.
+GroupCells = Annotated[dict[str, Cell], AfterValidator(_keyed_by_groups)]
+
+
 class GroupHeader(_Model):
     group: str
     header: str
@@ -67,14 +77,7 @@ class GroupHeader(_Model):
 class Level(_Model):
     level: str
     label: str
-    cells: dict[str, Cell]
-
-    @field_validator("cells")
-    @classmethod
-    def _groups(cls, v: dict[str, Cell]) -> dict[str, Cell]:
-        if set(v) != set(GROUPS):
-            raise ValueError(f"cells must be keyed {GROUPS}, got {tuple(v)}")
-        return {g: v[g] for g in GROUPS}
+    cells: GroupCells
 
 
 class Variable(_Model):
@@ -132,14 +135,7 @@ class ResponseRow(_Model):
     response: Literal["CR", "PR", "SD", "PD", "ORR", "DCR"]
     label: str
     p_value: PrintedP | None
-    cells: dict[str, Cell]
-
-    @field_validator("cells")
-    @classmethod
-    def _groups(cls, v: dict[str, Cell]) -> dict[str, Cell]:
-        if set(v) != set(GROUPS):
-            raise ValueError(f"cells must be keyed {GROUPS}, got {tuple(v)}")
-        return {g: v[g] for g in GROUPS}
+    cells: GroupCells
 
 
 class Table2(_Model):

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from captemstats.schema import CTCAE_TERMS, TableSpec
+from captemstats.schema import CTCAE_TERMS, PRIOR_TREATMENTS, TableSpec
 from captemstats.synth import _columns as cols
 from captemstats.synth import characteristics as chars
 from captemstats.synth.adverse import EventRows
@@ -27,15 +27,7 @@ from captemstats.synth.targets import TABLE1_LEVELS, Targets
 __all__ = ["events_frame", "lesions_frame", "number_patients", "patients_frame"]
 
 #: Previous-treatment columns of the patients table (booleans, "yes" is code 0).
-_PRIOR = (
-    "prior_curative_surgery",
-    "prior_ssa",
-    "prior_prrt",
-    "prior_chemo",
-    "prior_everolimus",
-    "prior_sunitinib",
-    "prior_locoregional",
-)
+_PRIOR = PRIOR_TREATMENTS
 
 
 def _idx(values: Sequence[str], codes: IntArray) -> pd.api.extensions.ExtensionArray:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from captemstats.tables._format import n_pct
-from captemstats.tables.table import Column, Footnote, Table, make_frame
+from captemstats.tables.table import Column, Footnote, Table
 
 if TYPE_CHECKING:
     from captemstats.adverse import AdverseEventSummary
@@ -87,9 +87,9 @@ def adverse_event_table(
             )
         )
     notes += [Footnote(text) for text in footnotes]
-    return Table(
-        data=make_frame(rows, [c.id for c in cols]),
-        columns=cols,
+    return Table.from_rows(
+        rows,
+        cols,
         title=default_title if title is None else title,
         stub_header="Adverse event (CTCAE v4.0)",
         footnotes=tuple(notes),

@@ -11,7 +11,7 @@ from typing import Any
 
 from captemstats.formatting import format_number, format_p
 from captemstats.tables._common import en_dash
-from captemstats.tables.table import Column, Footnote, Table, make_frame
+from captemstats.tables.table import Column, Footnote, Table
 
 #: Printed names of the reproduction frame's groups (other values print as given).
 _GROUPS = {"all": "all", "1": "line 1", "2": "line 2", "3+": "line ≥3", "(all)": "all"}
@@ -270,9 +270,9 @@ def attrition_table(attrition: Any, *, title: str = "Cohort derivation") -> Tabl
         Column("excluded", "Excluded"),
         Column("after", "Patients after"),
     )
-    return Table(
-        data=make_frame(rows, [c.id for c in cols]),
-        columns=cols,
+    return Table.from_rows(
+        rows,
+        cols,
         title=title,
         stub_header="Eligibility step",
     )
@@ -331,9 +331,9 @@ def reproduction_table(
         "cell and an HR with its CI are one line (differences: n (%), HR (lower, upper)).",
         tolerance_note(),
     )
-    return Table(
-        data=make_frame(rows, [c.id for c in cols]),
-        columns=cols,
+    return Table.from_rows(
+        rows,
+        cols,
         title=title,
         stub_header="Printed value",
         footnotes=tuple(Footnote(t) for t in (*notes, *footnotes)),
@@ -362,9 +362,9 @@ def audit_table(
         Column("consistent", "Consistent value"),
         Column("check", "Why"),
     )
-    return Table(
-        data=make_frame(rows, [c.id for c in cols]),
-        columns=cols,
+    return Table.from_rows(
+        rows,
+        cols,
         title=title,
         stub_header="Location",
     )
@@ -384,9 +384,9 @@ def provenance_table(provenance: Any, *, title: str = "Input files") -> Table:
         for f in provenance.files
     ]
     cols = (Column("file", "File"), Column("rows", "Rows"), Column("sha256", "SHA-256"))
-    return Table(
-        data=make_frame(rows, [c.id for c in cols]),
-        columns=cols,
+    return Table.from_rows(
+        rows,
+        cols,
         title=title,
         stub_header="Table",
     )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from captemstats.schema import LABELS
+from captemstats.schema import LABELS, METASTATIC_PRIOR_TREATMENTS
 from captemstats.tables._common import (
     BOLD_NOTE,
     LINE_LABELS,
@@ -31,7 +31,7 @@ from captemstats.tables._common import (
     test_footnotes,
 )
 from captemstats.tables._format import n_pct
-from captemstats.tables.table import Column, Footnote, Table, make_frame
+from captemstats.tables.table import Column, Footnote, Table
 
 if TYPE_CHECKING:
     from captemstats.formatting import PValueDisplay
@@ -49,14 +49,7 @@ OVERALL_NAMES: tuple[str, ...] = ("all", "overall", "All patients", "Overall", "
 #: Yes/no variables printed as one "yes" row each under a shared heading (heading → variables),
 #: as the paper's "Previous treatment at metastatic stage" block.
 DEFAULT_BLOCKS: dict[str, tuple[str, ...]] = {
-    "Previous treatment at metastatic stage": (
-        "prior_ssa",
-        "prior_prrt",
-        "prior_chemo",
-        "prior_everolimus",
-        "prior_sunitinib",
-        "prior_locoregional",
-    ),
+    "Previous treatment at metastatic stage": METASTATIC_PRIOR_TREATMENTS,
 }
 
 #: Level labels that differ from :data:`captemstats.schema.LABELS` in Table 1: an unknown
@@ -154,9 +147,9 @@ def characteristics_table(
     if out.used_zero_text:
         notes.append(Footnote(f"{zero_text}, no patient."))
     notes += [Footnote(t) for t in footnotes]
-    return Table(
-        data=make_frame(out.rows, [c.id for c in cols]),
-        columns=cols,
+    return Table.from_rows(
+        out.rows,
+        cols,
         title=title,
         stub_header="Characteristic",
         footnotes=tuple(notes),

@@ -13,7 +13,7 @@ from captemstats.tables._common import (
     num,
     p_cell,
 )
-from captemstats.tables.table import Column, Footnote, Table, make_frame
+from captemstats.tables.table import Column, Footnote, Table
 from captemstats.term_labels import DEFAULT_REFERENCES as DEFAULT_REFERENCES  # re-exported
 from captemstats.term_labels import cox_terms as cox_terms  # re-exported
 
@@ -71,9 +71,9 @@ def cox_table(
             notes.append(Footnote(text, column="label", rows=(i,)))
     notes += [Footnote(text) for text in _methods(pfs, os)]
     notes += [Footnote(text) for text in footnotes]
-    return Table(
-        data=make_frame(rows, [c.id for c in cols]),
-        columns=tuple(cols),
+    return Table.from_rows(
+        rows,
+        cols,
         title=title,
         stub_header="Variable",
         footnotes=tuple(notes),

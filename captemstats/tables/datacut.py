@@ -20,7 +20,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from captemstats.privacy import WITHHELD, suppress_table
-from captemstats.tables.table import Column, Footnote, Table, make_frame
+from captemstats.tables.table import Column, Footnote, Table
 
 #: Printed names of the registry tables.
 _TABLE_LABELS = {
@@ -69,9 +69,9 @@ def datacut_records_table(
     for name, t in diff.records.tables.items():
         _add_record_rows(rows, sums, name, t)
     cols = (Column("records", "Records"), Column("patients", "Patients"))
-    table = Table(
-        data=make_frame(rows, [c.id for c in cols]),
-        columns=cols,
+    table = Table.from_rows(
+        rows,
+        cols,
         title=title,
         subtitle=_subtitle(diff),
         stub_header="Registry table",
@@ -184,9 +184,9 @@ def datacut_results_table(
         Column("current", "This cut"),
         Column("difference", "Difference"),
     )
-    table = Table(
-        data=make_frame(rows, [c.id for c in cols]),
-        columns=cols,
+    table = Table.from_rows(
+        rows,
+        cols,
         title=title,
         subtitle=_subtitle(diff),
         stub_header="Result",

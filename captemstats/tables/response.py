@@ -21,7 +21,7 @@ from captemstats.tables._common import (
     test_footnotes,
 )
 from captemstats.tables._format import n_pct
-from captemstats.tables.table import Column, Footnote, Table, make_frame
+from captemstats.tables.table import Column, Footnote, Table
 
 if TYPE_CHECKING:
     from captemstats.formatting import PValueDisplay
@@ -97,9 +97,9 @@ def response_table(
         Footnote("95% CI: exact (Clopper–Pearson) confidence interval of the rate."),
         *[Footnote(t) for t in footnotes],
     ]
-    return Table(
-        data=make_frame(out.rows, [c.id for c in cols]),
-        columns=cols,
+    return Table.from_rows(
+        out.rows,
+        cols,
         title=title,
         stub_header="Response category",
         footnotes=tuple(notes),

@@ -17,7 +17,7 @@ from captemstats.tables._common import (
     ordered_codes,
     p_cell,
 )
-from captemstats.tables.table import Column, Footnote, Table, make_frame
+from captemstats.tables.table import Column, Footnote, Table
 
 #: Printed names of the study's groupings (the keys :func:`captemstats.analysis.analyze`
 #: uses); other keys print as given.
@@ -82,9 +82,9 @@ def survival_summary_table(
     if any("NR" in row.get(f"{key}_median", "") for row in rows for key in ("pfs", "os")):
         notes.append(Footnote("NR, not reached (the confidence limit cannot be estimated)."))
     notes += [Footnote(t) for t in footnotes]
-    return Table(
-        data=make_frame(rows, [c.id for c in cols]),
-        columns=tuple(cols),
+    return Table.from_rows(
+        rows,
+        cols,
         title=title,
         stub_header="Subgroup",
         footnotes=tuple(notes),

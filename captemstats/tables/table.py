@@ -67,6 +67,15 @@ class Table:
     notes: tuple[str, ...] = ()
     bold: tuple[tuple[int, str], ...] = field(default=())
 
+    @classmethod
+    def from_rows(
+        cls, rows: Sequence[dict[str, str]], columns: Sequence[Column], **layout: Any
+    ) -> Table:
+        """A table of display ``rows`` (:func:`make_frame`) printed in ``columns``; ``layout``
+        holds the other fields (``title``, ``stub_header``, ``footnotes``...)."""
+        cols = tuple(columns)
+        return cls(data=make_frame(rows, [c.id for c in cols]), columns=cols, **layout)
+
     def __post_init__(self) -> None:
         missing = [c for c in (*KEY_COLUMNS, *(c.id for c in self.columns)) if c not in self.data]
         if missing:
