@@ -24,8 +24,20 @@ from captemstats.recist.errors import (
     empty_errors,
     make_errors,
 )
-from captemstats.recist.sequence import _kept_rows, _summarise, bor_from_sequence
+from captemstats.recist.response_times import (
+    _kept_metrics,
+    _optional_date,
+    _response_end,
+    _spread,
+)
+from captemstats.recist.sequence import (
+    _kept_rows,
+    _summarise,
+    bor_from_sequence,
+    disease_control,
+)
 from captemstats.recist.timepoint import CR, NCNP, NE, PD, PR, SD, TimepointResult, choose
+from captemstats.results import MethodInfo
 
 #: ``bor_from_sequence`` lives in :mod:`captemstats.recist.sequence`; it is re-exported here.
 __all__ = [
@@ -41,6 +53,8 @@ BOR_COLUMNS: tuple[str, ...] = (
     "patient_id",
     "bor",
     "bor_confirmed",
+    "disease_control",
+    "disease_control_confirmed",
     "evaluable",
     "not_evaluable_rule",
     "best_pct_change",
@@ -86,6 +100,24 @@ class BestResponseResult:
     def to_frame(self) -> pd.DataFrame:
         """The per-patient table (a copy)."""
         return self.patients.copy()
+
+    @property
+    def method(self) -> MethodInfo:
+        """The method record: RECIST 1.1 best response, with one note per protocol option
+        that differs from :class:`RecistConfig`'s defaults (:meth:`RecistConfig.option_notes`;
+        none for the defaults), so that the manuscript can state them.
+
+        Example
+        -------
+        >>> BestResponseResult(pd.DataFrame(), pd.DataFrame(),
+        ...                    config=RecistConfig(accept_sd=True)).method.notes
+        ('one SD assessment accepted between a PR and its confirmation',)
+        """
+        return MethodInfo(
+            test="RECIST 1.1 best overall response (Eisenhauer et al. 2009, §4.4, Table 3)",
+            software_equivalent="admiralonco derive_param_confirmed_bor() (confirmed BOR)",
+            notes=self.config.option_notes(),
+        )
 
 
 def best_overall_response(
@@ -141,6 +173,13 @@ def best_overall_response(
 
     out["bor"] = pd.array(bor, dtype="string")
     out["bor_confirmed"] = pd.array(bor_conf, dtype="string")
+    # recorded best responses have no dates: their SD counts for disease control as recorded
+    for col, values in (("disease_control", bor), ("disease_control_confirmed", bor_conf)):
+        dc = np.where(measured, _spread(summary[col], len(pt), False, bool), False)
+        dc = np.where(rec, disease_control(values, np.ones(len(pt), dtype=bool)), dc)
+        dc_col = pd.array(dc, dtype="boolean")
+        dc_col[pd.isna(values)] = pd.NA
+        out[col] = dc_col
     out["evaluable"] = pd.array(evaluable, dtype="boolean")
     rule_out = rule.astype(object)
     rule_out[evaluable] = None
@@ -182,13 +221,6 @@ def _patients_by_id(patients: pd.DataFrame) -> pd.DataFrame:
         shown = ", ".join(sorted(patients.loc[dup, "patient_id"].astype(str).unique())[:5])
         raise RecistInputError(f"patients.patient_id is not unique (e.g. {shown})")
     return patients.set_index(patients["patient_id"].astype("string"))
-
-
-def _optional_date(pt: pd.DataFrame, col: str) -> pd.Series:
-    """Column ``col`` of the patients frame, or all NaT when the frame does not have it."""
-    if col in pt.columns:
-        return pt[col]
-    return pd.Series(pd.NaT, index=pt.index, dtype="datetime64[ns]")
 
 
 def _all_errors(
@@ -273,52 +305,6 @@ def _counted_assessments(
     return seq, has_lesions
 
 
-def _spread(values: pd.Series, n_p: int, fill: Any, dtype: Any = object) -> np.ndarray:
-    """Per-patient array (patients order) from a Series indexed by patient position."""
-    arr: np.ndarray = np.full(n_p, fill, dtype=dtype)
-    arr[values.index.to_numpy(dtype=np.int64)] = values.to_numpy()
-    return arr
-
-
-@dataclass(frozen=True)
-class _KeptMetrics:
-    """Per-patient metrics of the kept assessments, in patients order (NaN or 0 when none):
-    best % change from baseline, days to the first CR/PR, to the first PD and to the last
-    evaluable assessment, and the number of kept assessments."""
-
-    best_pct: np.ndarray
-    t_resp: np.ndarray
-    t_pd: np.ndarray
-    last_ev: np.ndarray
-    n_assess: np.ndarray
-
-
-def _kept_metrics(kept: pd.DataFrame, n_p: int) -> _KeptMetrics:
-    """Group the kept assessments by patient position: the best (smallest) % change of the
-    target sum from baseline, the first CR/PR day, the first PD day, the last evaluable (not
-    NE) day and the count, spread to all ``n_p`` patients."""
-    # Per-patient metrics from the kept assessments.
-    kkey = kept["key"].to_numpy(dtype=np.int64)
-    r = kept["response_used"].to_numpy(dtype=object)
-    d = kept["day_from_start"].to_numpy(dtype=float)
-    grp = pd.DataFrame(
-        {
-            "pct": kept["pct_change_baseline"].to_numpy(dtype=float),
-            "resp": np.where(np.isin(r, [CR, PR]), d, np.nan),
-            "pd": np.where(r == PD, d, np.nan),
-            "last": np.where(r != NE, d, np.nan),
-        }
-    ).groupby(kkey)
-    mins = grp[["pct", "resp", "pd"]].min()
-    return _KeptMetrics(
-        best_pct=_spread(mins["pct"], n_p, np.nan, float),
-        t_resp=_spread(mins["resp"], n_p, np.nan, float),
-        t_pd=_spread(mins["pd"], n_p, np.nan, float),
-        last_ev=_spread(grp["last"].max(), n_p, np.nan, float),
-        n_assess=_spread(grp.size(), n_p, 0, np.int64),
-    )
-
-
 def _not_evaluable_rule(
     pt: pd.DataFrame,
     is_bad: np.ndarray,
@@ -366,30 +352,3 @@ def _bor_values(
     bor[rec] = recorded.to_numpy(dtype=object)[rec]
     bor_conf[rec] = None
     return bor, bor_conf
-
-
-def _response_end(
-    pt: pd.DataFrame, m: _KeptMetrics, config: RecistConfig
-) -> tuple[np.ndarray, np.ndarray]:
-    """End day of the response and whether it is an event, per patient: the first counted PD;
-    else ``progression_date`` if on or after the first CR/PR (and, unless
-    ``config.count_after_subsequent_therapy``, before the next therapy started); else the
-    last counted evaluable assessment, censored."""
-    prog_day = (
-        (_optional_date(pt, "progression_date") - pt["captem_start_date"])
-        .dt.days.astype("Float64")
-        .to_numpy(dtype=float, na_value=np.nan)
-    )
-    prog_after = prog_day >= m.t_resp
-    if not config.count_after_subsequent_therapy:
-        # a progression recorded once the next therapy has started is that therapy's, not
-        # CAPTEM's: the response is censored at the last counted assessment instead
-        sub_day = (
-            (_optional_date(pt, "subsequent_therapy_date") - pt["captem_start_date"])
-            .dt.days.astype("Float64")
-            .to_numpy(dtype=float, na_value=np.nan)
-        )
-        prog_after &= ~(sub_day <= prog_day)
-    end = np.where(~np.isnan(m.t_pd), m.t_pd, np.where(prog_after, prog_day, m.last_ev))
-    event = ~np.isnan(m.t_pd) | prog_after
-    return end, event

@@ -7,7 +7,7 @@ target lesions) are module constants.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 #: RECIST 1.1 §3.1.1: a non-nodal lesion is measurable at >= 10 mm longest diameter (CT).
 MIN_MEASURABLE_MM: float = 10.0
@@ -48,6 +48,19 @@ class RecistConfig:
             days (§3.3 asks for 4 weeks; the registry allows 6 by default).
         count_after_subsequent_therapy: count assessments on or after the start of the next
             anticancer therapy (§4.4.1 says they must not count).
+        max_nr_ne: at most this many NE assessments may lie between a CR/PR and the
+            assessment confirming it (admiralonco ``derive_param_confirmed_bor(max_nr_ne=)``;
+            its default is 1). None: any number (RECIST 1.1 §4.4.1 sets no limit).
+        accept_sd: one SD assessment may lie between a PR and the CR/PR confirming it
+            (admiralonco ``accept_sd = TRUE``); False: any SD breaks the confirmation.
+        dcr_min_sd_weeks: for the disease control rate, SD (or non-CR/non-PD) counts only if
+            an SD-or-better assessment lies at least this many weeks after treatment start
+            (a DCR "at N weeks"; admiralonco ``derive_param_clinbenefit(ref_start_window=)``).
+            None: DCR = CR + PR + SD of the best response (SD after ``sd_min_days``). Must be
+            at least ``sd_min_days`` / 7.
+
+    The method record of a result (:meth:`option_notes`) states every setting that differs
+    from these defaults.
     """
 
     pr_threshold: float = -0.30
@@ -59,6 +72,9 @@ class RecistConfig:
     min_cycles_for_response: int = 2
     baseline_window_days: int = 42
     count_after_subsequent_therapy: bool = False
+    max_nr_ne: int | None = None
+    accept_sd: bool = False
+    dcr_min_sd_weeks: float | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -76,5 +92,69 @@ class RecistConfig:
         ):
             if getattr(self, name) < 0:
                 problems.append(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.max_nr_ne is not None and self.max_nr_ne < 0:
+            problems.append(f"max_nr_ne must be None or >= 0, got {self.max_nr_ne}")
+        weeks = self.dcr_min_sd_weeks
+        if weeks is not None and not weeks * 7 >= self.sd_min_days:
+            problems.append(
+                f"dcr_min_sd_weeks must be >= sd_min_days / 7 = {self.sd_min_days / 7:g}, "
+                f"got {weeks}"
+            )
         if problems:
             raise ValueError("invalid RecistConfig: " + "; ".join(problems))
+
+    @property
+    def dcr_min_days(self) -> float:
+        """Days after treatment start at which SD must be shown to count for the DCR.
+
+        Returns
+        -------
+        float
+            ``7 * dcr_min_sd_weeks``, or ``sd_min_days`` (the BOR's SD rule) when None.
+
+        Example
+        -------
+        >>> RecistConfig().dcr_min_days, RecistConfig(dcr_min_sd_weeks=24).dcr_min_days
+        (42.0, 168.0)
+        """
+        if self.dcr_min_sd_weeks is None:
+            return float(self.sd_min_days)
+        return 7.0 * self.dcr_min_sd_weeks
+
+    def option_notes(self) -> tuple[str, ...]:
+        """One statement per setting that differs from its default, for the method record.
+
+        The defaults (RECIST 1.1 as the study applied it) give no note, so a default analysis
+        states nothing extra; each protocol choice made (e.g. admiralonco's conventions)
+        is named with its value so that the manuscript can say it.
+
+        Returns
+        -------
+        tuple of str
+            In field order; empty for the default configuration.
+
+        Example
+        -------
+        >>> RecistConfig().option_notes()
+        ()
+        >>> RecistConfig(max_nr_ne=1, accept_sd=True).option_notes()[0]
+        'confirmation of CR/PR allows at most 1 NE assessment(s) in between'
+        """
+        default = RecistConfig()
+        notes = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value != getattr(default, f.name):
+                notes.append(_NOTES.get(f.name, f"{f.name} = {{v}}").format(v=value))
+        return tuple(notes)
+
+
+#: How :meth:`RecistConfig.option_notes` words a non-default setting (``{v}``: its value).
+_NOTES: dict[str, str] = {
+    "confirmation_min_days": "CR/PR confirmed by a repeat assessment at least {v} days later",
+    "sd_min_days": "SD requires an assessment at least {v} days after treatment start",
+    "max_nr_ne": "confirmation of CR/PR allows at most {v} NE assessment(s) in between",
+    "accept_sd": "one SD assessment accepted between a PR and its confirmation",
+    "dcr_min_sd_weeks": "disease control requires SD for at least {v:g} weeks from start",
+    "count_after_subsequent_therapy": "assessments after the start of the next therapy count",
+}

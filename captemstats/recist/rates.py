@@ -20,6 +20,12 @@ MEASURES: tuple[str, ...] = (CR, PR, SD, NCNP, PD, NE, "ORR", "DCR")
 OVERALL: str = "All patients"
 _ORR = (CR, PR)
 _DCR = (CR, PR, SD, NCNP)
+#: The disease-control flag of each BOR column (``best_overall_response``; it applies
+#: ``RecistConfig.dcr_min_sd_weeks``).
+_DC_COLUMN: dict[str, str] = {
+    "bor": "disease_control",
+    "bor_confirmed": "disease_control_confirmed",
+}
 
 
 def clopper_pearson(
@@ -89,6 +95,12 @@ def response_rates(
 ) -> ResponseRates:
     """Count best responses and estimate ORR (CR+PR) and DCR (CR+PR+SD+non-CR/non-PD).
 
+    DCR counts the frame's ``disease_control`` (for ``bor``) or
+    ``disease_control_confirmed`` (for ``bor_confirmed``) flag when present, which applies
+    ``RecistConfig.dcr_min_sd_weeks`` (SD shown at least that long after start); without it
+    (or with the default configuration, where both agree) DCR is CR + PR + SD +
+    non-CR/non-PD of the BOR column.
+
     Args:
         bor_frame: ``BestResponseResult.to_frame()``, optionally with a grouping column
             merged in (e.g. the treatment-line group "1", "2", "3+").
@@ -129,10 +141,19 @@ def response_rates(
     else:
         levels, glab = [], np.array([], dtype=object)
 
+    dc_col = _DC_COLUMN.get(column, "")
+    dc = (
+        df[dc_col].fillna(False).to_numpy(dtype=bool)
+        if dc_col in df.columns
+        else resp.isin(_DCR).to_numpy(dtype=bool)
+    )
     counts: dict[str, pd.Series] = {}
+    dcr: dict[str, int] = {}
     for name, mask in ((lv, glab == lv) for lv in levels):
         counts[name] = resp[mask].value_counts()
+        dcr[name] = int(dc[mask].sum())
     counts[OVERALL] = resp.value_counts()
+    dcr[OVERALL] = int(dc.sum())
     n_by = {lv: int((glab == lv).sum()) for lv in levels} | {OVERALL: len(resp)}
 
     rows = []
@@ -142,7 +163,7 @@ def response_rates(
             if m == "ORR":
                 k = int(sum(vc.get(c, 0) for c in _ORR))
             elif m == "DCR":
-                k = int(sum(vc.get(c, 0) for c in _DCR))
+                k = dcr[g]
             else:
                 k = int(vc.get(m, 0))
             rows.append((g, m, k, n_by[g]))
