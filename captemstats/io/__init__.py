@@ -6,6 +6,7 @@ Public API: :func:`read_registry`, :class:`Registry`, :class:`SourceInfo`,
 
 from __future__ import annotations
 
+from captemstats.io.adam import read_adam
 from captemstats.io.coerce import empty_table
 from captemstats.io.mapping import ColumnMapping, MappingError, TableMapping, load_mapping
 from captemstats.io.problems import Problem
@@ -22,5 +23,6 @@ __all__ = [
     "TableMapping",
     "empty_table",
     "load_mapping",
+    "read_adam",
     "read_registry",
 ]
