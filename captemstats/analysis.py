@@ -289,8 +289,8 @@ def _responses(
     # RECIST 1.1 best response (measurements, or the recorded best response when a registry
     # has no lesion rows for a patient; the engine says which in its ``source`` column).
     lesions = cohort.lesions if cohort.lesions is not None else registry.lesions.iloc[0:0]
-    timepoints = assess_timepoints(lesions, patients=data)
-    responses = best_overall_response(timepoints, data)
+    timepoints = assess_timepoints(lesions, study.recist, patients=data)
+    responses = best_overall_response(timepoints, data, study.recist)
     bor = responses.patients.merge(data[["patient_id", study.by]], on="patient_id", how="left")
     rates = response_rates(bor, by=study.by)
     # Table 2's tests (distribution, ORR, DCR on the evaluable patients), with the profile's

@@ -21,10 +21,11 @@ so importing the specification loads no numerical library.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from captemstats.errors import CaptemError
+from captemstats.recist.config import RecistConfig
 from captemstats.schema import LABELS
 
 if TYPE_CHECKING:
@@ -137,6 +138,11 @@ class StudySpec:
         :data:`captemstats.methods.METHODS_NAMES`).
     time_axis_label
         The label of the time axis of the survival figures.
+    recist
+        The RECIST 1.1 options of the best-response derivation
+        (:class:`captemstats.recist.config.RecistConfig`; e.g.
+        ``dataclasses.replace(CAPTEM_STUDY, recist=RecistConfig(max_nr_ne=1))`` for a
+        protocol that allows one NE scan between a response and its confirmation).
 
     Example
     -------
@@ -158,6 +164,8 @@ class StudySpec:
     default_methods: str = "recommended"
     #: The time axis of the survival figures.
     time_axis_label: str = "Months since start of CAPTEM"
+    #: The RECIST 1.1 protocol choices (confirmation, SD minimum, counted scans, DCR).
+    recist: RecistConfig = field(default_factory=RecistConfig)
 
     def __post_init__(self) -> None:
         for what, keys in (

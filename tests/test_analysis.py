@@ -312,3 +312,24 @@ def test_a_comparison_names_the_levels_it_leaves_out(res: StudyAnalysis) -> None
     assert "unknown" not in sc.km.groups
     assert res.km("pfs", "line_group").excluded_levels == ()
     assert res.km("pfs", "line_group").n_excluded == 0
+
+
+def test_the_recist_protocol_options_come_from_the_study_specification(
+    res: StudyAnalysis,
+) -> None:
+    # issue 18: a protocol's confirmation and DCR rules reach analyze() through the spec
+    from dataclasses import replace
+
+    from captemstats.recist.config import RecistConfig
+    from captemstats.study import CAPTEM_STUDY
+
+    strict = replace(CAPTEM_STUDY, recist=RecistConfig(dcr_min_sd_weeks=24, max_nr_ne=1))
+    other = analyze(REGISTRY, study=strict)
+
+    def dcr(a: StudyAnalysis) -> int:
+        t = a.response_rates.table
+        return int(t.loc[(t["measure"] == "DCR") & (t["group"] == "All patients"), "count"].iloc[0])
+
+    assert dcr(other) < dcr(res)  # SD shorter than 24 weeks no longer counts
+    assert any("24 weeks" in note for note in other.responses.method.notes)
+    assert res.responses.method.notes == ()  # the defaults state nothing
