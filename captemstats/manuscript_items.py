@@ -79,6 +79,16 @@ class ManuscriptItems:
         """The names of the by-line groups (the columns of Tables 1 and 2)."""
         return self.legend(self.study.by)
 
+    @property
+    def recist_options(self) -> str:
+        """The RECIST protocol options that differ from the defaults, as a sentence for the
+        Methods (with a leading space), or "" when every option is the default."""
+        notes = self.analysis.responses.method.notes
+        if not notes:
+            return ""
+        text = "; ".join(notes)
+        return f" Protocol options: {text}."
+
     # -- tables ---------------------------------------------------------------------------
 
     def table1(self) -> Table:

@@ -149,3 +149,14 @@ def test_every_level_of_a_grouping_has_a_legend_name(res: StudyAnalysis, groupin
     names = CAPTEM_STUDY.grouping(grouping).legend_labels
     assert levels and levels <= set(names)
     assert all(names.values())
+
+
+def test_the_methods_state_non_default_recist_options(res: StudyAnalysis) -> None:
+    from dataclasses import replace
+
+    from captemstats.recist.config import RecistConfig
+
+    assert ManuscriptItems(res).recist_options == ""
+    spec = replace(CAPTEM_STUDY, recist=RecistConfig(max_nr_ne=1))
+    text = ManuscriptItems(analyze(REGISTRY, study=spec)).recist_options
+    assert text.startswith(" Protocol options: ") and "at most 1 NE" in text
