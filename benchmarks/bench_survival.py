@@ -10,17 +10,22 @@ occur as in registry data — and times three calls:
 * ``logrank`` logrank_test(time, event, group)         ~ survdiff(Surv(time, event) ~ group)
 * ``cox8``    cox_ph(..., 8 covariates, ties="efron")  ~ coxph(Surv(time, event) ~ x1 + ... + x8)
 
-Python timings are the best of ``--repeat`` runs; peak memory is the tracemalloc peak of one
-further run (numpy buffers included). When ``Rscript`` is on PATH the same calls run in R on
-the same data (read from a temporary CSV, not timed), timed with ``system.time`` (elapsed)
-and with R's peak memory as ``gc()``'s "max used" after ``gc(reset = TRUE)`` minus what was in
-use at the reset (so both columns count memory allocated by the call); the ratio is
-Python time / R time. This is a script, not a test.
+Python timings are the best of ``--repeat`` runs (wall clock, and CPU time of the process,
+which is less sensitive to other jobs on a shared machine); peak memory is the tracemalloc
+peak of one further run (numpy buffers included): what the call allocates beyond the data,
+which exists before it starts. ``--steps cox8`` times only some calls; the 1-minute load
+average is printed before each size, since timings on a loaded machine are not comparable.
+When ``Rscript`` is on PATH the same calls run in R on the same data (read from a temporary
+CSV, not timed), timed with ``system.time`` (elapsed) and with R's peak memory as ``gc()``'s
+"max used" after ``gc(reset = TRUE)`` minus what was in use at the reset (so both columns
+count memory allocated by the call); the ratio is Python time / R time. This is a script,
+not a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -67,20 +72,25 @@ def python_calls(d: pd.DataFrame) -> dict[str, Callable[[], Any]]:
     }
 
 
-def time_python(d: pd.DataFrame, repeat: int) -> dict[str, tuple[float, float]]:
-    """step -> (best seconds, tracemalloc peak MiB)."""
+def time_python(
+    d: pd.DataFrame, repeat: int, steps: list[str] | None = None
+) -> dict[str, tuple[float, float, float]]:
+    """step -> (best wall seconds, best CPU seconds, tracemalloc peak MiB)."""
     out = {}
     for step, fn in python_calls(d).items():
-        best = np.inf
+        if steps and step not in steps:
+            continue
+        best = best_cpu = np.inf
         for _ in range(repeat):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             fn()
             best = min(best, time.perf_counter() - t0)
+            best_cpu = min(best_cpu, time.process_time() - c0)
         tracemalloc.start()
         fn()
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        out[step] = (best, peak / 2**20)
+        out[step] = (best, best_cpu, peak / 2**20)
     return out
 
 
@@ -141,25 +151,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-r", action="store_true", help="skip the R timings")
     parser.add_argument("--repeat", type=int, default=3, help="timing runs per call")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--steps", nargs="+", choices=["km", "logrank", "cox8"], default=None)
     args = parser.parse_args(argv)
     header = (
-        f"{'n':>9} {'step':<8} {'python s':>9} {'R s':>8} {'py/R':>6} "
+        f"{'n':>9} {'step':<8} {'python s':>9} {'cpu s':>7} {'R s':>8} {'py/R':>6} "
         f"{'py peak MiB':>11} {'R peak MB':>13} {'events':>7}"
     )
     print(header)
     print("-" * len(header))
     for n in args.sizes:
         d = simulate(n, args.seed)
-        py = time_python(d, args.repeat)
+        print(f"# n = {n}: load average {os.getloadavg()[0]:.2f} (1 min)")
+        py = time_python(d, args.repeat, args.steps)
         r = None if args.no_r else time_r(d, args.repeat)
-        for step, (secs, peak) in py.items():
+        for step, (secs, cpu, peak) in py.items():
             if r is not None and step in r:
                 rs, rmb = r[step]
                 ratio = f"{secs / rs:6.2f}" if rs > 0 else "   inf"
                 rcol = f"{rs:8.3f} {ratio} {peak:11.1f} {rmb:13.1f}"
             else:
                 rcol = f"{'-':>8} {'-':>6} {peak:11.1f} {'-':>13}"
-            print(f"{n:>9} {step:<8} {secs:9.3f} {rcol} {int(d['event'].sum()):>7}")
+            print(f"{n:>9} {step:<8} {secs:9.3f} {cpu:7.3f} {rcol} {int(d['event'].sum()):>7}")
         sys.stdout.flush()
 
 

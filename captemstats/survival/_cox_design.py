@@ -131,10 +131,12 @@ def cox_design(
     xcols = np.column_stack([c.values(data) for c in covs])
     ok = _complete_cases(data, duration, event, xcols, cluster, strata)
     n_excl = int((~ok).sum())
-    sub = data.loc[ok]
+    # complete data (the large case): no copies of the frame or of the covariates
+    sub = data if n_excl == 0 else data.loc[ok]
     t = as_time(sub[duration], duration)
     e = as_event(sub[event], len(t), event)
-    x = xcols[ok]
+    x = xcols if n_excl == 0 else xcols[ok]
+    del xcols
     if len(t) == 0 or e.sum() == 0:
         raise AnalysisError("cox_ph: no events among the complete cases")
     s_codes = codes(sub[strata], strata) if strata else np.zeros(len(t), dtype=np.intp)
@@ -143,5 +145,5 @@ def cox_design(
     # C order: x @ beta is then one dot product per row, so identical covariate rows get
     # identical linear predictors and concordance counts their ties as R does (a column
     # subset is Fortran-ordered, where BLAS rounds rows differently)
-    x = np.ascontiguousarray(x[:, est])
+    x = np.ascontiguousarray(x if est.all() else x[:, est])
     return CoxDesign(covs, names, sub, t, e, x, s_codes, est, n_excl, tuple(warnings))

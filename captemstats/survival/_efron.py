@@ -6,6 +6,12 @@ costs O(n p^2) with no per-event-time Python loop. For tied event times Efron's 
 subjects by 1 - k/d, exactly as R's ``coxfit6`` C routine. The information matrix uses
 sum_t sum_k S2_k / S0_k = X' diag(c) X with c_i = exp(eta_i) (A(T_i) - delta_i B(T_i)), A and B
 being running sums of 1/S0_k and (k/d)/S0_k, which avoids storing p x p sums per time.
+
+Memory: an evaluation holds O(n) vectors, the per-death means x̄_k (deaths × p, kept for
+residuals and ``cox_zph``) and blocks of about ``_BLOCK`` numbers, never an n × p × p (nor an
+n × p r·x) array: S1 from r·x built by blocks of whole tie groups (each group still summed in
+row order by one ``reduceat``: the same bits), X' diag(c) X by blocks of rows. The sort, tie
+groups, blocks and centred covariates are built once per fit (:class:`Layout`).
 """
 
 from __future__ import annotations
@@ -17,8 +23,6 @@ import numpy as np
 
 if TYPE_CHECKING:
     import numpy.typing as npt
-
-F = "npt.NDArray[np.float64]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +42,13 @@ class Layout:
     dg: npt.NDArray[np.intp]  # tie group of each death
     frac: npt.NDArray[np.float64]  # k/d of each death's Efron sub-step (0 for Breslow)
     n_groups: int
+    xd_sum: npt.NDArray[np.float64]  # sum of the (centred) covariates of the deaths
+    d_run: npt.NDArray[np.intp]  # first death of each tie group with deaths
+    blocks: npt.NDArray[np.intp]  # first tie group of each row block, then n_groups
+
+
+#: numbers per row block of the Gram products (16 MiB of float64)
+_BLOCK = 2**21
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,10 +72,12 @@ def make_layout(
     strata: npt.NDArray[np.intp],
     ties: str,
 ) -> Layout:
-    order = np.lexsort((time, strata))
+    # one stratum: a stable sort on time is the same permutation as the two-key lexsort
+    one = len(strata) == 0 or strata.min() == strata.max()
+    order = np.argsort(time, kind="stable") if one else np.lexsort((time, strata))
     t, e, s = time[order], event[order], strata[order]
     xs = x[order]
-    xs = xs - xs.mean(axis=0)  # centring changes nothing but rounding (R centres too)
+    xs -= xs.mean(axis=0)  # centring changes nothing but rounding (R centres too)
     n = len(t)
     flag = np.ones(n, dtype=bool)
     flag[1:] = (s[1:] != s[:-1]) | (t[1:] != t[:-1])
@@ -80,8 +93,10 @@ def make_layout(
     deaths = np.flatnonzero(e == 1)
     dg = gid[deaths]
     d_count = np.bincount(dg, minlength=ng)
-    if ties == "efron":
-        k = np.arange(len(deaths)) - np.searchsorted(dg, dg, side="left")
+    run = np.concatenate(([True], dg[1:] != dg[:-1])) if len(dg) else np.ones(0, bool)
+    d_run = np.flatnonzero(run)
+    if ties == "efron":  # k = rank of the death within its tie group (deaths form runs)
+        k = np.arange(len(deaths)) - d_run[np.cumsum(run) - 1]
         frac = k / d_count[dg]
     else:
         frac = np.zeros(len(deaths))
@@ -99,7 +114,20 @@ def make_layout(
         dg=dg,
         frac=frac,
         n_groups=ng,
+        xd_sum=xs[deaths].sum(axis=0),
+        d_run=d_run,
+        blocks=_row_blocks(gid, ng, max(1, _BLOCK // max(xs.shape[1], 1))),
     )
+
+
+def _row_blocks(gid: npt.NDArray[np.intp], ng: int, step: int) -> npt.NDArray[np.intp]:
+    """Blocks of about ``step`` rows cut at tie-group boundaries (a block starts with the
+    group holding row 0, step, 2·step, ...), as group indices followed by ``ng``."""
+    if len(gid) == 0:
+        return np.zeros(1, dtype=np.intp)
+    starts = np.unique(gid[::step])
+    out: npt.NDArray[np.intp] = np.append(starts, ng).astype(np.intp)
+    return out
 
 
 def _suffix_within(lay: Layout, v: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -131,29 +159,72 @@ class Eval:
 
 
 def evaluate(lay: Layout, beta: npt.NDArray[np.float64], *, info: bool = True) -> Eval:
-    """Log partial likelihood, score and information at ``beta`` (Efron or Breslow)."""
+    """Log partial likelihood, score and information at ``beta`` (Efron or Breslow), as one
+    pass of R's ``coxfit6``. S0 and S1 are sums over tie groups accumulated from the end of
+    each stratum; Efron's sub-step k removes the fraction k/d of the dying subjects' weight.
+    exp(x beta) is computed once and shared by the score, the information and the caller."""
     x = lay.x
     eta = x @ beta
     r = np.exp(eta)
-    rx = r[:, None] * x
-    s0 = _suffix_within(lay, np.add.reduceat(r, lay.g_first))
-    s1 = _suffix_within(lay, np.add.reduceat(rx, lay.g_first, axis=0))
     dths, dg, frac = lay.deaths, lay.dg, lay.frac
     ng = lay.n_groups
-    dr = np.bincount(dg, weights=r[dths], minlength=ng)
     p = x.shape[1]
-    # deaths are in sorted order, so their tie groups form runs: sum each run at once
-    drx = np.zeros((ng, p))
-    if len(dths):
-        run = np.flatnonzero(np.concatenate(([True], dg[1:] != dg[:-1])))
-        drx[dg[run]] = np.add.reduceat(rx[dths], run, axis=0)
+    s0 = _suffix_within(lay, np.add.reduceat(r, lay.g_first))
+    dr = np.bincount(dg, weights=r[dths], minlength=ng)
     s0k = s0[dg] - frac * dr[dg]
-    s1k = s1[dg] - frac[:, None] * drx[dg]
-    xbar = s1k / s0k[:, None]
     loglik = float(eta[dths].sum() - np.log(s0k).sum())
-    score = x[dths].sum(axis=0) - xbar.sum(axis=0)
+    del eta
+    s1g, drx = _weighted_group_sums(lay, r)
+    s1 = _suffix_within(lay, s1g)
+    xbar = np.empty((len(dths), p))
+    step = max(1, _BLOCK // max(p, 1))
+    for a in range(0, len(dths), step):  # x̄_k = S1_k / S0_k by blocks of deaths
+        sl = slice(a, a + step)
+        g = dg[sl]
+        xbar[sl] = (s1[g] - frac[sl, None] * drx[g]) / s0k[sl, None]
+    score = lay.xd_sum - xbar.sum(axis=0)
     imat = information(lay, r, s0k, xbar) if info else np.empty((p, p))
     return Eval(loglik, score, imat, r, s0k, xbar)
+
+
+def _weighted_group_sums(
+    lay: Layout, r: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Per tie group, Σ r·x over its rows and over its deaths, from r·x built one block of
+    whole tie groups at a time (``Layout.blocks``): each group is summed in row order by one
+    ``reduceat``, exactly as on the full n × p product, which is never stored."""
+    x, dths, dg, d_run = lay.x, lay.deaths, lay.dg, lay.d_run
+    p = x.shape[1]
+    s1g = np.empty((lay.n_groups, p))
+    drx = np.zeros((lay.n_groups, p))
+    bounds = np.append(lay.g_first, len(r))  # first row of each group, then n
+    dlo = np.searchsorted(dths, bounds[lay.blocks])  # first death of each block
+    rlo = np.searchsorted(d_run, dlo)  # first run of deaths of each block
+    for k in range(len(lay.blocks) - 1):
+        ga, gb = lay.blocks[k], lay.blocks[k + 1]
+        lo, hi = bounds[ga], bounds[gb]
+        rxb = r[lo:hi, None] * x[lo:hi]
+        s1g[ga:gb] = np.add.reduceat(rxb, lay.g_first[ga:gb] - lo, axis=0)
+        da, db = dlo[k], dlo[k + 1]
+        if db > da:  # deaths are in sorted order: their tie groups form runs
+            runs = d_run[rlo[k] : rlo[k + 1]]
+            drx[dg[runs]] = np.add.reduceat(rxb[dths[da:db] - lo], runs - da, axis=0)
+    return s1g, drx
+
+
+def _gram(a: npt.NDArray[np.float64], w: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """a' diag(w) a, by blocks of rows so that the weighted copy of ``a`` is at most
+    ``_BLOCK`` numbers (one block, hence the plain product, for up to 2^21 / p rows)."""
+    n, p = a.shape
+    step = max(1, _BLOCK // max(p, 1))
+    if n <= step:
+        whole: npt.NDArray[np.float64] = (a * w[:, None]).T @ a
+        return whole
+    out = np.zeros((p, p))
+    for lo in range(0, n, step):
+        ab = a[lo : lo + step]
+        out += (ab * w[lo : lo + step, None]).T @ ab
+    return out
 
 
 def information(
@@ -163,16 +234,21 @@ def information(
     xbar: npt.NDArray[np.float64],
     weights: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.float64]:
-    """Σ_t w_t Σ_k (S2_k/S0_k − x̄_k x̄_k') with per-death weights w (default 1)."""
+    """Σ_t w_t Σ_k (S2_k/S0_k − x̄_k x̄_k') with per-death weights w (default 1).
+
+    Σ_k S2_k/S0_k is X' diag(c) X with c_i = r_i (A(T_i) − δ_i B(T_i)) (module docstring), so
+    only the p × p result and row blocks are stored; ``cox_zph`` calls this with w = g(t) and
+    g(t)² for the blocks of its information (R's ``zph1``)."""
     w = np.ones(len(s0k)) if weights is None else weights
     ng = lay.n_groups
     a = np.bincount(lay.dg, weights=w / s0k, minlength=ng)
     b = np.bincount(lay.dg, weights=w * lay.frac / s0k, minlength=ng)
-    acum = _prefix_within(lay, a)
-    c = r * (acum[lay.gid] - lay.event * b[lay.gid])
-    x = lay.x
-    out: npt.NDArray[np.float64] = (x * c[:, None]).T @ x - (xbar * w[:, None]).T @ xbar
-    return out
+    # c = r (A - δ B), in place: fewer n-vectors at once, the same bits
+    c: npt.NDArray[np.float64] = np.asarray(b, dtype=np.float64)[lay.gid]
+    c *= lay.event
+    c = _prefix_within(lay, a)[lay.gid] - c
+    c *= r
+    return _gram(lay.x, c) - _gram(xbar, w)
 
 
 def score_residuals(lay: Layout, ev: Eval) -> npt.NDArray[np.float64]:
@@ -194,104 +270,12 @@ def score_residuals(lay: Layout, ev: Eval) -> npt.NDArray[np.float64]:
     d_count = np.bincount(dg, minlength=ng).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         xbar_mean = np.where(d_count[:, None] > 0, xbar_sum / d_count[:, None], 0.0)
-    acum = _prefix_within(lay, a)
     gcum = _prefix_within(lay, gsum)
-    e = lay.event
-    gid = lay.gid
-    risk = ev.r[:, None] * (
-        x * (acum[gid] - e * b[gid])[:, None] - (gcum[gid] - e[:, None] * gb[gid])
-    )
-    out: npt.NDArray[np.float64] = e[:, None] * (x - xbar_mean[gid]) - risk
+    e, gid, r = lay.event, lay.gid, ev.r
+    ab = _prefix_within(lay, a)[gid] - e * b[gid]
+    out = np.empty_like(x)
+    for j in range(p):  # one covariate at a time: O(n) temporaries, not several n × p ones
+        xj = x[:, j]
+        risk = r * (xj * ab - (gcum[:, j][gid] - e * gb[:, j][gid]))
+        out[:, j] = e * (xj - xbar_mean[:, j][gid]) - risk
     return out
-
-
-def concordance_counts(
-    time: npt.NDArray[np.float64],
-    event: npt.NDArray[np.float64],
-    lp: npt.NDArray[np.float64],
-    strata: npt.NDArray[np.intp],
-) -> dict[str, float]:
-    """Harrell's concordance counts as R's ``concordance`` for a coxph fit (reverse=TRUE):
-    a death at t is compared with every subject of its stratum still at risk after it (time
-    > t, or censored at t); pairs tied on the linear predictor are ``tied.x``, deaths at the
-    same time with different linear predictors ``tied.y`` (R leaves pairs tied on both out of
-    all four counts). O(n log n) by a bitwise stable-partition count (no Python loop over
-    subjects)."""
-    n = len(time)
-    _, rank = np.unique(lp, return_inverse=True)
-    nr = int(rank.max()) + 1 if n else 1
-    key = strata.astype(np.int64) * nr + rank.astype(np.int64)
-    order = np.lexsort((key, 1 - event, time, strata))
-    t, e, k, s = time[order], event[order], key[order], strata[order]
-    # slot end: last position of a death's tie group (deaths at equal time and stratum)
-    pos = np.arange(n)
-    newslot = np.ones(n, dtype=bool)
-    newslot[1:] = (t[1:] != t[:-1]) | (s[1:] != s[:-1]) | (e[1:] != e[:-1])
-    slot = np.cumsum(newslot) - 1
-    slot_last = np.append(np.flatnonzero(newslot)[1:] - 1, n - 1)[slot]
-    snew = np.ones(n, dtype=bool)
-    snew[1:] = s[1:] != s[:-1]
-    s_last = np.append(np.flatnonzero(snew)[1:] - 1, n - 1)[np.cumsum(snew) - 1]
-    smaller = _count_later_smaller(k)
-    comb = k * (n + 1) + pos
-    srt = np.sort(comb)
-    dmask = e == 1
-    kd = k[dmask]
-    tied_x = np.searchsorted(srt, (kd + 1) * (n + 1), side="left") - np.searchsorted(
-        srt, kd * (n + 1) + slot_last[dmask], side="right"
-    )
-    comparable = s_last[dmask] - slot_last[dmask]
-    conc = float(smaller[dmask].sum())
-    tx = float(tied_x.sum())
-    disc = float(comparable.sum()) - conc - tx
-    dcount = np.bincount(slot[dmask])
-    # R counts a pair of deaths at the same time as tied.y only when their linear predictors
-    # differ (equal ones are tied.xy); deaths are sorted by key within each time slot
-    ds = slot[dmask]
-    newpair = np.ones(len(kd), dtype=bool)
-    newpair[1:] = (ds[1:] != ds[:-1]) | (kd[1:] != kd[:-1])
-    xy = np.diff(np.append(np.flatnonzero(newpair), len(kd)))
-    tied_xy = float((xy * (xy - 1) / 2).sum())
-    tied_y = float((dcount * (dcount - 1) / 2).sum()) - tied_xy
-    return {"concordant": conc, "discordant": disc, "tied.x": tx, "tied.y": tied_y}
-
-
-def _count_later_smaller(v: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-    """For each position i, #{j > i : v_j < v_i}, by most-significant-bit-first stable
-    partitions: the first differing bit decides the comparison, so at each level a 1-bit
-    element counts the 0-bit elements after it within its prefix group."""
-    n = len(v)
-    counts = np.zeros(n)
-    if n == 0:
-        return counts
-    cur = v.copy()
-    idx = np.arange(n)
-    gstart = np.zeros(n, dtype=np.int64)
-    gend = np.full(n, n, dtype=np.int64)
-    nbits = int(cur.max()).bit_length()
-    for b in range(nbits - 1, -1, -1):
-        bit = (cur >> b) & 1
-        zero = bit == 0
-        cz = np.concatenate(([0], np.cumsum(zero)))  # cz[j] = zeros before slot j
-        zeros_before_group = cz[gstart]
-        zeros_in_group = cz[gend] - zeros_before_group
-        ones = ~zero
-        later_zeros = cz[gend] - cz[np.arange(n) + 1]
-        counts[idx[ones]] += later_zeros[ones]
-        slot = np.arange(n)
-        zpos = gstart + (cz[slot] - zeros_before_group)
-        ones_before = (slot - gstart) - (cz[slot] - zeros_before_group)
-        opos = gstart + zeros_in_group + ones_before
-        newpos = np.where(zero, zpos, opos)
-        new_gstart = np.where(zero, gstart, gstart + zeros_in_group)
-        new_gend = np.where(zero, gstart + zeros_in_group, gend)
-        nc = np.empty_like(cur)
-        ni = np.empty_like(idx)
-        ngs = np.empty_like(gstart)
-        nge = np.empty_like(gend)
-        nc[newpos] = cur
-        ni[newpos] = idx
-        ngs[newpos] = new_gstart
-        nge[newpos] = new_gend
-        cur, idx, gstart, gend = nc, ni, ngs, nge
-    return counts

@@ -26,6 +26,7 @@ from captemstats.survival._covariate import Covariate as Covariate  # re-exporte
 from captemstats.survival._cox_design import CoxDesign, codes, cox_design
 from captemstats.survival._coxfit import EPS as EPS  # re-exported
 from captemstats.survival._coxfit import ITER_MAX as ITER_MAX  # re-exported
+from captemstats.survival._coxfit import concordance_counts
 from captemstats.survival._coxfit import newton_raphson as newton_raphson  # re-exported
 
 if TYPE_CHECKING:
@@ -195,9 +196,7 @@ def _robust(
     from scipy.stats import chi2
 
     p = naive_var.shape[0]
-    resid = _efron.score_residuals(lay, ev)
-    dfbeta = resid @ naive_var
-    dsum = _sum_by_cluster(cl, dfbeta, p)
+    dsum = _sum_by_cluster(cl, _efron.score_residuals(lay, ev) @ naive_var, p)  # dfbeta
     var = np.asarray(dsum.T @ dsum, dtype=np.float64)
     robust_se = np.sqrt(np.diag(var))
     # robust score test (R's fit$rscore): score residuals at beta = 0 summed by cluster
@@ -279,7 +278,7 @@ def _concordance(
 ) -> tuple[float, dict[str, float]]:
     """R's default concordance: Harrell's C of the linear predictor, within strata."""
     lp = design.x @ beta
-    cc = _efron.concordance_counts(design.t, design.e, lp, design.strata)
+    cc = concordance_counts(design.t, design.e, lp, design.strata)
     denom = cc["concordant"] + cc["discordant"] + cc["tied.x"]
     conc = (cc["concordant"] + cc["tied.x"] / 2) / denom if denom > 0 else np.nan
     return float(conc), cc
@@ -345,6 +344,8 @@ def cox_ph(
         var, robust_se, robust_score = _robust(lay, ev, naive_var, cl)
     terms = _per_term(beta, se, robust_se, vanished, conf_level)
     lr_test, wald_test, score_test = _global_tests(ev, loglik0, var, beta, u0_stuff)
+    loglik = ev.loglik
+    del ev  # its per-death arrays are not needed by the concordance (the last large step)
     conc, cc = _concordance(d, beta)
     return CoxResult(
         terms=[c.name for c in d.covs],
@@ -359,7 +360,7 @@ def cox_ph(
         p_value=_widen(terms.p_value, est),
         var=_widen(var, est),
         naive_var=_widen(naive_var, est),
-        loglik=ev.loglik,
+        loglik=loglik,
         loglik_null=loglik0,
         lr_test=lr_test,
         wald_test=wald_test,

@@ -157,16 +157,17 @@ def _score_information(
     lay: _efron.Layout, ev: _efron.Eval, g: npt.NDArray[np.float64], terms: list[str]
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """The score u = (0, U_g) and the 2p × 2p information [[I, I_g], [I_g, I_gg]] of the
-    x·g(t) terms at the fitted beta (R's ``zph1``), with I; a test that is undefined is
-    refused."""
+    x·g(t) terms at the fitted beta (R's ``zph1``), with I; a numerically unidentifiable test
+    is refused. The three p × p blocks come from the same O(p²)-memory accumulation as the
+    fit's information (:func:`~captemstats.survival._efron.information`, weights 1, g, g²)."""
     p = lay.x.shape[1]
     dx = lay.x[lay.deaths] - ev.xbar  # per death and Efron sub-step
     u2 = (g[:, None] * dx).sum(axis=0)
+    del dx
     i11 = _efron.information(lay, ev.r, ev.s0k, ev.xbar)
     i12 = _efron.information(lay, ev.r, ev.s0k, ev.xbar, weights=g)
     i22 = _efron.information(lay, ev.r, ev.s0k, ev.xbar, weights=g * g)
     imat = np.block([[i11, i12], [i12.T, i22]])
-    _check_defined(lay, g, terms)
     _check_identifiable(i11, i12, i22, terms)
     u = np.concatenate((np.zeros(p), u2))
     return u, imat, i11
@@ -232,10 +233,14 @@ def cox_zph(
     lay = fit.layout
     p = lay.x.shape[1]
     beta = np.asarray(result.coef, dtype=np.float64)
-    ev = _efron.evaluate(lay, beta, info=False)
     ttimes = transform_times(lay.time, lay.event, transform)
     gtime = ttimes - ttimes[lay.event == 1].mean()
     g = gtime[lay.deaths]  # one weight per death (ties share g, a function of time)
+    del gtime
+    # an undefined test is refused first, on the data alone, before the per-death arrays of
+    # the evaluation exist (its exact check holds n × p minima and maxima)
+    _check_defined(lay, g, result.terms)
+    ev = _efron.evaluate(lay, beta, info=False)
     u, imat, i11 = _score_information(lay, ev, g, result.terms)
     chisq, df, pval, g_chisq, g_df, g_p = _term_tests(u, imat, p, global_)
     y, var = _scaled_schoenfeld(lay, ev, beta, i11)
@@ -332,7 +337,9 @@ def _scaled_schoenfeld(
         xsum[:, j] = np.bincount(lay.dg, weights=ev.xbar[:, j], minlength=ng)
     with np.errstate(invalid="ignore", divide="ignore"):
         xmean = xsum / d_count[:, None]
-    resid = lay.x[lay.deaths] - xmean[lay.dg]
+    resid = np.empty((len(lay.deaths), p))
+    for j in range(p):  # column by column: no deaths × p temporaries
+        resid[:, j] = lay.x[lay.deaths, j] - xmean[lay.dg, j]
 
     # strata in sorted order: first row of each, deaths per stratum, does x vary within it
     s = lay.strata
@@ -346,16 +353,30 @@ def _scaled_schoenfeld(
     wtmat = np.minimum(used[:, :, None], used[:, None, :]).sum(axis=0)
     vmean = imat / np.where(wtmat == 0, 1.0, wtmat)
 
+    y = _scale(resid, vmean, used > 0, s_of_row[lay.deaths])
+    y += beta[None, :]
+    var = np.asarray(np.linalg.inv(vmean), dtype=np.float64)
+    return y, var
+
+
+def _scale(
+    resid: npt.NDArray[np.float64],
+    vmean: npt.NDArray[np.float64],
+    used: npt.NDArray[np.bool_],
+    death_stratum: npt.NDArray[np.intp],
+) -> npt.NDArray[np.float64]:
+    """resid · vmean⁻¹ on the columns that vary in each death's stratum (NaN elsewhere): one
+    solve per distinct pattern of varying columns. When every column varies in every stratum
+    (the usual case) that is one solve on all of ``resid``, without a second deaths × p copy."""
+    patterns, pat_of_stratum = np.unique(used, axis=0, return_inverse=True)
+    if len(patterns) == 1 and patterns[0].all():
+        return np.ascontiguousarray(_solve(vmean, resid.T).T)
     y = np.full_like(resid, np.nan)
-    death_stratum = s_of_row[lay.deaths]
-    patterns, pat_of_stratum = np.unique(used > 0, axis=0, return_inverse=True)
     pat_of_death = np.asarray(pat_of_stratum).reshape(-1)[death_stratum]
-    for k, pat in enumerate(patterns):  # one solve per distinct pattern of varying columns
+    for k, pat in enumerate(patterns):
         if not pat.any():
             continue
         rows = pat_of_death == k
         cols = np.flatnonzero(pat)
         y[np.ix_(rows, cols)] = _solve(vmean[np.ix_(cols, cols)], resid[np.ix_(rows, cols)].T).T
-    y = y + beta[None, :]
-    var = np.asarray(np.linalg.inv(vmean), dtype=np.float64)
-    return y, var
+    return y
