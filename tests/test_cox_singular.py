@@ -11,10 +11,14 @@ with captemstats itself (the R cross-checks of the reduced models live in test_s
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import numpy as np
 import pandas as pd
 import pytest
 from _compare import assert_close
+from hypothesis import given
+from hypothesis import strategies as st
 
 from captemstats.errors import AnalysisError
 from captemstats.survival import cox_ph, cox_zph
@@ -208,3 +212,35 @@ def test_near_collinear_covariates_converge_as_r_bounds_the_newton_update() -> N
         assert_close(coef, want.loc[term, "coef"], what=f"{term} coef")
         assert_close(se, want.loc[term, "se"], what=f"{term} se")
     assert_close(fit.loglik, want.loc["loglik", "coef"], what="loglik")
+
+
+@given(
+    n=st.integers(5, 120),
+    p=st.integers(1, 5),
+    kind=st.sampled_from(["random", "collinear", "constant", "near", "integer"]),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_the_full_rank_shortcut_decides_as_the_column_by_column_path(
+    n: int, p: int, kind: str, seed: int
+) -> None:
+    # issue 20: a design whose Gram matrix is clearly non-singular skips the per-column
+    # projections; the columns kept must be those the exact path keeps (R's aliasing)
+    from captemstats.survival import _alias
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, p))
+    if kind == "collinear" and p > 1:
+        x[:, -1] = 2 * x[:, 0]
+    elif kind == "constant":
+        x[:, 0] = 3.0
+    elif kind == "near" and p > 1:
+        x[:, 1] = x[:, 0] + rng.normal(scale=1e-7, size=n)
+    elif kind == "integer":
+        x = np.round(x)
+    t = rng.exponential(size=n).round(1)
+    e = (rng.random(n) < 0.7).astype(float)
+    s = rng.integers(0, 2, size=n).astype(np.intp)
+    fast = _alias.estimable_columns(t, e, x, s)
+    with patch.object(_alias, "_clearly_full_rank", return_value=False):
+        exact = _alias.estimable_columns(t, e, x, s)
+    assert np.array_equal(fast, exact)

@@ -61,6 +61,30 @@ def informative_rows(
     return out
 
 
+#: Smallest eigenvalue of the columns' correlation (Gram) matrix above which no column can be
+#: aliased: far above ``TOLER_CHOL`` so that rounding in the p x p product cannot matter.
+FULL_RANK_EIGENVALUE = 1e-8
+
+
+def _clearly_full_rank(xr: npt.NDArray[np.float64]) -> bool:
+    """True when every centred column is non-zero and the smallest eigenvalue of their
+    normalised Gram matrix exceeds :data:`FULL_RANK_EIGENVALUE`.
+
+    After normalisation, the squared residual of any column projected on the others is at
+    least the smallest eigenvalue of the Gram matrix (1 / (G^-1)_jj >= lambda_min), so every
+    column then passes the projection test below: the result is the same, without building a
+    projection basis per column (at 10^6 rows that was ~280 MiB and ~1 s). Near-singular
+    designs take the exact column-by-column path.
+    """
+    norms = np.array([float(np.sqrt(xr[:, j] @ xr[:, j])) for j in range(xr.shape[1])])
+    if xr.shape[1] == 0 or not (np.isfinite(norms).all() and (norms > 0.0).all()):
+        return False
+    gram = (xr.T @ xr) / np.outer(norms, norms)
+    if not np.isfinite(gram).all():
+        return False
+    return bool(np.linalg.eigvalsh(gram).min() > FULL_RANK_EIGENVALUE)
+
+
 def estimable_columns(
     time: npt.NDArray[np.float64],
     event: npt.NDArray[np.float64],
@@ -94,6 +118,8 @@ def estimable_columns(
     sr = strata[rows]
     for s in np.unique(sr):  # centring within stratum: a stratum-constant column is aliased
         xr[sr == s] -= xr[sr == s].mean(axis=0)
+    if _clearly_full_rank(xr):
+        return np.ones(x.shape[1], dtype=bool)
     keep = np.zeros(x.shape[1], dtype=bool)
     for j in range(x.shape[1]):
         col = xr[:, j]
