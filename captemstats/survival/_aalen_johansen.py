@@ -38,9 +38,9 @@ def probability_limits(
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Pointwise limits of a probability from its standard error, as R's
     ``survival:::survfit_confint(p, se, logse = FALSE, conf.type)`` (NaN for R's NA)."""
-    from scipy.stats import norm
+    from captemstats.survival._dist import norm_ppf
 
-    z = float(norm.ppf(1 - (1 - conf_level) / 2))
+    z = float(norm_ppf(1 - (1 - conf_level) / 2))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         rel = np.where(se == 0, 0.0, se / p)  # se on the log scale
         xx = np.where(p == 0, np.nan, p)

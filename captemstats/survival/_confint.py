@@ -27,9 +27,9 @@ def confidence_limits(
     missing where S is 0 or 1; logit: expit(logit S ∓ z·se/(1 - S)); arcsin:
     sin²(asin √S ∓ z·se/2·√(S/(1 - S))) kept in [0, π/2]; both missing where S is 0 or 1, as
     R's arithmetic gives NA there; none: no limits, all NaN)."""
-    from scipy.stats import norm
+    from captemstats.survival._dist import norm_ppf
 
-    z = float(norm.ppf(1 - (1 - conf_level) / 2))
+    z = float(norm_ppf(1 - (1 - conf_level) / 2))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if conf_type == "plain":
             se2 = se_log * surv * z

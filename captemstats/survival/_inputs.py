@@ -26,15 +26,25 @@ def _index_of(values: Any, n: int) -> Sequence[Any]:
     return list(idx) if idx is not None and not callable(idx) else list(range(n))
 
 
+def _numeric_array(values: Any) -> npt.NDArray[np.float64] | None:
+    """A 1-D numpy array of numbers or booleans as float64 (the values pandas would give),
+    else ``None``: plain arrays skip the pandas conversion (and its import on a first call)."""
+    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "biuf":
+        return np.asarray(values, dtype=np.float64)
+    return None
+
+
 def as_time(values: Any, name: str = "time") -> npt.NDArray[np.float64]:
     """Survival times as float64; missing, infinite or negative times are errors."""
-    import pandas as pd
+    arr = _numeric_array(values)
+    if arr is None:
+        import pandas as pd
 
-    s = pd.Series(values) if not isinstance(values, pd.Series) else values
-    try:
-        arr = pd.to_numeric(s, errors="raise").to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError) as exc:
-        raise AnalysisError(f"{name}: values must be numeric ({exc})") from exc
+        s = pd.Series(values) if not isinstance(values, pd.Series) else values
+        try:
+            arr = pd.to_numeric(s, errors="raise").to_numpy(dtype=float, na_value=np.nan)
+        except (TypeError, ValueError) as exc:
+            raise AnalysisError(f"{name}: values must be numeric ({exc})") from exc
     bad = ~np.isfinite(arr) | (arr < 0)
     if bad.any():
         row, count = _first_bad(bad, _index_of(values, len(arr)))
@@ -47,15 +57,19 @@ def as_time(values: Any, name: str = "time") -> npt.NDArray[np.float64]:
 
 def as_event(values: Any, n: int, name: str = "event") -> npt.NDArray[np.float64]:
     """Event indicator as float64 0/1 (booleans or 0/1 codes); anything else is an error."""
-    import pandas as pd
+    arr = _numeric_array(values)
+    if arr is None:
+        import pandas as pd
 
-    s = pd.Series(values) if not isinstance(values, pd.Series) else values
-    if len(s) != n:
-        raise AnalysisError(f"{name}: length {len(s)} differs from time length {n}")
-    try:
-        arr = np.asarray(s.astype("float64").to_numpy(na_value=np.nan), dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise AnalysisError(f"{name}: values must be 0/1 or boolean ({exc})") from exc
+        s = pd.Series(values) if not isinstance(values, pd.Series) else values
+        if len(s) != n:
+            raise AnalysisError(f"{name}: length {len(s)} differs from time length {n}")
+        try:
+            arr = np.asarray(s.astype("float64").to_numpy(na_value=np.nan), dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise AnalysisError(f"{name}: values must be 0/1 or boolean ({exc})") from exc
+    elif len(arr) != n:
+        raise AnalysisError(f"{name}: length {len(arr)} differs from time length {n}")
     bad = ~np.isin(arr, (0.0, 1.0))
     if bad.any():
         row, count = _first_bad(bad, _index_of(values, n))

@@ -193,7 +193,7 @@ def _robust(
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], ChiSquareTest]:
     """R's ``coxph(cluster = )``: the grouped sandwich D'D of dfbeta residuals summed by
     cluster (``fit$var``), its standard errors and the robust score test (``fit$rscore``)."""
-    from scipy.stats import chi2
+    from captemstats.survival._dist import chi2_sf
 
     p = naive_var.shape[0]
     dsum = _sum_by_cluster(cl, _efron.score_residuals(lay, ev) @ naive_var, p)  # dfbeta
@@ -204,7 +204,7 @@ def _robust(
     ssum = _sum_by_cluster(cl, res0, p)
     usum = ssum.sum(axis=0)
     rscore = wtest(ssum.T @ ssum, usum)
-    return var, robust_se, ChiSquareTest(rscore, p, float(chi2.sf(rscore, p)))
+    return var, robust_se, ChiSquareTest(rscore, p, float(chi2_sf(rscore, p)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,17 +229,17 @@ def _per_term(
     conf_level: float,
 ) -> _Terms:
     """R's ``summary.coxph`` table: HR, its Wald CI, z and P (on the robust SE if given)."""
-    from scipy.stats import norm
+    from captemstats.survival._dist import norm_ppf, norm_sf
 
     use_se = robust_se if robust_se is not None else se
-    zc = float(norm.ppf(1 - (1 - conf_level) / 2))
+    zc = float(norm_ppf(1 - (1 - conf_level) / 2))
     with np.errstate(over="ignore"):  # an infinite coefficient gives an infinite HR, as R
         hr = np.exp(beta)
         lower = np.exp(beta - zc * use_se)
         upper = np.exp(beta + zc * use_se)
     with np.errstate(divide="ignore", invalid="ignore"):  # se 0 where the information vanished
         z = beta / use_se
-    pval = 2 * norm.sf(np.abs(z))
+    pval = 2 * norm_sf(np.abs(z))
     shown = beta
     if vanished.any():  # R: coef[which.sing] <- NA, and with it every per-term statistic
         shown, se, hr, lower, upper, z, pval = (
@@ -259,7 +259,7 @@ def _global_tests(
 ) -> tuple[ChiSquareTest, ChiSquareTest, ChiSquareTest]:
     """The likelihood-ratio, Wald and score tests of all coefficients (R's ``summary.coxph``;
     the score test from the score and step at beta = 0, as ``coxfit6``)."""
-    from scipy.stats import chi2
+    from captemstats.survival._dist import chi2_sf
 
     p = len(beta)
     lr = 2 * (ev.loglik - loglik0)
@@ -267,9 +267,9 @@ def _global_tests(
     u0 = u0_stuff[:p]
     score = float(u0 @ u0_stuff[p:])
     return (
-        ChiSquareTest(lr, p, float(chi2.sf(lr, p))),
-        ChiSquareTest(wald, p, float(chi2.sf(wald, p))),
-        ChiSquareTest(score, p, float(chi2.sf(score, p))),
+        ChiSquareTest(lr, p, float(chi2_sf(lr, p))),
+        ChiSquareTest(wald, p, float(chi2_sf(wald, p))),
+        ChiSquareTest(score, p, float(chi2_sf(score, p))),
     )
 
 

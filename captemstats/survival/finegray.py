@@ -273,7 +273,7 @@ def fine_gray(
     >>> r.converged
     True
     """
-    from scipy.stats import norm
+    from captemstats.survival._dist import norm_sf
 
     d, names = _prepare(time, status, covariates, cause)
     if not d.fail.any():
@@ -286,7 +286,7 @@ def fine_gray(
         coef=tuple(float(v) for v in b),
         std_error=tuple(float(v) for v in se),
         z=tuple(float(v) for v in z),
-        p_value=tuple(float(v) for v in 2 * norm.sf(np.abs(z))),
+        p_value=tuple(float(v) for v in 2 * norm_sf(np.abs(z))),
         loglik=-_lik(d, b),
         converged=converged,
         iterations=it,

@@ -170,7 +170,7 @@ def logrank_test(
     >>> r.df, r.method.software_equivalent
     (1, 'R survival::survdiff(rho = 1)')
     """
-    from scipy.stats import chi2
+    from captemstats.survival._dist import chi2_sf
 
     rho = float(rho)
     if not np.isfinite(rho):
@@ -204,7 +204,7 @@ def logrank_test(
         df=df,
         # Nothing to compare (fewer than two groups with expected events): no test was done, so
         # P is NaN, as R's survdiff (`pvalue` NA), never a printable "P = 1.00".
-        p_value=float(chi2.sf(chisq, df)) if df > 0 else float("nan"),
+        p_value=float(chi2_sf(chisq, df)) if df > 0 else float("nan"),
         groups=labels,
         n={g: int((codes == i).sum()) for i, g in enumerate(labels)},
         observed=dict(zip(labels, o.tolist(), strict=True)),
@@ -226,7 +226,7 @@ def logrank_trend_test(
     or a mapping label -> score to override. R's survival has no trend test; the reference
     computes it from ``survdiff``'s O, E and variance.
     """
-    from scipy.stats import chi2
+    from captemstats.survival._dist import chi2_sf
 
     raw, codes, o, e, v, _, n_excl = _parts(time, event, group, strata)
     labels = [label_str(x) for x in raw]
@@ -260,7 +260,7 @@ def logrank_trend_test(
     return LogRankResult(
         chisq=chisq,
         df=1,
-        p_value=float(chi2.sf(chisq, 1)),
+        p_value=float(chi2_sf(chisq, 1)),
         groups=labels,
         n={g: int((codes == i).sum()) for i, g in enumerate(labels)},
         observed=dict(zip(labels, o.tolist(), strict=True)),

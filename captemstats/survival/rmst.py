@@ -150,7 +150,7 @@ def _check_tau(tau: float, last: dict[str, tuple[float, bool]], extend: bool) ->
 def _contrast(
     g: str, ref: str, measure: str, a: float, va: float, b: float, vb: float, z: float
 ) -> RMSTContrast:
-    from scipy.stats import norm
+    from captemstats.survival._dist import norm_sf
 
     with np.errstate(divide="ignore", invalid="ignore"):
         if measure == "difference":
@@ -162,7 +162,7 @@ def _contrast(
             se = float(np.sqrt(np.float64(va) / a**2 + np.float64(vb) / b**2))
             lr = np.log(np.float64(a) / b)
             lo, hi, stat = float(np.exp(lr - z * se)), float(np.exp(lr + z * se)), lr / se
-    p = float(2 * norm.sf(abs(stat))) if not np.isnan(stat) else float("nan")
+    p = float(2 * norm_sf(abs(stat))) if not np.isnan(stat) else float("nan")
     return RMSTContrast(g, ref, measure, float(est), se, float(lo), float(hi), p)
 
 
@@ -318,7 +318,7 @@ def rmst(
     >>> round(r.estimates["a"].rmst, 4), r.contrasts[0].measure
     (4.6667, 'difference')
     """
-    from scipy.stats import norm
+    from captemstats.survival._dist import norm_ppf
 
     tau = _check_options(tau, conf_level)
     t = as_time(time)
@@ -328,7 +328,7 @@ def rmst(
         raise AnalysisError("rmst: no observations")
     last = _last_times(t, e, labels, codes, tau)
     _check_tau(tau, last, extend)
-    z = float(norm.ppf(1 - (1 - conf_level) / 2))
+    z = float(norm_ppf(1 - (1 - conf_level) / 2))
     est = _estimates(t, e, labels, codes, tau, z, last)
     ref, contrasts = _contrasts(est, labels, reference, z)
     method = _method(tau, conf_level, extend)
