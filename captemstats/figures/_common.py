@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
+
+
+class SupportsToFrame(Protocol):
+    """A result object that gives its tidy frame (``to_frame()``)."""
+
+    def to_frame(self) -> pd.DataFrame: ...
 
 
 def as_frame(data: Any) -> pd.DataFrame:

@@ -5,15 +5,18 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from captemstats.atomic import write_atomic
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _FORMATS = frozenset({"svg", "pdf", "png", "tiff", "eps"})
 
 
 def save_figure(
-    fig: Any,
+    fig: Figure,
     path_stem: str | os.PathLike[str],
     formats: Sequence[str] = ("svg", "pdf", "png"),
     dpi: int = 300,

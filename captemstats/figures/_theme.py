@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Okabe–Ito colours by name.
 OKABE_ITO: dict[str, str] = {
@@ -98,7 +101,7 @@ def _cycler(colors: Sequence[str]) -> Any:
 
 
 @contextlib.contextmanager
-def publication_theme(**overrides: Any) -> Iterator[None]:
+def publication_theme(**overrides: object) -> Iterator[None]:
     """Context manager applying the theme (``matplotlib.rc_context``); ``overrides`` win."""
     import matplotlib
 
@@ -130,7 +133,7 @@ def group_colors(
     return {g: colors[i] for i, g in enumerate(groups)}
 
 
-def new_figure(width: float, height: float, *, layout: str | None = None) -> Any:
+def new_figure(width: float, height: float, *, layout: str | None = None) -> Figure:
     """A matplotlib ``Figure`` on the Agg canvas, outside pyplot's global figure registry.
 
     Builders never touch ``pyplot``: no global state, no figure leaks in long sessions, and

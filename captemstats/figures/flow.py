@@ -5,10 +5,16 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from captemstats.figures._common import as_frame, require_columns
 from captemstats.figures._theme import DOUBLE_COLUMN, new_figure, publication_theme
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from captemstats.cohort import AttritionLog
 
 # Geometry in inches: the axes span the whole figure with 1 data unit = 1 inch, so box sizes
 # follow directly from the number of text lines at the theme's 8 pt.
@@ -41,7 +47,7 @@ class _Box:
 
 
 def flow_figure(
-    attrition: Any,
+    attrition: AttritionLog | pd.DataFrame,
     *,
     start_label: str = "Patients treated with CAPTEM in the registry",
     final_label: str = "Patients included in the analysis",
@@ -50,7 +56,7 @@ def flow_figure(
     show_empty_steps: bool = False,
     title: str | None = None,
     width: float = DOUBLE_COLUMN,
-) -> Any:
+) -> Figure:
     """STROBE flow diagram (von Elm et al. 2007, STROBE item 13 and its flow diagram).
 
     ``attrition`` is the cohort's ``AttritionLog`` (or its ``to_frame()``): one row per

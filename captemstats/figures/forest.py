@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from captemstats.figures._theme import PALETTE, TEXT_WIDTH, new_figure, publication_theme
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from captemstats.survival.cox import CoxResult, CoxResultCollection
+
 
 def forest_figure(
-    models: Mapping[str, Any],
+    models: Mapping[str, CoxResult | CoxResultCollection],
     *,
     term_labels: Mapping[str, str] | None = None,
     colors: Sequence[str] | None = None,
@@ -21,7 +26,7 @@ def forest_figure(
     title: str | None = None,
     width: float = TEXT_WIDTH,
     row_height: float = 0.26,
-) -> Any:
+) -> Figure:
     """One panel per model (e.g. ``{"Progression-free survival": pfs, "Overall survival": os}``).
 
     Each row is a Cox term (label with its reference level, as in Table 3): the HR as a

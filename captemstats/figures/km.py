@@ -12,13 +12,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from captemstats.figures._placement import Step, data_box, place_legend, place_note
 from captemstats.figures._theme import SINGLE_COLUMN, group_colors, new_figure, publication_theme
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from captemstats.survival.km import KaplanMeierResult, MedianEstimate
+    from captemstats.survival.logrank import LogRankResult
 
 #: Legend and risk-table label of a single curve the caller does not name.
 ALL_PATIENTS = "All patients"
@@ -28,9 +34,9 @@ _MONTH_STEPS: tuple[float, ...] = (1, 2, 3, 6, 12, 24, 36, 48, 60, 120, 240)
 
 
 def km_figure(
-    km: Any,
+    km: KaplanMeierResult,
     *,
-    logrank: Any = None,
+    logrank: LogRankResult | None = None,
     breaks: Sequence[float] | None = None,
     time_unit: str = "months",
     xlabel: str | None = None,
@@ -45,7 +51,7 @@ def km_figure(
     title: str | None = None,
     width: float = SINGLE_COLUMN * 1.45,
     height: float = 3.2,
-) -> Any:
+) -> Figure:
     """Kaplan–Meier curves of every group of ``km`` (a ``KaplanMeierResult``).
 
     Curves are right-continuous steps of the product-limit estimate starting at S(0) = 1;
@@ -119,7 +125,7 @@ def default_breaks(t_max: float, time_unit: str = "months", max_breaks: int = 9)
     return np.asarray([v for v in locs if 0 <= v <= t_max], dtype=float)
 
 
-def logrank_text(logrank: Any) -> str:
+def logrank_text(logrank: LogRankResult) -> str:
     """``"Log-rank P = .01"`` / ``"Log-rank P < .001"`` via ``formatting.format_p``."""
     from captemstats.formatting import format_p
 
@@ -152,7 +158,9 @@ def _curves(km: Any, groups: Sequence[str]) -> dict[str, pd.DataFrame]:
     return out
 
 
-def at_risk_matrix(km: Any, groups: Sequence[str], times: Sequence[float]) -> pd.DataFrame:
+def at_risk_matrix(
+    km: KaplanMeierResult, groups: Sequence[str], times: Sequence[float]
+) -> pd.DataFrame:
     """Numbers at risk as a groups × times frame, from ``km.at_risk(times)``.
 
     Accepts the long (group, time, n_risk) or wide (groups × times) form of the result.
@@ -171,15 +179,20 @@ def at_risk_matrix(km: Any, groups: Sequence[str], times: Sequence[float]) -> pd
     return wide.astype("int64")
 
 
-def median_of(km: Any, group: str) -> Any:
-    median = km.median
+def median_of(km: KaplanMeierResult, group: str) -> MedianEstimate:
+    """The median of ``group``; ``km.median`` read as a mapping by group, a sequence in
+    ``km.groups`` order or a single estimate (or a method giving one of those)."""
+    median: Any = km.median
     if callable(median):
         median = median()
+    estimate: MedianEstimate
     if isinstance(median, Mapping):
-        return median[group]
-    if isinstance(median, pd.Series | list | tuple):
-        return median[list(map(str, km.groups)).index(group)]
-    return median
+        estimate = median[group]
+    elif isinstance(median, pd.Series | list | tuple):
+        estimate = median[list(map(str, km.groups)).index(group)]
+    else:
+        estimate = median
+    return estimate
 
 
 # -- drawing ------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,11 @@ from captemstats.figures._theme import (
 from captemstats.figures.waterfall import RESPONSE_ORDER
 from captemstats.schema import LABELS
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from captemstats.recist.patient_metrics import SwimmerData
+
 #: Marker per event of ``SwimmerData.events`` (matplotlib marker, colour, legend text).
 EVENT_MARKERS: dict[str, tuple[str, str, str]] = {
     "response": ("^", OKABE_ITO["black"], "First response (CR/PR)"),
@@ -28,7 +33,7 @@ EVENT_MARKERS: dict[str, tuple[str, str, str]] = {
 
 
 def swimmer_figure(
-    swimmer: Any,
+    swimmer: SwimmerData,
     *,
     time_unit: str = "months",
     events: Sequence[str] = ("response", "progression", "death"),
@@ -39,7 +44,7 @@ def swimmer_figure(
     title: str | None = None,
     width: float = TEXT_WIDTH,
     lane_height: float = 0.022,
-) -> Any:
+) -> Figure:
     """One lane per patient, longest time on treatment on top.
 
     ``swimmer`` is ``captemstats.recist.SwimmerData`` (``lanes``: patient_id, bor,

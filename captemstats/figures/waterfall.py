@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from captemstats.figures._common import as_frame, require_columns
+from captemstats.figures._common import SupportsToFrame, as_frame, require_columns
 from captemstats.figures._theme import DOUBLE_COLUMN, RESPONSE_COLORS, new_figure, publication_theme
 from captemstats.schema import LABELS
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Print order of RECIST 1.1 categories in legends.
 RESPONSE_ORDER: tuple[str, ...] = ("CR", "PR", "SD", "NON_CR_NON_PD", "PD", "NE")
 
 
 def waterfall_figure(
-    data: Any,
+    data: pd.DataFrame | SupportsToFrame,
     *,
     value: str = "best_pct_change",
     response: str = "bor",
@@ -30,7 +33,7 @@ def waterfall_figure(
     title: str | None = None,
     width: float = DOUBLE_COLUMN,
     height: float = 3.2,
-) -> Any:
+) -> Figure:
     """Waterfall: one bar per patient, sorted from largest increase to largest decrease.
 
     Bars are coloured by best overall response (``response`` codes of

@@ -9,9 +9,12 @@ and says why the figure is missing.
 from __future__ import annotations
 
 import textwrap
-from typing import Any
+from typing import TYPE_CHECKING
 
 from captemstats.figures._theme import new_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def withheld_figure(
@@ -20,7 +23,7 @@ def withheld_figure(
     *,
     width: float = 5.0,
     height: float = 1.2,
-) -> Any:
+) -> Figure:
     """A framed text panel stating ``reason`` (a matplotlib ``Figure``, Agg canvas)."""
     fig = new_figure(width, height)
     ax = fig.add_axes((0.01, 0.02, 0.98, 0.96))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from captemstats.formatting import en_dash as en_dash  # re-exported
 from captemstats.formatting import is_missing as is_missing  # re-exported
@@ -19,6 +19,18 @@ from captemstats.tables.table import Footnote
 if TYPE_CHECKING:
     from captemstats.formatting import PValueDisplay
     from captemstats.methods import MethodProfile, MethodsName
+
+
+class TestResult(Protocol):
+    """What a table prints of a test result (``captemstats.compare.CategoricalComparison``
+    and the like): its P value and the code of the test used."""
+
+    @property
+    def p_value(self) -> float: ...
+
+    @property
+    def test(self) -> str | None: ...
+
 
 #: Treatment-line group labels used across the study's tables.
 LINE_LABELS: dict[str, str] = {"1": "First line", "2": "Second line", "3+": "≥Third line"}

@@ -7,11 +7,17 @@ Layout only: each builder prints values that arrive computed (a ``Reproduction``
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from captemstats.formatting import format_number, format_p
 from captemstats.tables._common import en_dash
 from captemstats.tables.table import Column, Footnote, Table
+
+if TYPE_CHECKING:
+    from captemstats.audit.core import AuditResult
+    from captemstats.cohort import AttritionLog
+    from captemstats.provenance import Provenance
+    from captemstats.reproduction import Reproduction
 
 #: Printed names of the reproduction frame's groups (other values print as given).
 _GROUPS = {"all": "all", "1": "line 1", "2": "line 2", "3+": "line ≥3", "(all)": "all"}
@@ -194,7 +200,7 @@ def _display_rows(records: Sequence[Any]) -> list[tuple[Any, dict[str, str]]]:
     return out
 
 
-def reproduction_summary(reproduction: Any) -> str:
+def reproduction_summary(reproduction: Reproduction) -> str:
     """The verdict counts as a sentence fragment, read from ``reproduction.summary()``.
 
     Parameters
@@ -251,7 +257,7 @@ def tolerance_note() -> str:
     )
 
 
-def attrition_table(attrition: Any, *, title: str = "Cohort derivation") -> Table:
+def attrition_table(attrition: AttritionLog, *, title: str = "Cohort derivation") -> Table:
     """One row per eligibility step: description, patients before, excluded, after."""
     frame = attrition.to_frame()
     rows = [
@@ -279,7 +285,7 @@ def attrition_table(attrition: Any, *, title: str = "Cohort derivation") -> Tabl
 
 
 def reproduction_table(
-    reproduction: Any,
+    reproduction: Reproduction,
     *,
     title: str = "Published and recomputed values",
     footnotes: Sequence[str] = (),
@@ -341,7 +347,7 @@ def reproduction_table(
 
 
 def audit_table(
-    audit: Any, *, title: str = "Internal consistency of the published tables"
+    audit: AuditResult, *, title: str = "Internal consistency of the published tables"
 ) -> Table:
     """Every discrepancy the audit found: where, what was printed, the consistent value and
     the check that found it."""
@@ -370,7 +376,7 @@ def audit_table(
     )
 
 
-def provenance_table(provenance: Any, *, title: str = "Input files") -> Table:
+def provenance_table(provenance: Provenance, *, title: str = "Input files") -> Table:
     """The registry files with their SHA-256 and row counts (no content of the files)."""
     rows = [
         {

@@ -34,6 +34,7 @@ from captemstats.tables._format import n_pct
 from captemstats.tables.table import Column, Footnote, Table
 
 if TYPE_CHECKING:
+    from captemstats.compare import CharacteristicsSummary
     from captemstats.formatting import PValueDisplay
     from captemstats.methods import MethodProfile, MethodsName
 
@@ -64,7 +65,7 @@ _YES_NO = {"True": "Yes", "False": "No", "true": "Yes", "false": "No", "yes": "Y
 
 
 def characteristics_table(
-    summary: Any,
+    summary: CharacteristicsSummary | pd.DataFrame,
     *,
     group_labels: Mapping[str, str] | None = None,
     overall_label: str = "All patients",
@@ -103,7 +104,7 @@ def characteristics_table(
     :func:`captemstats.formatting.format_p_truncated`) and, for a profile other than the
     default, adds a footnote stating it; the tests themselves come from the summary.
     """
-    frame = summary.to_frame() if hasattr(summary, "to_frame") else summary
+    frame = summary if isinstance(summary, pd.DataFrame) else summary.to_frame()
     need = {"variable", "label", "level", "group", "n", "denominator", "pct", "p_value", "test"}
     missing = need - set(frame.columns)
     if missing:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from captemstats.tables._common import (
     BOLD_NOTE,
@@ -17,6 +17,9 @@ from captemstats.tables.table import Column, Footnote, Table
 from captemstats.term_labels import DEFAULT_REFERENCES as DEFAULT_REFERENCES  # re-exported
 from captemstats.term_labels import cox_terms as cox_terms  # re-exported
 
+if TYPE_CHECKING:
+    from captemstats.survival.cox import CoxResult, CoxResultCollection
+
 #: Footnotes on a term's label, keyed by the covariate column (the paper's Table 3 note).
 DEFAULT_TERM_FOOTNOTES: dict[str, str] = {
     "first_line": "Subsequent therapies: CAPTEM given as second, third or later line.",
@@ -24,8 +27,8 @@ DEFAULT_TERM_FOOTNOTES: dict[str, str] = {
 
 
 def cox_table(
-    pfs: Any,
-    os: Any,
+    pfs: CoxResult | CoxResultCollection,
+    os: CoxResult | CoxResultCollection,
     *,
     model_labels: Sequence[str] = ("Progression-free survival", "Overall survival"),
     term_labels: Mapping[str, str] | None = None,

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 from captemstats.privacy import WITHHELD, suppress_table
 from captemstats.tables.table import Column, Footnote, Table
+
+if TYPE_CHECKING:
+    from captemstats.diff import DataCutDiff
 
 #: Printed names of the registry tables.
 _TABLE_LABELS = {
@@ -33,7 +36,7 @@ _NO_IDS = "Counts only: no patient identifier is shown."
 
 
 def datacut_records_table(
-    diff: Any,
+    diff: DataCutDiff,
     *,
     min_cell: int | None = None,
     title: str = "Changes to the registry since the previous data cut",
@@ -130,7 +133,7 @@ def _add_record_rows(
 
 
 def datacut_results_table(
-    diff: Any,
+    diff: DataCutDiff,
     *,
     min_cell: int | None = None,
     include: Literal["headline", "all"] = "headline",
@@ -259,7 +262,7 @@ def _results_notes(diff: Any, left_out: pd.DataFrame) -> list[str]:
     return notes
 
 
-def datacut_tables(diff: Any, *, min_cell: int | None = None) -> dict[str, Table]:
+def datacut_tables(diff: DataCutDiff, *, min_cell: int | None = None) -> dict[str, Table]:
     """The appendix: ``datacut_records`` (when two registries were compared) and
     ``datacut_results`` (when both sides have results).
 

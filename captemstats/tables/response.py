@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, SupportsInt, cast
 
 import pandas as pd
 
@@ -12,6 +12,7 @@ from captemstats.schema import LABELS
 from captemstats.tables._common import (
     BOLD_NOTE,
     LINE_LABELS,
+    TestResult,
     header,
     is_significant,
     label_for,
@@ -26,6 +27,7 @@ from captemstats.tables.table import Column, Footnote, Table
 if TYPE_CHECKING:
     from captemstats.formatting import PValueDisplay
     from captemstats.methods import MethodProfile, MethodsName
+    from captemstats.recist.rates import ResponseRates
 
 _CATEGORIES: tuple[str, ...] = ("CR", "PR", "SD", "NON_CR_NON_PD", "PD", "NE")
 _SUMMARY_LABELS = {
@@ -35,9 +37,9 @@ _SUMMARY_LABELS = {
 
 
 def response_table(
-    rates: Any,
+    rates: ResponseRates,
     *,
-    tests: Mapping[str, Any] | None = None,
+    tests: Mapping[str, TestResult] | None = None,
     group_labels: Mapping[str, str] | None = None,
     overall_label: str = "All patients",
     title: str = "Best responses according to the line of treatment",
@@ -75,7 +77,8 @@ def response_table(
     present = [
         m
         for m in _CATEGORIES
-        if m in ("CR", "PR", "SD", "PD") or int(cell.loc[(m, overall), "count"]) > 0
+        if m in ("CR", "PR", "SD", "PD")
+        or int(cast(SupportsInt, cell.loc[(m, overall), "count"])) > 0
     ]
     out = _Rows(display, alpha)
     out.add(

@@ -8,7 +8,7 @@ block's heading row, and the whole cohort on top.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from captemstats.tables._common import (
     BOLD_NOTE,
@@ -18,6 +18,10 @@ from captemstats.tables._common import (
     p_cell,
 )
 from captemstats.tables.table import Column, Footnote, Table
+
+if TYPE_CHECKING:
+    from captemstats.survival.km import KaplanMeierResult
+    from captemstats.survival.logrank import LogRankResult
 
 #: Printed names of the study's groupings (the keys :func:`captemstats.analysis.analyze`
 #: uses); other keys print as given.
@@ -30,7 +34,7 @@ GROUPING_LABELS: dict[str, str] = {
 }
 
 #: A grouping's results for one endpoint: the KM fit and its log-rank test (None: no test).
-Comparison = tuple[Any, Any]
+Comparison: TypeAlias = "tuple[KaplanMeierResult, LogRankResult | None]"
 
 
 def survival_summary_table(

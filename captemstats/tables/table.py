@@ -14,17 +14,32 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 
 import pandas as pd
 
 from captemstats.atomic import write_atomic
 from captemstats.spreadsheet import neutralise_formulas
 
+if TYPE_CHECKING:
+    from great_tables import GT
+
 #: Key columns every ``Table.data`` starts with.
 KEY_COLUMNS: tuple[str, str, str] = ("variable", "row_type", "label")
 
 RowType = Literal["label", "level", "stat"]
+
+
+class TableLayout(TypedDict, total=False):
+    """The layout fields of a :class:`Table` other than its data and columns
+    (the keyword arguments of :meth:`Table.from_rows`)."""
+
+    title: str
+    subtitle: str
+    stub_header: str
+    footnotes: tuple[Footnote, ...]
+    notes: tuple[str, ...]
+    bold: tuple[tuple[int, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +84,10 @@ class Table:
 
     @classmethod
     def from_rows(
-        cls, rows: Sequence[dict[str, str]], columns: Sequence[Column], **layout: Any
+        cls,
+        rows: Sequence[dict[str, str]],
+        columns: Sequence[Column],
+        **layout: Unpack[TableLayout],
     ) -> Table:
         """A table of display ``rows`` (:func:`make_frame`) printed in ``columns``; ``layout``
         holds the other fields (``title``, ``stub_header``, ``footnotes``...)."""
@@ -85,7 +103,7 @@ class Table:
             raise ValueError(f"Table column headers are not unique: {printed}")
 
     # -- rendering ---------------------------------------------------------------------------
-    def gt(self) -> Any:
+    def gt(self) -> GT:
         """Build the great_tables ``GT`` object (imported lazily)."""
         from great_tables import GT, loc, style
 
