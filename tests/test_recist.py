@@ -334,7 +334,10 @@ def test_pd_is_measured_from_the_nadir_not_the_baseline() -> None:
     assert last["nadir_sum_mm"] == 50.0
     assert last["pct_change_baseline"] == pytest.approx(-38.0)
     assert last["pct_change_nadir"] == pytest.approx(24.0)
-    assert "sum 62 mm vs nadir 50 mm (+24%, +12 mm)" in last["explanation"]
+    assert (
+        "sum 62 mm vs nadir 50 mm (+24.0%, +12 mm), baseline 100 mm (-38.0%, -38 mm)"
+        in last["explanation"]
+    )
 
 
 def test_nadir_includes_the_baseline() -> None:
@@ -455,7 +458,7 @@ def test_a_new_lesion_is_pd_whatever_the_sums() -> None:
     row = one_timepoint(lesions)
     assert (row["target_response"], row["non_target_response"]) == (CR, CR)
     assert row["overall_response"] == PD
-    assert row["explanation"].endswith("new lesion X1")
+    assert row["explanation"].endswith("; new lesion X1; day 59 after the baseline scan")
 
 
 def test_ne_when_a_target_is_not_measured_or_its_row_is_missing() -> None:
@@ -484,7 +487,8 @@ def test_ne_does_not_hide_pd_shown_by_the_measured_targets() -> None:
     )
     row = one_timepoint(lesions)
     assert row["target_response"] == PD
-    assert "sum 80 mm vs nadir 60 mm (+33%, +20 mm; T2 not measured)" in row["explanation"]
+    assert "sum 80 mm vs nadir 60 mm (+33.3%, +20 mm), baseline 60 mm" in row["explanation"]
+    assert "; T2 not measured;" in row["explanation"]
 
 
 def test_ne_propagates_to_best_response_only_when_nothing_is_evaluable() -> None:
@@ -590,11 +594,62 @@ def test_explanations_name_the_numbers_a_reviewer_checks() -> None:
     )
     tp = timepoints(lesions)
     assert tp["explanation"].tolist() == [
-        "PR: target PR: sum 65 mm vs baseline 100 mm (-35%); "
-        "non-target non-CR/non-PD: present; no new lesion",
-        "SD: target SD: sum 74.5 mm vs baseline 100 mm (-26%), nadir 65 mm (+15%); "
-        "non-target non-CR/non-PD: present; no new lesion",
+        "PR: target PR: sum 65 mm vs baseline (= nadir) 100 mm (-35.0%, -35 mm); "
+        "non-target non-CR/non-PD: present; no new lesion; day 59 after the baseline scan",
+        "SD: target SD: sum 74.5 mm vs baseline 100 mm (-25.5%, -25.5 mm), "
+        "nadir 65 mm (+14.6%, +9.5 mm); "
+        "non-target non-CR/non-PD: present; no new lesion; day 115 after the baseline scan",
     ]
+
+
+#: target sums at baseline and each follow-up -> the target text of the last follow-up. The
+#: percentages carry one decimal so that a change just short of a threshold is not printed
+#: as the threshold itself (RECIST 1.1 §4.3.1).
+EXPLANATION_CASES = [
+    # -29.8 % is SD, and must not read "-30%"
+    ((100.0, 70.2), "target SD: sum 70.2 mm vs baseline (= nadir) 100 mm (-29.8%, -29.8 mm)"),
+    # exactly -30 % is PR
+    ((100.0, 70.0), "target PR: sum 70 mm vs baseline (= nadir) 100 mm (-30.0%, -30 mm)"),
+    # +20 % but only +4 mm over the nadir: SD, and the mm say why
+    ((20.0, 24.0), "target SD: sum 24 mm vs baseline (= nadir) 20 mm (+20.0%, +4 mm)"),
+    # SD after a PR: the change from the nadir as well as from the baseline
+    (
+        (100.0, 60.0, 71.0),
+        "target SD: sum 71 mm vs baseline 100 mm (-29.0%, -29 mm), nadir 60 mm (+18.3%, +11 mm)",
+    ),
+    # +20 % and +5 mm: PD, against the nadir first, then the baseline
+    (
+        (25.0, 30.0),
+        "target PD: sum 30 mm vs nadir 25 mm (+20.0%, +5 mm), baseline 25 mm (+20.0%, +5 mm)",
+    ),
+    # PD from a nadir below the baseline: both references, each in % and mm
+    (
+        (100.0, 50.0, 62.0),
+        "target PD: sum 62 mm vs nadir 50 mm (+24.0%, +12 mm), baseline 100 mm (-38.0%, -38 mm)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("sums", "expected"), EXPLANATION_CASES)
+def test_explanations_give_one_decimal_and_mm_against_baseline_and_nadir(
+    sums: tuple[float, ...], expected: str
+) -> None:
+    # one non-nodal target whose size is the sum, a scan every 8 weeks
+    visits = [Visit(-3 + 56 * k, {"T1": size}) for k, size in enumerate(sums)]
+    tp = timepoints(case(visits))
+    assert expected in tp["explanation"].iloc[-1]
+
+
+def test_explanations_say_which_origin_their_day_counts_from() -> None:
+    # the baseline scan is 3 days before treatment start: day 59 from the scan is day 56
+    lesions = case([Visit(-3, {"T1": 50.0}), Visit(56, {"T1": 30.0})])
+    alone = timepoints(lesions).iloc[0]
+    assert alone["day"] == 59
+    assert pd.isna(alone["days_from_start"])
+    assert alone["explanation"].endswith("; day 59 after the baseline scan")
+    with_start = assess_timepoints(lesions, patients=patient_frame(["P1"])).timepoints.iloc[0]
+    assert (with_start["day"], with_start["days_from_start"]) == (59, 56)
+    assert with_start["explanation"].endswith("; day 56 after treatment start")
 
 
 def test_pr_is_judged_against_baseline_not_the_nadir() -> None:

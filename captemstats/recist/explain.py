@@ -67,12 +67,15 @@ def _num(x: np.ndarray, signed: bool = False) -> np.ndarray:
 
 
 def _pct(x: np.ndarray) -> np.ndarray:
-    """Fractions as signed whole percentages ("+24%", "-30%")."""
-    x = np.nan_to_num(np.asarray(x, dtype=float) * 100.0, nan=0.0, posinf=0.0, neginf=0.0)
+    """Fractions as signed percentages with one decimal ("+24.0%", "-29.8%"), so that a
+    change just short of a threshold (-29.8 % is not a PR) is not printed as the threshold."""
+    x = np.nan_to_num(np.asarray(x, dtype=float) * 1000.0, nan=0.0, posinf=0.0, neginf=0.0)
 
-    def fmt(r: np.ndarray) -> np.ndarray:
-        sign = np.where(r < 0, "-", "+").astype(object)
-        res: np.ndarray = sign + np.abs(r).astype(str).astype(object) + "%"
+    def fmt(t: np.ndarray) -> np.ndarray:
+        a = np.abs(t)
+        sign = np.where(t < 0, "-", "+").astype(object)
+        body = (a // 10).astype(str).astype(object) + "." + (a % 10).astype(str).astype(object)
+        res: np.ndarray = sign + body + "%"
         return res
 
     return _format_unique(np.rint(x).astype(np.int64), fmt)
@@ -97,8 +100,11 @@ def explain(
     **v: np.ndarray,
 ) -> np.ndarray:
     """Plain-language reason per timepoint, e.g. "PD: target PD: sum 62 mm vs nadir 50 mm
-    (+24%, +12 mm); non-target non-CR/non-PD: present; no new lesion" or "NE: target NE:
-    lesion T3 not measured; ...". Strings are built only for the rows of each category."""
+    (+24.0%, +12 mm), baseline 55 mm (+12.7%, +7 mm); non-target non-CR/non-PD: present; no
+    new lesion" or "NE: target NE: lesion T3 not measured; ...". Every target sum is compared
+    with both the baseline and the nadir, in % (one decimal) and mm, because RECIST 1.1
+    §4.3.1 judges PR against the baseline and PD against the nadir with an absolute 5 mm
+    floor. Strings are built only for the rows of each category."""
     target_text = _target_text(t_resp, v)
     non_target_text = _non_target_text(nt_resp, v)
     new_text = np.where(v["new_names"] != "", "new lesion " + v["new_names"], "no new lesion")
@@ -108,27 +114,34 @@ def explain(
     return out
 
 
+def _versus(total: np.ndarray, ref: np.ndarray, pct: np.ndarray) -> list[object]:
+    """Parts of "<ref> mm (<pct>, <diff> mm)": a reference sum and the change from it in %
+    and mm; the percentage is left out when the reference is 0 (every non-nodal target gone),
+    where it means nothing."""
+    pct_part = np.where(ref > 0, _pct(pct) + ", ", "")
+    return [_num(ref), " mm (", pct_part, _num(total - ref, signed=True), " mm)"]
+
+
 def _target_text(t_resp: np.ndarray, v: dict[str, np.ndarray]) -> np.ndarray:
-    """The target part of the explanation (RECIST 1.1 §4.3.1): for PD the sum against the
-    nadir with the increase, for PR and SD the sum against the baseline (SD also against the
-    nadir), for NE the targets not measured, for CR the sum of the remaining nodes."""
+    """The target part of the explanation (RECIST 1.1 §4.3.1): for PD the sum of the measured
+    targets against the nadir, then the baseline; for PR and SD the sum against the baseline,
+    then the nadir ("baseline (= nadir)" while they coincide); for NE the targets not
+    measured, for CR the sum of the remaining nodes."""
     t_text = np.full(len(t_resp), "no target lesions", dtype=object)
-    m = t_resp == _PD
-    # A percentage of a zero nadir (every non-nodal target gone) means nothing: omit it.
-    pct_part = np.where(v["nadir"] > 0, _pct(v["pct_nadir"]) + ", ", "")
+    base, nadir, psum, tsum = v["base"], v["nadir"], v["psum"], v["tsum"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct_base_measured = (psum - base) / base
     _put(
         t_text,
-        m,
+        t_resp == _PD,
         [
             "target PD: sum ",
-            _num(v["psum"]),
+            _num(psum),
             " mm vs nadir ",
-            _num(v["nadir"]),
-            " mm (",
-            pct_part,
-            _num(v["inc"], signed=True),
-            " mm",
-            np.where(v["n_na"] > 0, "; " + v["t_names"] + " not measured)", ")"),
+            *_versus(psum, nadir, v["pct_nadir"]),
+            ", baseline ",
+            *_versus(psum, base, pct_base_measured),
+            np.where(v["n_na"] > 0, "; " + v["t_names"] + " not measured", ""),
         ],
     )
     _put(
@@ -143,29 +156,33 @@ def _target_text(t_resp: np.ndarray, v: dict[str, np.ndarray]) -> np.ndarray:
     _put(
         t_text,
         t_resp == _CR,
-        ["target CR: non-nodal targets gone, nodes < 10 mm (sum ", _num(v["tsum"]), " mm)"],
+        ["target CR: non-nodal targets gone, nodes < 10 mm (sum ", _num(tsum), " mm)"],
     )
-    vs_base: list[object] = [
-        " mm vs baseline ",
-        _num(v["base"]),
-        " mm (",
-        _pct(v["pct_base"]),
-    ]
-    _put(t_text, t_resp == _PR, ["target PR: sum ", _num(v["tsum"]), *vs_base, ")"])
-    _put(
-        t_text,
-        t_resp == _SD,
-        [
-            "target SD: sum ",
-            _num(v["tsum"]),
-            *vs_base,
-            "), nadir ",
-            _num(v["nadir"]),
-            " mm (",
-            _pct(v["pct_nadir"]),
-            ")",
-        ],
-    )
+    at_base = nadir == base
+    for resp in (_PR, _SD):
+        m = t_resp == resp
+        _put(
+            t_text,
+            m & at_base,
+            [
+                f"target {resp}: sum ",
+                _num(tsum),
+                " mm vs baseline (= nadir) ",
+                *_versus(tsum, base, v["pct_base"]),
+            ],
+        )
+        _put(
+            t_text,
+            m & ~at_base,
+            [
+                f"target {resp}: sum ",
+                _num(tsum),
+                " mm vs baseline ",
+                *_versus(tsum, base, v["pct_base"]),
+                ", nadir ",
+                *_versus(tsum, nadir, v["pct_nadir"]),
+            ],
+        )
     return t_text
 
 

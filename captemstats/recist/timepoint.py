@@ -49,6 +49,7 @@ TIMEPOINT_COLUMNS: tuple[str, ...] = (
     "patient_id",
     "assessment_date",
     "day",
+    "days_from_start",
     "target_sum_mm",
     "baseline_sum_mm",
     "nadir_sum_mm",
@@ -68,7 +69,9 @@ class TimepointResult:
 
     Attributes:
         timepoints: one row per patient × post-baseline assessment (:data:`TIMEPOINT_COLUMNS`
-            plus ``baseline_date`` and ``input_error``).
+            plus ``baseline_date`` and ``input_error``). ``day`` counts from the baseline
+            scan, ``days_from_start`` from treatment start (NA when no patients frame was
+            given); the explanation ends with the day and says which origin it counts from.
         baselines: one row per patient with lesion rows: patient_id, baseline_date,
             baseline_sum_mm, n_targets, n_non_targets, input_error.
         errors: input problems (see :mod:`captemstats.recist.errors`).
@@ -156,7 +159,8 @@ def assess_timepoints(
     if len(tp_bad):
         tp_bad = _input_error_timepoints(tp_bad, first, errors)
         tp = pd.concat([tp, tp_bad], ignore_index=True).sort_values(["pid", "day"])
-    out = _finish(tp, first, baselines)
+    start = None if patients is None else _start_dates(patients)
+    out = _finish(tp, first, baselines, start)
     return TimepointResult(
         timepoints=out,
         baselines=baselines.drop(columns="pid").reset_index(drop=True),
@@ -202,8 +206,36 @@ def _input_error_timepoints(
     )
 
 
-def _finish(tp: pd.DataFrame, first: pd.DataFrame, baselines: pd.DataFrame) -> pd.DataFrame:
-    """Typed output frame in :data:`TIMEPOINT_COLUMNS` order, sorted by patient and date."""
+def _start_dates(patients: pd.DataFrame) -> pd.Series:
+    """Treatment start per patient id (the first row of each id; ``check_window`` has
+    already required the column)."""
+    return patients.drop_duplicates("patient_id").set_index("patient_id")["captem_start_date"]
+
+
+def _day_text(day: pd.Series, from_start: pd.Series) -> np.ndarray:
+    """ "; day N after treatment start" where the start is known, else "; day N after the
+    baseline scan": the explanation says which origin its day count has, because the SD and
+    confirmation windows count from treatment start (RECIST 1.1 §4.4.1) while the baseline
+    scan may precede it by weeks."""
+    known = from_start.notna().to_numpy()
+    since_start = from_start.to_numpy(dtype="float64", na_value=np.nan)
+    since_base = day.to_numpy(dtype="float64", na_value=np.nan)
+    n = np.where(known, since_start, since_base)
+    text = pd.Series(n).map(lambda d: "" if np.isnan(d) else f"{d:.0f}").to_numpy(dtype=object)
+    out: np.ndarray = np.where(
+        known,
+        "; day " + text + " after treatment start",
+        "; day " + text + " after the baseline scan",
+    )
+    return out
+
+
+def _finish(
+    tp: pd.DataFrame, first: pd.DataFrame, baselines: pd.DataFrame, start: pd.Series | None
+) -> pd.DataFrame:
+    """Typed output frame in :data:`TIMEPOINT_COLUMNS` order, sorted by patient and date;
+    ``days_from_start`` counts from treatment start (NA without a patients frame or a start
+    date), ``day`` from the baseline scan."""
     tp = tp.sort_values(["pid", "day"]).reset_index(drop=True)
     bdate = baselines.set_index("pid")["baseline_date"]
     base_day = first["base_day"]
@@ -216,6 +248,13 @@ def _finish(tp: pd.DataFrame, first: pd.DataFrame, baselines: pd.DataFrame) -> p
             "day": (tp["day"] - tp["pid"].map(base_day)).astype("Int64"),
         }
     )
+    date = out["assessment_date"]
+    origin = (
+        out["patient_id"].map(start).astype("datetime64[ns]")
+        if start is not None
+        else pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+    )
+    out["days_from_start"] = (date - origin).dt.days.astype("Int64")
     for col in ("target_sum_mm", "baseline_sum_mm", "nadir_sum_mm"):
         out[col] = tp[col].astype("float64") if col in tp else np.nan
     for col in ("pct_change_baseline", "pct_change_nadir"):
@@ -224,7 +263,10 @@ def _finish(tp: pd.DataFrame, first: pd.DataFrame, baselines: pd.DataFrame) -> p
         out[col] = tp[col].astype("string")
     out["new_lesion"] = tp["new_lesion"].astype("boolean")
     out["overall_response"] = tp["overall_response"].astype("string")
-    out["explanation"] = tp["explanation"].astype("string")
+    out["explanation"] = pd.array(
+        tp["explanation"].to_numpy(dtype=object) + _day_text(out["day"], out["days_from_start"]),
+        dtype="string",
+    )
     out["baseline_date"] = tp["pid"].map(bdate).astype("datetime64[ns]")
     out["input_error"] = tp["pid"].isin(baselines.loc[baselines["input_error"], "pid"])
     return out
