@@ -3,7 +3,9 @@
 Pipeline: :func:`assess_timepoints` (lesions -> timepoint responses and input errors) ->
 :func:`best_overall_response` (-> best response per patient, unconfirmed and confirmed) ->
 :func:`response_rates` (ORR, DCR with exact CIs), :func:`waterfall_data`,
-:func:`swimmer_data`. Submodules load lazily so that importing the package is cheap.
+:func:`swimmer_data`. Recorded per-visit overall responses (no measurements) enter through
+:func:`timepoints_from_visits` / :func:`best_response_from_visits`. Submodules load lazily
+so that importing the package is cheap.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ _LAZY: dict[str, str] = {
     "SwimmerData": "captemstats.recist.patient_metrics",
     "ErrorRule": "captemstats.recist.errors",
     "RecistInputError": "captemstats.recist.errors",
+    "best_response_from_visits": "captemstats.recist.visits",
+    "timepoints_from_visits": "captemstats.recist.visits",
 }
 
 __all__ = [
@@ -41,10 +45,12 @@ __all__ = [
     "TimepointResult",
     "assess_timepoints",
     "best_overall_response",
+    "best_response_from_visits",
     "bor_from_sequence",
     "clopper_pearson",
     "response_rates",
     "swimmer_data",
+    "timepoints_from_visits",
     "waterfall_data",
 ]
 
@@ -59,6 +65,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from captemstats.recist.patient_metrics import SwimmerData, swimmer_data, waterfall_data
     from captemstats.recist.rates import ResponseRates, clopper_pearson, response_rates
     from captemstats.recist.timepoint import TimepointResult, assess_timepoints
+    from captemstats.recist.visits import best_response_from_visits, timepoints_from_visits
 
 
 __getattr__, __dir__ = lazy_loader("captemstats.recist", _LAZY, globals())

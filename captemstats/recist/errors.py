@@ -56,6 +56,8 @@ class ErrorRule(StrEnum):
     BASELINE_BEFORE_WINDOW = "baseline_before_window"
     PRETREATMENT_ASSESSMENT_AFTER_BASELINE = "pretreatment_assessment_after_baseline"
     UNKNOWN_PATIENT = "unknown_patient"
+    DUPLICATE_VISIT = "duplicate_visit"
+    VISIT_BEFORE_START = "visit_before_start"
 
 
 _EMPTY: list[pd.DataFrame] = []
@@ -135,8 +137,8 @@ def make_errors(
         + pid.fillna("?")
         + ", "
         + date.dt.strftime("%Y-%m-%d").astype("string").fillna("no date")
-        + ", lesion "
-        + lesion.fillna("?")
+        # only lesion rows have a lesion to name
+        + ((", lesion " + lesion.fillna("?")) if table == "lesions" else "")
         + ")"
     )
     shown = (" = " + val).fillna("")
