@@ -511,8 +511,11 @@ def test_bad_cox_inputs() -> None:
     d = pd.DataFrame({"t": [1.0, 2, 3, 4], "e": [1, 0, 1, 1], "x": ["a", "b", "a", "b"]})
     with pytest.raises(AnalysisError, match="'nope' is not in the data"):
         cox_ph(d, "t", "e", ["nope"])
+    # a text column named as a covariate is a factor (R codes a character column so); asked
+    # for explicitly as a number, it is refused
+    assert cox_ph(d, "t", "e", ["x"]).terms == ["x: b vs a"]
     with pytest.raises(AnalysisError, match="'x' is not numeric"):
-        cox_ph(d, "t", "e", ["x"])
+        cox_ph(d, "t", "e", [Covariate("x")])
     with pytest.raises(AnalysisError, match="level"):
         cox_ph(d, "t", "e", [Covariate("x", level="zzz")])
     res = cox_ph(d, "t", "e", [Covariate("x", level="b")])

@@ -32,6 +32,9 @@ _LAZY: dict[str, str] = {
     "cox_ph": "captemstats.survival.cox",
     "univariable_cox": "captemstats.survival.cox",
     "Covariate": "captemstats.survival.cox",
+    "Factor": "captemstats.survival.cox",
+    "cox_term_tests": "captemstats.survival.cox_terms",
+    "TermTests": "captemstats.survival.cox_terms",
     "CoxResult": "captemstats.survival.cox",
     "CoxResultCollection": "captemstats.survival.cox",
     "ChiSquareTest": "captemstats.survival.cox",
@@ -59,6 +62,7 @@ __all__ = [
     "CoxResult",
     "CoxResultCollection",
     "CumulativeIncidenceResult",
+    "Factor",
     "FineGrayResult",
     "FollowUpEstimate",
     "FollowUpResult",
@@ -70,8 +74,10 @@ __all__ = [
     "RMSTContrast",
     "RMSTEstimate",
     "RMSTResult",
+    "TermTests",
     "ZphResult",
     "cox_ph",
+    "cox_term_tests",
     "cox_zph",
     "cumulative_incidence",
     "fine_gray",
@@ -97,9 +103,11 @@ if TYPE_CHECKING:  # pragma: no cover
         Covariate,
         CoxResult,
         CoxResultCollection,
+        Factor,
         cox_ph,
         univariable_cox,
     )
+    from captemstats.survival.cox_terms import TermTests, cox_term_tests
     from captemstats.survival.finegray import FineGrayResult, fine_gray
     from captemstats.survival.followup import (
         FollowUpEstimate,

@@ -16,7 +16,7 @@ import numpy as np
 
 from captemstats.errors import AnalysisError
 from captemstats.survival._alias import estimable_columns
-from captemstats.survival._covariate import Covariate
+from captemstats.survival._covariate import Covariate, Factor, expand_terms
 from captemstats.survival._inputs import as_event, as_time
 
 if TYPE_CHECKING:
@@ -26,11 +26,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, eq=False)
 class CoxDesign:
-    """The complete cases of a Cox model: ``sub`` the rows used, ``t``/``e`` their times and
-    events, ``x`` the estimable columns (C order), ``strata`` their stratum codes, ``estimable``
-    which model columns ``x`` holds, and the warnings about the others."""
+    """The complete cases of a Cox model: ``covs`` the model columns and ``term_of`` the term
+    of each (a :class:`Factor` spans several), ``sub`` the rows used, ``t``/``e`` their times
+    and events, ``x`` the estimable columns (C order), ``strata`` their stratum codes,
+    ``estimable`` which model columns ``x`` holds, and the warnings about the others."""
 
     covs: list[Covariate]
+    term_of: list[str]
     names: list[str]
     sub: pd.DataFrame
     t: npt.NDArray[np.float64]
@@ -56,21 +58,21 @@ def _check_arguments(
     data: pd.DataFrame,
     duration: str,
     event: str,
-    covariates: Sequence[str | Covariate],
+    covariates: Sequence[str | Covariate | Factor],
     ties: str,
     cluster: str | None,
     strata: str | None,
-) -> list[Covariate]:
-    """The ties method, at least one covariate, and every named column present."""
+) -> tuple[list[Covariate], list[str]]:
+    """The ties method, at least one covariate, and every named column present; the model
+    columns and the term of each (:func:`~captemstats.survival._covariate.expand_terms`)."""
     if ties not in ("efron", "breslow"):
         raise AnalysisError(f"ties {ties!r} is not 'efron' or 'breslow'")
-    covs = [c if isinstance(c, Covariate) else Covariate(column=c) for c in covariates]
-    if not covs:
+    if not covariates:
         raise AnalysisError("cox_ph: give at least one covariate")
     for col in [duration, event, *(c for c in (cluster, strata) if c)]:
         if col not in data.columns:
             raise AnalysisError(f"column {col!r} is not in the data")
-    return covs
+    return expand_terms(data, covariates)
 
 
 def _complete_cases(
@@ -120,14 +122,14 @@ def cox_design(
     data: pd.DataFrame,
     duration: str,
     event: str,
-    covariates: Sequence[str | Covariate],
+    covariates: Sequence[str | Covariate | Factor],
     *,
     ties: str,
     cluster: str | None,
     strata: str | None,
 ) -> CoxDesign:
     """Check the arguments of ``cox_ph`` and build its complete-case design."""
-    covs = _check_arguments(data, duration, event, covariates, ties, cluster, strata)
+    covs, term_of = _check_arguments(data, duration, event, covariates, ties, cluster, strata)
     xcols = np.column_stack([c.values(data) for c in covs])
     ok = _complete_cases(data, duration, event, xcols, cluster, strata)
     n_excl = int((~ok).sum())
@@ -146,4 +148,4 @@ def cox_design(
     # identical linear predictors and concordance counts their ties as R does (a column
     # subset is Fortran-ordered, where BLAS rounds rows differently)
     x = np.ascontiguousarray(x if est.all() else x[:, est])
-    return CoxDesign(covs, names, sub, t, e, x, s_codes, est, n_excl, tuple(warnings))
+    return CoxDesign(covs, term_of, names, sub, t, e, x, s_codes, est, n_excl, tuple(warnings))

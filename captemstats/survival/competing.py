@@ -278,8 +278,8 @@ def cumulative_incidence(
     Aalen O. O., Johansen S. (1978), Scand. J. Statist. 5:141-150; Gray R. J. (1988),
     Ann. Statist. 16:1141-1154; R ``survival`` 3.5 (Therneau), ``cmprsk`` 2.2 (Gray).
 
-    Example
-    -------
+    Examples
+    --------
     >>> r = cumulative_incidence([1, 2, 2, 3, 4], [1, 2, 1, 0, 1])
     >>> r.at([2.5]).round(3)[["cause", "estimate", "std_error"]].to_dict("records")
     [{'cause': '1', 'estimate': 0.4, 'std_error': 0.219}, {'cause': '2', 'estimate': 0.2, \
@@ -329,8 +329,8 @@ def gray_test(
     GrayTestResult
         The statistic is NaN when the score variance is singular (cuminc's -1).
 
-    Example
-    -------
+    Examples
+    --------
     >>> r = gray_test([1, 2, 3, 4, 5, 6], [1, 2, 1, 1, 0, 2], ["a", "a", "a", "b", "b", "b"])
     >>> (round(r.statistic, 4), r.df)
     (2.1654, 1)

@@ -23,6 +23,7 @@ from captemstats.results import MethodInfo
 from captemstats.survival import _efron
 from captemstats.survival._alias import chol_ginverse, wtest
 from captemstats.survival._covariate import Covariate as Covariate  # re-exported
+from captemstats.survival._covariate import Factor as Factor  # re-exported
 from captemstats.survival._cox_design import CoxDesign, codes, cox_design
 from captemstats.survival._coxfit import EPS as EPS  # re-exported
 from captemstats.survival._coxfit import ITER_MAX as ITER_MAX  # re-exported
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     import pandas as pd
 
+    from captemstats.survival.cox_terms import TermTests
     from captemstats.survival.zph import ZphResult
 
 Ties = Literal["efron", "breslow"]
@@ -52,7 +54,9 @@ class CoxResult:
     """A fitted Cox model. Per term (in ``terms`` order): coef, hr, se (model-based),
     robust_se (cluster sandwich, or None), lower/upper (HR CI), z and Wald p_value — the last
     four use robust_se when a cluster was given, as R's ``summary.coxph``, and
-    ``robust_score_test`` is then R's robust score test (``fit$rscore``)."""
+    ``robust_score_test`` is then R's robust score test (``fit$rscore``). ``term_of`` names the
+    term of each model column (a :class:`Factor` spans several; empty: one term per column),
+    for the joint tests of :meth:`term_tests` and the grouping of :meth:`zph`."""
 
     terms: list[str]
     columns: list[str]
@@ -82,6 +86,7 @@ class CoxResult:
     method: MethodInfo
     warnings: tuple[str, ...] = ()
     robust_score_test: ChiSquareTest | None = None
+    term_of: tuple[str, ...] = ()
     _fit: _efron.FitData | None = field(default=None, repr=False)
 
     def to_frame(self) -> pd.DataFrame:
@@ -108,11 +113,17 @@ class CoxResult:
             }
         )
 
-    def zph(self, transform: str = "km") -> ZphResult:
+    def zph(self, transform: str = "km", terms: bool = True) -> ZphResult:
         """Proportional-hazards test on scaled Schoenfeld residuals (R ``cox.zph``)."""
         from captemstats.survival.zph import cox_zph
 
-        return cox_zph(self, transform=transform)
+        return cox_zph(self, transform=transform, terms=terms)
+
+    def term_tests(self) -> TermTests:
+        """Joint Wald and likelihood-ratio tests per term (:func:`cox_term_tests`)."""
+        from captemstats.survival.cox_terms import cox_term_tests
+
+        return cox_term_tests(self)
 
 
 @dataclass(frozen=True, eq=False)
@@ -313,7 +324,7 @@ def cox_ph(
     data: pd.DataFrame,
     duration: str,
     event: str,
-    covariates: Sequence[str | Covariate],
+    covariates: Sequence[str | Covariate | Factor],
     *,
     ties: Ties = "efron",
     cluster: str | None = None,
@@ -328,6 +339,62 @@ def cox_ph(
     residuals summed by cluster (Lin & Wei 1989), and the Wald z, P and CI use it; the
     likelihood-ratio test assumes independence, as R notes. Concordance is R's default
     (Harrell's C on the linear predictor, within strata).
+
+    Parameters
+    ----------
+    data
+        One row per patient.
+    duration, event
+        Columns of ``data``: follow-up time and event indicator (1 = event, 0 = censored).
+    covariates
+        Column names (numbers as they are, booleans as 0/1, text or categorical columns as a
+        :class:`Factor` with its first level as reference), :class:`Covariate` terms (a 0/1
+        indicator of a level against a reference, as the paper's Table 3) or :class:`Factor`
+        terms (one indicator per level against an explicit reference, tested jointly by
+        ``term_tests()``).
+    ties
+        ``"efron"`` (R's default) or ``"breslow"``.
+    cluster
+        Optional column of cluster labels (e.g. the centre) for the robust variance.
+    strata
+        Optional column: a separate baseline hazard per stratum (R ``strata()``).
+    conf_level
+        Confidence level of the hazard-ratio intervals.
+
+    Returns
+    -------
+    CoxResult
+        Coefficients, hazard ratios with CIs, Wald P values, the likelihood-ratio, Wald and
+        score tests, concordance, ``to_frame()`` and ``zph()``.
+
+    Raises
+    ------
+    AnalysisError
+        A missing column, a non-numeric covariate given without a level, or a model that
+        cannot be estimated.
+
+    Notes
+    -----
+    Partial likelihood with Efron's (1977) approximation for tied event times by default,
+    maximised by Newton–Raphson as R ``coxph``; the cluster-robust variance is that of Lin &
+    Wei (1989).
+
+    Examples
+    --------
+    PFS by sex and ECOG with the centre as cluster (cluster-robust variance):
+
+    >>> from captemstats import read_registry
+    >>> from captemstats.cohort import derive_cohort
+    >>> d = derive_cohort(read_registry("data/registry")).data
+    >>> fit = cox_ph(d, "pfs_months", "pfs_event",
+    ...              [Covariate("sex", level="male", reference="female"), "ecog_0_1"],
+    ...              cluster="center")
+    >>> fit.to_frame()[["term", "hr", "lower", "upper", "p_value"]].round(3)
+                       term     hr  lower  upper  p_value
+    0  sex (male vs female)  0.893  0.694  1.149    0.379
+    1              ecog_0_1  0.960  0.639  1.441    0.842
+    >>> fit.n, fit.n_events, fit.robust_se is not None
+    (308, 237, True)
     """
     d = cox_design(data, duration, event, covariates, ties=ties, cluster=cluster, strata=strata)
     est = d.estimable
@@ -350,6 +417,7 @@ def cox_ph(
     return CoxResult(
         terms=[c.name for c in d.covs],
         columns=[c.column for c in d.covs],
+        term_of=tuple(d.term_of),
         coef=_widen(terms.coef, est),
         se=_widen(terms.se, est),
         robust_se=None if terms.robust_se is None else _widen(terms.robust_se, est),
@@ -384,8 +452,35 @@ def univariable_cox(
     data: pd.DataFrame,
     duration: str,
     event: str,
-    covariates: Sequence[str | Covariate],
+    covariates: Sequence[str | Covariate | Factor],
     **kwargs: Any,
 ) -> CoxResultCollection:
-    """One Cox model per covariate (each on its own complete cases), collected in order."""
+    """One Cox model per covariate (each on its own complete cases), collected in order.
+
+    Parameters
+    ----------
+    data, duration, event
+        As :func:`cox_ph`.
+    covariates
+        One model is fitted per entry (a column name or a :class:`Covariate`).
+    **kwargs
+        Passed to :func:`cox_ph` (``ties``, ``cluster``, ``strata``, ``conf_level``).
+
+    Returns
+    -------
+    CoxResultCollection
+        The models in ``covariates`` order; ``to_frame()`` stacks them with a ``model``
+        column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"t": [2, 3, 4, 5, 6, 7, 8, 9], "e": [1, 1, 0, 1, 1, 0, 1, 1],
+    ...                   "x": [1, 0, 1, 0, 1, 0, 0, 1], "z": [1, 1, 0, 0, 1, 0, 1, 0]})
+    >>> u = univariable_cox(d, "t", "e", ["x", "z"])
+    >>> u.to_frame()[["model", "term", "n"]]
+       model term  n
+    0      0    x  8
+    1      1    z  8
+    """
     return CoxResultCollection([cox_ph(data, duration, event, [c], **kwargs) for c in covariates])

@@ -265,8 +265,8 @@ def fine_gray(
     ----------
     Fine J. P., Gray R. J. (1999), J. Amer. Statist. Assoc. 94:496-509.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import pandas as pd
     >>> r = fine_gray([1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 1, 0, 1, 2, 1, 0],
     ...               pd.DataFrame({"x": [0, 1, 0, 1, 1, 0, 1, 0]}))

@@ -137,6 +137,37 @@ def reverse_km_followup(
     ``event`` is the outcome indicator (1 = death); the reverse curve treats 0 as its event.
     Rows with a missing group are excluded and counted; rows missing time or event are errors
     unless ``dropna`` (then excluded and counted).
+
+    Parameters
+    ----------
+    time
+        Follow-up times (e.g. months from start to death or last contact).
+    event
+        1 = death (the outcome), 0 = alive at last contact.
+    group
+        Optional group labels.
+    conf_type, conf_level
+        As :func:`~captemstats.survival.kaplan_meier`.
+    dropna
+        Exclude (and count) rows missing time or event instead of raising.
+
+    Returns
+    -------
+    FollowUpResult
+        One :class:`FollowUpEstimate` per group (``.overall`` without groups), ``to_frame()``.
+
+    Notes
+    -----
+    The reverse Kaplan–Meier estimate of the potential follow-up (Schemper & Smith 1996).
+
+    Examples
+    --------
+    >>> from captemstats import read_registry
+    >>> from captemstats.cohort import derive_cohort
+    >>> d = derive_cohort(read_registry("data/registry")).data
+    >>> fu = reverse_km_followup(d["os_months"], d["os_event"]).overall
+    >>> round(fu.median, 1), round(fu.lower, 1), round(fu.upper, 1), fu.n_censored
+    (57.7, 51.2, 76.3, 152)
     """
     time, event, group, n_drop = _complete(time, event, group, dropna)
     t = as_time(time)
@@ -182,6 +213,28 @@ def observed_followup(
 
     ``event`` (optional, 1 = death) only fills ``n_censored``. Rows with a missing group are
     excluded and counted; rows missing time are errors unless ``dropna``.
+
+    Parameters
+    ----------
+    time
+        Observed follow-up times.
+    event
+        Optional event indicator (1 = death): only fills ``n_censored``.
+    group
+        Optional group labels.
+    dropna
+        Exclude (and count) rows missing time instead of raising.
+
+    Returns
+    -------
+    FollowUpResult
+        Median and range per group; ``lower``/``upper`` are None.
+
+    Examples
+    --------
+    >>> fu = observed_followup([4.0, 10.0, 12.0, 30.0, 41.0])
+    >>> fu.overall.median, fu.overall.minimum, fu.overall.maximum
+    (12.0, 4.0, 41.0)
     """
     time, event, group, n_drop = _complete(time, event, group, dropna)
     t = as_time(time)

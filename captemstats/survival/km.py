@@ -341,6 +341,55 @@ def kaplan_meier(
     ``times`` is accepted for symmetry with R and ignored (use :meth:`survival_at`).
     ``conf_type="none"`` computes no limits (R returns none): the tables' lower/upper are NaN
     and the medians' limits None.
+
+    Parameters
+    ----------
+    time
+        Follow-up times (finite, >= 0), any 1-D array-like.
+    event
+        Event indicators: 1 (or True) = event, 0 = censored.
+    group
+        Optional group labels, one per row (a categorical's order, else sorted); None gives
+        one curve labelled ``"(all)"``.
+    conf_type
+        Transform of the pointwise confidence limits: ``"plain"``, ``"log"`` (R's default),
+        ``"log-log"``, ``"logit"``, ``"arcsin"`` or ``"none"``.
+    conf_level
+        Confidence level of the limits and of the median's interval.
+    times
+        Ignored (see above).
+
+    Returns
+    -------
+    KaplanMeierResult
+        Curves per group with ``medians_frame()``, ``survival_at(times)``, ``at_risk(times)``,
+        ``to_frame()`` and the ``method`` record.
+
+    Raises
+    ------
+    AnalysisError
+        Missing or negative times, event codes other than 0/1, an unknown ``conf_type`` or no
+        observations.
+
+    Notes
+    -----
+    The product-limit estimator (Kaplan & Meier 1958) with Greenwood's variance of the
+    cumulative hazard, as R ``survival`` 3.5; the median and its confidence interval are read
+    off the curve and its limits as ``quantile.survfit`` does (Brookmeyer & Crowley 1982).
+
+    Examples
+    --------
+    >>> from captemstats import read_registry
+    >>> from captemstats.cohort import derive_cohort
+    >>> d = derive_cohort(read_registry("data/registry")).data
+    >>> km = kaplan_meier(d["pfs_months"], d["pfs_event"], group=d["line_group"])
+    >>> km.medians_frame()[["group", "n", "n_events", "median", "lower", "upper"]].round(1)
+      group    n  n_events  median  lower  upper
+    0     1  139       100    16.1   10.6   28.6
+    1     2  118        97     7.8    6.3   11.5
+    2    3+   51        40    10.0    4.3   20.1
+    >>> km.method.software_equivalent
+    "R survival::survfit(conf.type='log')"
     """
     del times
     if conf_type not in CONF_TYPES:

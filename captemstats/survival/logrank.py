@@ -164,8 +164,8 @@ def logrank_test(
     LogRankResult
         chisq, df, P, observed and expected per group and the method record.
 
-    Example
-    -------
+    Examples
+    --------
     >>> r = logrank_test([1, 2, 3, 4, 5, 6], [1, 1, 0, 1, 1, 0], ["a", "b"] * 3, rho=1)
     >>> r.df, r.method.software_equivalent
     (1, 'R survival::survdiff(rho = 1)')
@@ -225,6 +225,38 @@ def logrank_trend_test(
     group values when they are numeric, else 1..k; pass a sequence (one per group in order)
     or a mapping label -> score to override. R's survival has no trend test; the reference
     computes it from ``survdiff``'s O, E and variance.
+
+    Parameters
+    ----------
+    time, event
+        Survival times and event indicators (1 = event, 0 = censored).
+    group
+        Ordered group labels, one per row.
+    scores
+        Optional scores: a sequence in group order or a mapping label -> score.
+    strata
+        Optional stratum labels: O, E and V are summed over strata.
+
+    Returns
+    -------
+    LogRankResult
+        chisq on 1 df, P, observed and expected events per group, and ``scores``.
+
+    Raises
+    ------
+    AnalysisError
+        A score is missing for a group, the counts disagree, or the score variance is zero.
+
+    Examples
+    --------
+    Treatment line 1, 2, 3+ scored 1, 2, 3 (the labels are not numbers):
+
+    >>> from captemstats import read_registry
+    >>> from captemstats.cohort import derive_cohort
+    >>> d = derive_cohort(read_registry("data/registry")).data
+    >>> r = logrank_trend_test(d["pfs_months"], d["pfs_event"], d["line_group"])
+    >>> round(r.chisq, 2), r.df, round(r.p_value, 4), r.scores
+    (6.84, 1, 0.0089, {'1': 1.0, '2': 2.0, '3+': 3.0})
     """
     from captemstats.survival._dist import chi2_sf
 

@@ -312,8 +312,8 @@ def rmst(
         ``estimates`` per group, ``contrasts`` of each other group against ``reference``,
         ``to_frame()`` / ``contrasts_frame()`` and the method record.
 
-    Example
-    -------
+    Examples
+    --------
     >>> r = rmst([2, 3, 5, 7, 8, 9], [1, 0, 1, 1, 0, 1], group=["a", "b"] * 3, tau=7)
     >>> round(r.estimates["a"].rmst, 4), r.contrasts[0].measure
     (4.6667, 'difference')

@@ -48,6 +48,8 @@ class FittedCox(Protocol):
     @property
     def coef(self) -> npt.NDArray[np.float64]: ...
     @property
+    def term_of(self) -> tuple[str, ...]: ...
+    @property
     def _fit(self) -> _efron.FitData | None: ...
 
 
@@ -174,7 +176,10 @@ def _score_information(
 
 
 def _term_tests(
-    u: npt.NDArray[np.float64], imat: npt.NDArray[np.float64], p: int, global_: bool
+    u: npt.NDArray[np.float64],
+    imat: npt.NDArray[np.float64],
+    groups: list[list[int]],
+    global_: bool,
 ) -> tuple[
     npt.NDArray[np.float64],
     npt.NDArray[np.int64],
@@ -183,16 +188,18 @@ def _term_tests(
     int | None,
     float | None,
 ]:
-    """Each term's chi-square on 1 df (rows/columns 1..p, p + j of the matrix) with its P, and
-    the GLOBAL test on p df if asked (else None)."""
+    """Each term's chi-square on as many df as it has columns J (rows/columns 1..p and p + J
+    of the matrix, R's ``cox.zph`` loop over ``fit$assign``) with its P, and the GLOBAL test
+    on p df if asked (else None)."""
     from captemstats.survival._dist import chi2_sf
 
-    chisq = np.empty(p)
-    for j in range(p):  # p small solves, not a per-subject loop
-        kk = np.concatenate((np.arange(p), [p + j]))
+    p = len(u) // 2
+    chisq = np.empty(len(groups))
+    for i, cols in enumerate(groups):  # one small solve per term, not a per-subject loop
+        kk = np.concatenate((np.arange(p), p + np.asarray(cols, dtype=np.intp)))
         uj = u[kk]
-        chisq[j] = float(uj @ _solve(imat[np.ix_(kk, kk)], uj))
-    df = np.ones(p, dtype=np.int64)
+        chisq[i] = float(uj @ _solve(imat[np.ix_(kk, kk)], uj))
+    df = np.asarray([len(c) for c in groups], dtype=np.int64)
     pval = np.asarray(chi2_sf(chisq, df), dtype=np.float64)
     g_chisq = g_df = g_p = None
     if global_:
@@ -200,6 +207,15 @@ def _term_tests(
         g_df = p
         g_p = float(chi2_sf(g_chisq, p))
     return chisq, df, pval, g_chisq, g_df, g_p
+
+
+def _groups(result: FittedCox, terms: bool) -> tuple[list[str], list[list[int]]]:
+    """Term names and model columns of each: R's ``fit$assign`` with ``terms = TRUE`` (a
+    :class:`~captemstats.survival.Factor` is one term), one per column otherwise."""
+    from captemstats.survival.cox_terms import term_groups
+
+    out = term_groups(result.terms, result.term_of if terms else ())
+    return list(out), list(out.values())
 
 
 def _zph_method(ties: str, transform: str) -> MethodInfo:
@@ -225,13 +241,56 @@ def cox_zph(
     """Test the proportional-hazards assumption of a fitted :func:`~captemstats.survival.cox_ph`
     model, equal to R ``cox.zph(fit, transform = transform, terms = terms, global = global_)``.
 
-    Every :class:`~captemstats.survival.cox.Covariate` is one model column, so ``terms=True``
-    and ``terms=False`` give the same table (kept for symmetry with R).
+    With ``terms=True`` (R's default) a :class:`~captemstats.survival.Factor` is tested as one
+    term on as many df as it has columns, and its scaled residual is R's combination over the
+    term (the residuals times the coefficients, scaled, plus 1); every other term is one
+    column, so then ``terms=True`` and ``terms=False`` give the same table.
+
+    Parameters
+    ----------
+    result
+        A fitted :func:`~captemstats.survival.cox_ph` result (``CoxResult.zph()`` calls this).
+    transform
+        Time scale of the test: ``"km"`` (R's default), ``"rank"``, ``"identity"`` or
+        ``"log"``.
+    terms
+        Test each term (a factor jointly) rather than each model column (see above).
+    global_
+        Also compute the global test over all terms.
+
+    Returns
+    -------
+    ZphResult
+        Per-term and global chi-square tests (``to_frame()``) and the scaled Schoenfeld
+        residuals (``residuals_frame()``).
+
+    Raises
+    ------
+    AnalysisError
+        The result carries no fit, the transform is unknown or a test is not defined.
+
+    Notes
+    -----
+    The score test of Grambsch & Therneau (1994) for the terms x·g(t), the exact form that R
+    ``survival`` >= 3.0 computes (not the older approximation through the scaled residuals;
+    see the module docstring).
+
+    Examples
+    --------
+    >>> from captemstats import read_registry
+    >>> from captemstats.cohort import derive_cohort
+    >>> d = derive_cohort(read_registry("data/registry")).data
+    >>> from captemstats.survival import cox_ph
+    >>> fit = cox_ph(d, "pfs_months", "pfs_event", ["ecog_0_1", "first_line"])
+    >>> cox_zph(fit).to_frame().round(3)
+             term  chisq  df  p_value
+    0    ecog_0_1  0.698   1    0.403
+    1  first_line  0.015   1    0.903
+    2      GLOBAL  0.710   2    0.701
     """
-    del terms  # one column per term: R's term grouping changes nothing here
     fit = _checked_fit(result, transform)
+    names, groups = _groups(result, terms)
     lay = fit.layout
-    p = lay.x.shape[1]
     beta = np.asarray(result.coef, dtype=np.float64)
     ttimes = transform_times(lay.time, lay.event, transform)
     gtime = ttimes - ttimes[lay.event == 1].mean()
@@ -242,11 +301,12 @@ def cox_zph(
     _check_defined(lay, g, result.terms)
     ev = _efron.evaluate(lay, beta, info=False)
     u, imat, i11 = _score_information(lay, ev, g, result.terms)
-    chisq, df, pval, g_chisq, g_df, g_p = _term_tests(u, imat, p, global_)
-    y, var = _scaled_schoenfeld(lay, ev, beta, i11)
+    chisq, df, pval, g_chisq, g_df, g_p = _term_tests(u, imat, groups, global_)
+    multi = any(len(g) > 1 for g in groups)
+    y, var = _scaled_schoenfeld(lay, ev, beta, i11, groups if multi else None)
     strata = lay.strata[lay.deaths] if len(np.unique(lay.strata)) > 1 else None
     return ZphResult(
-        terms=list(result.terms),
+        terms=names,
         chisq=chisq,
         df=df,
         p_value=pval,
@@ -324,11 +384,15 @@ def _scaled_schoenfeld(
     ev: _efron.Eval,
     beta: npt.NDArray[np.float64],
     imat: npt.NDArray[np.float64],
+    groups: list[list[int]] | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """R's scaled Schoenfeld residuals and ``var``: residual r_i = x_i − mean of the Efron
     sub-step means at t_i; per stratum, only covariates that vary in it are scaled, by
     vmean = I / W with W_jk = Σ_strata min(used_sj, used_sk) (used = deaths in the stratum if
-    the covariate varies there, else 0)."""
+    the covariate varies there, else 0). With ``groups`` (terms of several columns, R's
+    ``terms = TRUE``) the columns of a term share its largest ``used``, and the residuals and
+    vmean are first combined per term with weights 1 (one column) or the coefficients (several
+    columns), whose residual is then centred on 1 instead of the coefficient."""
     ng = lay.n_groups
     p = lay.x.shape[1]
     d_count = np.bincount(lay.dg, minlength=ng).astype(float)
@@ -350,11 +414,23 @@ def _scaled_schoenfeld(
     s_of_row = np.cumsum(np.concatenate(([True], s[1:] != s[:-1]))) - 1
     deaths_per = np.bincount(s_of_row[lay.deaths], minlength=len(starts)).astype(float)
     used = np.where(varies, deaths_per[:, None], 0.0)
+    for cols in groups or []:
+        if len(cols) > 1:
+            used[:, cols] = used[:, cols].max(axis=1, keepdims=True)
     wtmat = np.minimum(used[:, :, None], used[:, None, :]).sum(axis=0)
     vmean = imat / np.where(wtmat == 0, 1.0, wtmat)
+    centre = beta
+    if groups is not None:
+        temp = np.zeros((p, len(groups)))
+        for i, cols in enumerate(groups):
+            temp[cols, i] = 1.0 if len(cols) == 1 else beta[cols]
+        resid = resid @ temp
+        vmean = temp.T @ vmean @ temp
+        used = used[:, [cols[0] for cols in groups]]
+        centre = np.asarray([beta[c[0]] if len(c) == 1 else 1.0 for c in groups])
 
     y = _scale(resid, vmean, used > 0, s_of_row[lay.deaths])
-    y += beta[None, :]
+    y += centre[None, :]
     var = np.asarray(np.linalg.inv(vmean), dtype=np.float64)
     return y, var
 
