@@ -42,6 +42,7 @@ class CoxDesign:
     estimable: npt.NDArray[np.bool_]
     n_excluded: int
     warnings: tuple[str, ...]
+    weights: npt.NDArray[np.float64] | None = None
 
 
 def codes(values: Any, name: str) -> npt.NDArray[np.intp]:
@@ -82,11 +83,12 @@ def _complete_cases(
     xcols: npt.NDArray[np.float64],
     cluster: str | None,
     strata: str | None,
+    weights: str | None = None,
 ) -> npt.NDArray[np.bool_]:
     """Rows with every used column present (R's ``na.omit`` of the model frame)."""
     ok = ~np.isnan(xcols).any(axis=1)
     ok &= data[duration].notna().to_numpy() & data[event].notna().to_numpy()
-    for opt in (cluster, strata):
+    for opt in (cluster, strata, weights):
         if opt:
             ok &= data[opt].notna().to_numpy()
     return ok
@@ -127,11 +129,14 @@ def cox_design(
     ties: str,
     cluster: str | None,
     strata: str | None,
+    weights: str | None = None,
 ) -> CoxDesign:
     """Check the arguments of ``cox_ph`` and build its complete-case design."""
     covs, term_of = _check_arguments(data, duration, event, covariates, ties, cluster, strata)
+    if weights is not None and weights not in data.columns:
+        raise AnalysisError(f"column {weights!r} is not in the data")
     xcols = np.column_stack([c.values(data) for c in covs])
-    ok = _complete_cases(data, duration, event, xcols, cluster, strata)
+    ok = _complete_cases(data, duration, event, xcols, cluster, strata, weights)
     n_excl = int((~ok).sum())
     # complete data (the large case): no copies of the frame or of the covariates
     sub = data if n_excl == 0 else data.loc[ok]
@@ -148,4 +153,23 @@ def cox_design(
     # identical linear predictors and concordance counts their ties as R does (a column
     # subset is Fortran-ordered, where BLAS rounds rows differently)
     x = np.ascontiguousarray(x if est.all() else x[:, est])
-    return CoxDesign(covs, term_of, names, sub, t, e, x, s_codes, est, n_excl, tuple(warnings))
+    w = None if weights is None else _case_weights(sub[weights], weights)
+    return CoxDesign(covs, term_of, names, sub, t, e, x, s_codes, est, n_excl, tuple(warnings), w)
+
+
+def _case_weights(col: pd.Series, name: str) -> npt.NDArray[np.float64]:
+    """Case weights as floats; every one must be finite and positive (R's ``coxph.fit``:
+    "Invalid weights, must be >0"), the first bad one is named."""
+    import pandas as pd
+
+    if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        raise AnalysisError(f"weights column {name!r} is not numeric (dtype {col.dtype})")
+    w = np.asarray(col.astype("Float64").to_numpy(na_value=np.nan), dtype=np.float64)
+    bad = ~np.isfinite(w) | (w <= 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise AnalysisError(
+            f"weights column {name!r}: row {col.index[i]!r} has weight {w[i]!r}; case weights "
+            "must be finite and > 0"
+        )
+    return w

@@ -45,6 +45,10 @@ class Layout:
     xd_sum: npt.NDArray[np.float64]  # sum of the (centred) covariates of the deaths
     d_run: npt.NDArray[np.intp]  # first death of each tie group with deaths
     blocks: npt.NDArray[np.intp]  # first tie group of each row block, then n_groups
+    # case weights (sorted) and, per death, the mean weight of its tie group's deaths (R's
+    # ``meanwt`` of coxfit6); None when unweighted, where every formula uses weight 1
+    w: npt.NDArray[np.float64] | None = None
+    dwt: npt.NDArray[np.float64] | None = None
 
 
 #: numbers per row block of the Gram products (16 MiB of float64)
@@ -63,6 +67,7 @@ class FitData:
     strata: npt.NDArray[np.intp]
     ties: str
     estimable: npt.NDArray[np.bool_]  # model columns kept in the fit (others aliased)
+    weights: npt.NDArray[np.float64] | None = None  # case weights in data order
 
 
 def make_layout(
@@ -71,7 +76,11 @@ def make_layout(
     x: npt.NDArray[np.float64],
     strata: npt.NDArray[np.intp],
     ties: str,
+    weights: npt.NDArray[np.float64] | None = None,
 ) -> Layout:
+    """The sorted layout of a Cox fit; with ``weights`` (case weights, R's ``coxph(weights =
+    )``) each subject's risk and death count w_i times, and each Efron sub-step of a tie group
+    carries the mean weight of its deaths, as R's ``coxfit6``."""
     # one stratum: a stable sort on time is the same permutation as the two-key lexsort
     one = len(strata) == 0 or strata.min() == strata.max()
     order = np.argsort(time, kind="stable") if one else np.lexsort((time, strata))
@@ -100,6 +109,12 @@ def make_layout(
         frac = k / d_count[dg]
     else:
         frac = np.zeros(len(deaths))
+    w = dwt = None
+    xd_sum = xs[deaths].sum(axis=0)
+    if weights is not None:
+        w = np.asarray(weights, dtype=np.float64)[order]
+        dwt = (np.bincount(dg, weights=w[deaths], minlength=ng) / np.maximum(d_count, 1))[dg]
+        xd_sum = (w[deaths, None] * xs[deaths]).sum(axis=0)
     return Layout(
         order=order,
         time=t,
@@ -114,9 +129,11 @@ def make_layout(
         dg=dg,
         frac=frac,
         n_groups=ng,
-        xd_sum=xs[deaths].sum(axis=0),
+        xd_sum=xd_sum,
         d_run=d_run,
         blocks=_row_blocks(gid, ng, max(1, _BLOCK // max(xs.shape[1], 1))),
+        w=w,
+        dwt=dwt,
     )
 
 
@@ -169,10 +186,15 @@ def evaluate(lay: Layout, beta: npt.NDArray[np.float64], *, info: bool = True) -
     dths, dg, frac = lay.deaths, lay.dg, lay.frac
     ng = lay.n_groups
     p = x.shape[1]
+    if lay.w is not None:
+        r *= lay.w  # the weighted risk w_i exp(eta_i) enters every sum below
     s0 = _suffix_within(lay, np.add.reduceat(r, lay.g_first))
     dr = np.bincount(dg, weights=r[dths], minlength=ng)
     s0k = s0[dg] - frac * dr[dg]
-    loglik = float(eta[dths].sum() - np.log(s0k).sum())
+    if lay.w is None or lay.dwt is None:
+        loglik = float(eta[dths].sum() - np.log(s0k).sum())
+    else:
+        loglik = float((lay.w[dths] * eta[dths]).sum() - (lay.dwt * np.log(s0k)).sum())
     del eta
     s1g, drx = _weighted_group_sums(lay, r)
     s1 = _suffix_within(lay, s1g)
@@ -182,8 +204,11 @@ def evaluate(lay: Layout, beta: npt.NDArray[np.float64], *, info: bool = True) -
         sl = slice(a, a + step)
         g = dg[sl]
         xbar[sl] = (s1[g] - frac[sl, None] * drx[g]) / s0k[sl, None]
-    score = lay.xd_sum - xbar.sum(axis=0)
-    imat = information(lay, r, s0k, xbar) if info else np.empty((p, p))
+    if lay.dwt is None:
+        score = lay.xd_sum - xbar.sum(axis=0)
+    else:
+        score = lay.xd_sum - (lay.dwt[:, None] * xbar).sum(axis=0)
+    imat = information(lay, r, s0k, xbar, weights=lay.dwt) if info else np.empty((p, p))
     return Eval(loglik, score, imat, r, s0k, xbar)
 
 
@@ -253,25 +278,32 @@ def information(
 
 def score_residuals(lay: Layout, ev: Eval) -> npt.NDArray[np.float64]:
     """Efron/Breslow score residuals in sorted order (R ``residuals(fit, "score")``):
-    r_i = δ_i (x_i − mean_k x̄_k) − e^{η_i} Σ_{t ≤ T_i} Σ_k w_ik (x_i − x̄_k(t)) / S0_k(t),
-    with w_ik = 1 − k/d for the subject's own death time and 1 otherwise."""
+    r_i = δ_i (x_i − mean_k x̄_k) − e^{η_i} Σ_{t ≤ T_i} Σ_k w_ik m_t (x_i − x̄_k(t)) / S0_k(t),
+    with w_ik = 1 − k/d for the subject's own death time and 1 otherwise, and m_t the mean
+    case weight of the deaths at t (1 unweighted). Unweighted per subject, as R's; the
+    sandwich multiplies them by the case weights (``residuals(fit, weighted = TRUE)``)."""
     ng = lay.n_groups
     x, dg, frac, s0k, xbar = lay.x, lay.dg, lay.frac, ev.s0k, ev.xbar
     p = x.shape[1]
-    a = np.bincount(dg, weights=1 / s0k, minlength=ng)
-    b = np.bincount(dg, weights=frac / s0k, minlength=ng)
+    # the hazard increment per sub-step is m_t / S0_k; unweighted the division by S0_k is
+    # kept as it is (the same bits as before weights existed)
+    den = s0k if lay.dwt is None else s0k / lay.dwt
+    a = np.bincount(dg, weights=1 / den, minlength=ng)
+    b = np.bincount(dg, weights=frac / den, minlength=ng)
     gsum = np.empty((ng, p))
     gb = np.empty((ng, p))
     xbar_sum = np.empty((ng, p))
     for j in range(p):
-        gsum[:, j] = np.bincount(dg, weights=xbar[:, j] / s0k, minlength=ng)
-        gb[:, j] = np.bincount(dg, weights=frac * xbar[:, j] / s0k, minlength=ng)
+        gsum[:, j] = np.bincount(dg, weights=xbar[:, j] / den, minlength=ng)
+        gb[:, j] = np.bincount(dg, weights=frac * xbar[:, j] / den, minlength=ng)
         xbar_sum[:, j] = np.bincount(dg, weights=xbar[:, j], minlength=ng)
     d_count = np.bincount(dg, minlength=ng).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         xbar_mean = np.where(d_count[:, None] > 0, xbar_sum / d_count[:, None], 0.0)
     gcum = _prefix_within(lay, gsum)
     e, gid, r = lay.event, lay.gid, ev.r
+    if lay.w is not None:
+        r = r / lay.w  # exp(eta): the residual of one subject, before its case weight
     ab = _prefix_within(lay, a)[gid] - e * b[gid]
     out = np.empty_like(x)
     for j in range(p):  # one covariate at a time: O(n) temporaries, not several n × p ones

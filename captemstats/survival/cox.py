@@ -29,6 +29,7 @@ from captemstats.survival._coxfit import EPS as EPS  # re-exported
 from captemstats.survival._coxfit import ITER_MAX as ITER_MAX  # re-exported
 from captemstats.survival._coxfit import concordance_counts
 from captemstats.survival._coxfit import newton_raphson as newton_raphson  # re-exported
+from captemstats.survival._sandwich import robust_variance
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -186,38 +187,6 @@ def _check_estimate(
     return naive_var, vanished
 
 
-def _sum_by_cluster(
-    cl: npt.NDArray[np.intp], values: npt.NDArray[np.float64], p: int
-) -> npt.NDArray[np.float64]:
-    """Per-subject rows summed within each cluster (R's ``rowsum(resid, cluster)``)."""
-    out = np.empty((int(cl.max()) + 1, p))
-    for j in range(p):
-        out[:, j] = np.bincount(cl, weights=values[:, j])
-    return out
-
-
-def _robust(
-    lay: _efron.Layout,
-    ev: _efron.Eval,
-    naive_var: npt.NDArray[np.float64],
-    cl: npt.NDArray[np.intp],
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], ChiSquareTest]:
-    """R's ``coxph(cluster = )``: the grouped sandwich D'D of dfbeta residuals summed by
-    cluster (``fit$var``), its standard errors and the robust score test (``fit$rscore``)."""
-    from captemstats.survival._dist import chi2_sf
-
-    p = naive_var.shape[0]
-    dsum = _sum_by_cluster(cl, _efron.score_residuals(lay, ev) @ naive_var, p)  # dfbeta
-    var = np.asarray(dsum.T @ dsum, dtype=np.float64)
-    robust_se = np.sqrt(np.diag(var))
-    # robust score test (R's fit$rscore): score residuals at beta = 0 summed by cluster
-    res0 = _efron.score_residuals(lay, _efron.evaluate(lay, np.zeros(p), info=False))
-    ssum = _sum_by_cluster(cl, res0, p)
-    usum = ssum.sum(axis=0)
-    rscore = wtest(ssum.T @ ssum, usum)
-    return var, robust_se, ChiSquareTest(rscore, p, float(chi2_sf(rscore, p)))
-
-
 @dataclass(frozen=True, slots=True)
 class _Terms:
     """Per-term statistics on the estimable columns, NaN where a coefficient vanished."""
@@ -289,19 +258,32 @@ def _concordance(
 ) -> tuple[float, dict[str, float]]:
     """R's default concordance: Harrell's C of the linear predictor, within strata."""
     lp = design.x @ beta
-    cc = concordance_counts(design.t, design.e, lp, design.strata)
+    cc = concordance_counts(design.t, design.e, lp, design.strata, design.weights)
     denom = cc["concordant"] + cc["discordant"] + cc["tied.x"]
     conc = (cc["concordant"] + cc["tied.x"] / 2) / denom if denom > 0 else np.nan
     return float(conc), cc
 
 
-def _method(ties: str, cluster: str | None, strata: str | None, conf_level: float) -> MethodInfo:
+def _method(
+    ties: str,
+    cluster: str | None,
+    strata: str | None,
+    conf_level: float,
+    weights: str | None = None,
+    robust: bool = False,
+) -> MethodInfo:
     """The method record of a Cox fit, naming the equivalent ``survival::coxph`` call."""
-    variance = (
-        "cluster-robust sandwich (grouped dfbeta)"
-        if cluster
-        else "model-based (inverse information)"
-    )
+    if cluster:
+        variance = "cluster-robust sandwich (grouped dfbeta)"
+    elif robust:
+        variance = "robust sandwich (dfbeta, each subject its own cluster)"
+    else:
+        variance = "model-based (inverse information)"
+    notes: tuple[str, ...] = ()
+    if cluster or robust:
+        notes += ("likelihood-ratio test assumes independence within clusters",)
+    if weights:
+        notes += (f"case weights from {weights!r} (weighted Efron/Breslow as R's coxfit6)",)
     return MethodInfo(
         test="Cox proportional-hazards regression, Wald test per term",
         ci_method="Wald",
@@ -313,10 +295,12 @@ def _method(ties: str, cluster: str | None, strata: str | None, conf_level: floa
             "R survival::coxph(Surv(time, event) ~ terms"
             + (f" + strata({strata})" if strata else "")
             + f", ties = '{ties}'"
+            + (f", weights = {weights}" if weights else "")
             + (f", cluster = {cluster}" if cluster else "")
+            + (", robust = TRUE" if robust and not cluster else "")
             + ")"
         ),
-        notes=("likelihood-ratio test assumes independence within clusters",) if cluster else (),
+        notes=notes,
     )
 
 
@@ -330,6 +314,8 @@ def cox_ph(
     cluster: str | None = None,
     strata: str | None = None,
     conf_level: float = 0.95,
+    weights: str | None = None,
+    robust: bool | None = None,
 ) -> CoxResult:
     """Fit a Cox model equal to R ``coxph(Surv(duration, event) ~ covariates
     [+ strata(strata)], ties = ties [, cluster = cluster])``.
@@ -360,6 +346,14 @@ def cox_ph(
         Optional column: a separate baseline hazard per stratum (R ``strata()``).
     conf_level
         Confidence level of the hazard-ratio intervals.
+    weights
+        Optional column of case weights (finite, > 0; R ``coxph(weights = )``): each subject's
+        risk and death count w times, and each Efron sub-step of tied deaths carries their
+        mean weight, as R's ``coxfit6``. Under Breslow ties an integer weight k equals k
+        copies of the row.
+    robust
+        Use the robust (sandwich) variance. None (default) follows R: robust when a cluster
+        is given or any weight is not an integer (then each subject is its own cluster).
 
     Returns
     -------
@@ -396,9 +390,18 @@ def cox_ph(
     >>> fit.n, fit.n_events, fit.robust_se is not None
     (308, 237, True)
     """
-    d = cox_design(data, duration, event, covariates, ties=ties, cluster=cluster, strata=strata)
+    d = cox_design(
+        data,
+        duration,
+        event,
+        covariates,
+        ties=ties,
+        cluster=cluster,
+        strata=strata,
+        weights=weights,
+    )
     est = d.estimable
-    lay = _efron.make_layout(d.t, d.e, d.x, d.strata, ties)
+    lay = _efron.make_layout(d.t, d.e, d.x, d.strata, ties, d.weights)
     beta, ev, loglik0, u0_stuff, iters, converged = newton_raphson(lay, d.x.shape[1])
     warnings = list(d.warnings)
     naive_var, vanished = _check_estimate(ev, beta, d, converged, warnings)
@@ -406,14 +409,25 @@ def cox_ph(
     robust_se = None
     robust_score: ChiSquareTest | None = None
     var = naive_var
-    if cluster:
-        cl = codes(d.sub[cluster], cluster)[lay.order]
-        var, robust_se, robust_score = _robust(lay, ev, naive_var, cl)
+    # R's default: robust with a cluster or with non-integer case weights
+    w = d.weights
+    fractional = w is not None and bool((w != np.floor(w)).any())
+    use_robust = bool(cluster) or fractional if robust is None else robust
+    if cluster and not use_robust:  # R: "cluster specified with robust=FALSE, cluster ignored"
+        warnings.append("cluster given with robust=False: the cluster is ignored, as R")
+        cluster = None
+    if use_robust:
+        from captemstats.survival._dist import chi2_sf
+
+        cl = codes(d.sub[cluster], cluster) if cluster else np.arange(len(d.t), dtype=np.intp)
+        var, robust_se, rscore = robust_variance(lay, ev, naive_var, cl[lay.order])
+        robust_score = ChiSquareTest(rscore, len(beta), float(chi2_sf(rscore, len(beta))))
     terms = _per_term(beta, se, robust_se, vanished, conf_level)
     lr_test, wald_test, score_test = _global_tests(ev, loglik0, var, beta, u0_stuff)
     loglik = ev.loglik
     del ev  # its per-death arrays are not needed by the concordance (the last large step)
     conc, cc = _concordance(d, beta)
+    del w
     return CoxResult(
         terms=[c.name for c in d.covs],
         columns=[c.column for c in d.covs],
@@ -441,10 +455,10 @@ def cox_ph(
         iterations=iters,
         converged=converged,
         conf_level=conf_level,
-        method=_method(ties, cluster, strata, conf_level),
+        method=_method(ties, cluster, strata, conf_level, weights, use_robust),
         warnings=tuple(warnings),
         robust_score_test=robust_score,
-        _fit=_efron.FitData(lay, d.t, d.e, d.x, d.strata, ties, est),
+        _fit=_efron.FitData(lay, d.t, d.e, d.x, d.strata, ties, est, d.weights),
     )
 
 

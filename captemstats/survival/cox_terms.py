@@ -97,7 +97,7 @@ def cox_term_tests(result: FittedModel) -> TermTests:
     """Wald and likelihood-ratio tests of each term of a Cox model, jointly over its columns.
 
     Method: for a term with columns J (its estimable ones; an aliased, NA coefficient adds no
-    degree of freedom), the Wald statistic b_J' V_JJ⁻¹ b_J on df = |J| with V the model's
+    degree of freedom), the Wald statistic b_J' V_JJ⁻¹ b_J on df = ``|J|`` with V the model's
     variance (cluster-robust when the model has a cluster; R's pivoting solve,
     ``coxph.wtest``), and the likelihood ratio 2 (ℓ − ℓ₋J) with ℓ₋J the maximised partial
     likelihood without J on the same rows, ties and strata (R ``drop1(fit, test =
@@ -181,7 +181,7 @@ def _reduced_loglik(fit: _efron.FitData, keep: npt.NDArray[np.bool_], null: floa
     if not keep.any():
         return null
     x = np.ascontiguousarray(fit.x[:, keep])
-    lay = _efron.make_layout(fit.time, fit.event, x, fit.strata, fit.ties)
+    lay = _efron.make_layout(fit.time, fit.event, x, fit.strata, fit.ties, fit.weights)
     _, ev, _, _, _, converged = newton_raphson(lay, x.shape[1])
     if not converged:
         raise AnalysisError(

@@ -163,12 +163,17 @@ def _score_information(
     is refused. The three p × p blocks come from the same O(p²)-memory accumulation as the
     fit's information (:func:`~captemstats.survival._efron.information`, weights 1, g, g²)."""
     p = lay.x.shape[1]
-    dx = lay.x[lay.deaths] - ev.xbar  # per death and Efron sub-step
+    if lay.w is None or lay.dwt is None:
+        dx = lay.x[lay.deaths] - ev.xbar  # per death and Efron sub-step
+        m = np.ones(len(g))
+    else:  # case weights: the death's own weight, each sub-step its tie group's mean weight
+        dx = lay.w[lay.deaths, None] * lay.x[lay.deaths] - lay.dwt[:, None] * ev.xbar
+        m = lay.dwt
     u2 = (g[:, None] * dx).sum(axis=0)
     del dx
-    i11 = _efron.information(lay, ev.r, ev.s0k, ev.xbar)
-    i12 = _efron.information(lay, ev.r, ev.s0k, ev.xbar, weights=g)
-    i22 = _efron.information(lay, ev.r, ev.s0k, ev.xbar, weights=g * g)
+    i11 = _efron.information(lay, ev.r, ev.s0k, ev.xbar, weights=lay.dwt)
+    i12 = _efron.information(lay, ev.r, ev.s0k, ev.xbar, weights=g * m)
+    i22 = _efron.information(lay, ev.r, ev.s0k, ev.xbar, weights=g * g * m)
     imat = np.block([[i11, i12], [i12.T, i22]])
     _check_identifiable(i11, i12, i22, terms)
     u = np.concatenate((np.zeros(p), u2))
