@@ -1,4 +1,4 @@
-"""Cox models with case weights against R (issue 19, item 4).
+"""Cox models and Kaplan–Meier curves with case weights against R (issue 19, item 4).
 
 References: ``tests/reference/make_cox_weights_reference.R`` (R 4.2.2 / survival 3.5-3;
 versions in ``cox_weights_session.csv``). R's defaults are followed: non-integer weights (or
@@ -17,7 +17,7 @@ import pytest
 from _compare import problem
 
 from captemstats.errors import AnalysisError
-from captemstats.survival import CoxResult, cox_ph, cox_zph
+from captemstats.survival import CoxResult, KaplanMeierResult, cox_ph, cox_zph, kaplan_meier
 
 REF = Path(__file__).parent / "reference"
 
@@ -25,7 +25,7 @@ REF = Path(__file__).parent / "reference"
 @functools.cache
 def reference() -> pd.DataFrame:
     frame = pd.read_csv(REF / "cox_weights_reference.csv", dtype=str, keep_default_na=False)
-    frame["value"] = [math.nan if v == "NA" else float(v) for v in frame["value"]]
+    frame["value"] = [math.nan if v.strip() == "NA" else float(v) for v in frame["value"]]
     return frame
 
 
@@ -163,3 +163,59 @@ def test_missing_weights_exclude_the_row_and_count_it() -> None:
 def test_weighted_scaled_schoenfeld_residuals_equal_r(model: str) -> None:
     z = cox_zph(fitted(model))
     check([float(v) for j in range(z.y.shape[1]) for v in z.y[:, j]], want(model, "zph_y"), "y")
+
+
+def km_fit(model: str, robust: bool | None = None) -> KaplanMeierResult:
+    if model.startswith("km_lung"):
+        d = pd.read_csv(REF / "lung.csv").dropna(subset=["time", "status", "ph.ecog", "sex", "age"])
+        d = d.assign(event=(d["status"] == 2).astype(int), w=fractional(len(d)))
+        return kaplan_meier(d["time"], d["event"], group=d["sex"], weights=d["w"], robust=robust)
+    if model == "km_veteran_integer":
+        d = pd.read_csv(REF / "veteran.csv")
+        w = 1 + np.arange(len(d)) % 3
+        return kaplan_meier(d["time"], d["status"], group=d["trt"], weights=w)
+    d = pd.read_csv(REF / "captem_synthetic.csv").dropna(
+        subset=["os_months", "os_event", "ecog_0_1", "first_line", "age", "center"]
+    )
+    return kaplan_meier(d["os_months"], d["os_event"], weights=fractional(len(d)))
+
+
+KM_MODELS = {
+    "km_lung_fractional": None,
+    "km_lung_fractional_greenwood": False,
+    "km_veteran_integer": None,
+    "km_captem_fractional": None,
+}
+
+
+@pytest.mark.parametrize(("model", "robust"), KM_MODELS.items(), ids=list(KM_MODELS))
+def test_weighted_kaplan_meier_equals_r(model: str, robust: bool | None) -> None:
+    km = km_fit(model, robust)
+    table = km.to_frame()
+    for ours, r in [
+        ("time", "time"),
+        ("n_risk", "n.risk"),
+        ("n_event", "n.event"),
+        ("surv", "surv"),
+        ("std_err", "std.err"),
+        ("lower", "lower"),
+        ("upper", "upper"),
+    ]:
+        check(list(table[ours]), want(model, f"km_{r}"), ours)
+    medians = [km.median[g].estimate for g in km.groups]
+    check([math.nan if m is None else m for m in medians], want(model, "km_median"), "median")
+    robust_used = "robust" in km.method.ci_method
+    assert robust_used == (model in ("km_lung_fractional", "km_captem_fractional"))
+
+
+def test_weighted_numbers_at_risk_are_sums_of_weights() -> None:
+    km = kaplan_meier([1.0, 2.0, 3.0], [1, 0, 1], weights=[0.5, 1.5, 2.0])
+    assert km.at_risk([0.0, 2.0, 4.0])["n_risk"].tolist() == [4.0, 3.5, 0.0]
+    assert (km.n["(all)"], km.n_events["(all)"]) == (3, 2)
+
+
+def test_weighted_milestones_keep_fractional_counts() -> None:
+    km = kaplan_meier([1.0, 2.0, 3.0, 4.0], [1, 1, 0, 1], weights=[0.5, 1.5, 2.0, 1.0])
+    row = km.survival_at([2.5]).iloc[0]
+    assert (row["n_risk"], row["n_event"]) == (3.0, 2.0)
+    assert row["surv"] == pytest.approx((1 - 0.5 / 5.0) * (1 - 1.5 / 4.5), rel=1e-15)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from captemstats.errors import AnalysisError
+from captemstats.survival._inputs import label_str
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -161,9 +162,9 @@ class Factor:
                 f"factor {self.column!r} has {len(order)} level(s) among the data: nothing to "
                 "compare"
             )
-        ref = _level_text(order[0])
+        ref = label_str(order[0])
         return [
-            Covariate(self.column, level=v, label=f"{self.name}: {_level_text(v)} vs {ref}")
+            Covariate(self.column, level=v, label=f"{self.name}: {label_str(v)} vs {ref}")
             for v in order[1:]
         ]
 
@@ -192,14 +193,6 @@ def expand_terms(
             cols.append(cov)
             term_of.append(cov.name)
     return cols, term_of
-
-
-def _level_text(v: Any) -> str:
-    """A level as printed in a term name: whole-number floats without ".0" (a numeric code
-    column with missing values is read as floats: ECOG 1.0 is "1")."""
-    if isinstance(v, float | np.floating) and float(v).is_integer():
-        return str(int(v))
-    return str(v)
 
 
 def _as_tuple(v: Any) -> tuple[Any, ...]:

@@ -17,7 +17,7 @@ import numpy as np
 from captemstats.errors import AnalysisError
 from captemstats.survival._alias import estimable_columns
 from captemstats.survival._covariate import Covariate, Factor, expand_terms
-from captemstats.survival._inputs import as_event, as_time
+from captemstats.survival._inputs import as_event, as_time, as_weights
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -153,23 +153,5 @@ def cox_design(
     # identical linear predictors and concordance counts their ties as R does (a column
     # subset is Fortran-ordered, where BLAS rounds rows differently)
     x = np.ascontiguousarray(x if est.all() else x[:, est])
-    w = None if weights is None else _case_weights(sub[weights], weights)
+    w = None if weights is None else as_weights(sub[weights], len(t), weights)
     return CoxDesign(covs, term_of, names, sub, t, e, x, s_codes, est, n_excl, tuple(warnings), w)
-
-
-def _case_weights(col: pd.Series, name: str) -> npt.NDArray[np.float64]:
-    """Case weights as floats; every one must be finite and positive (R's ``coxph.fit``:
-    "Invalid weights, must be >0"), the first bad one is named."""
-    import pandas as pd
-
-    if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
-        raise AnalysisError(f"weights column {name!r} is not numeric (dtype {col.dtype})")
-    w = np.asarray(col.astype("Float64").to_numpy(na_value=np.nan), dtype=np.float64)
-    bad = ~np.isfinite(w) | (w <= 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise AnalysisError(
-            f"weights column {name!r}: row {col.index[i]!r} has weight {w[i]!r}; case weights "
-            "must be finite and > 0"
-        )
-    return w

@@ -81,6 +81,33 @@ def as_event(values: Any, n: int, name: str = "event") -> npt.NDArray[np.float64
     return arr
 
 
+def as_weights(values: Any, n: int, name: str = "weights") -> npt.NDArray[np.float64]:
+    """Case weights as float64, NaN where missing (the caller excludes and counts those
+    rows); a weight that is not a number, infinite or <= 0 is an error naming its row (R:
+    "Invalid weights, must be >0")."""
+    arr = _numeric_array(values)
+    if arr is None:
+        import pandas as pd
+
+        s = pd.Series(values) if not isinstance(values, pd.Series) else values
+        if len(s) != n:
+            raise AnalysisError(f"{name}: length {len(s)} differs from time length {n}")
+        if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
+            raise AnalysisError(f"{name}: case weights must be numbers (dtype {s.dtype})")
+        arr = np.asarray(s.astype("float64").to_numpy(na_value=np.nan), dtype=np.float64)
+    elif len(arr) != n:
+        raise AnalysisError(f"{name}: length {len(arr)} differs from time length {n}")
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isnan(arr) & (~np.isfinite(arr) | (arr <= 0))
+    if bad.any():
+        row, count = _first_bad(bad, _index_of(values, n))
+        raise AnalysisError(
+            f"{name}: {count} weight(s) not finite and > 0 (first at row {row!r}: "
+            f"{arr[np.flatnonzero(bad)[0]]!r}); case weights must be finite and > 0"
+        )
+    return arr
+
+
 def as_labels(values: Any, n: int, name: str) -> tuple[list[Any], npt.NDArray[np.intp], int]:
     """Group labels -> (ordered labels, integer codes with -1 for missing, n missing).
 

@@ -25,7 +25,7 @@ from captemstats.errors import AnalysisError
 from captemstats.results import MethodInfo
 from captemstats.survival._confint import CONF_TYPES, ConfType, confidence_limits
 from captemstats.survival._inputs import ALL as ALL  # re-exported
-from captemstats.survival._inputs import as_event, as_time, group_codes, select_group
+from captemstats.survival._inputs import as_event, as_time, as_weights, group_codes, select_group
 from captemstats.survival._inputs import label_str as label_str  # re-exported
 
 if TYPE_CHECKING:
@@ -133,7 +133,9 @@ class _Curve:
 
 
 def risk_sets(
-    time: npt.NDArray[np.float64], event: npt.NDArray[np.float64]
+    time: npt.NDArray[np.float64],
+    event: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64] | None = None,
 ) -> tuple[
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],
@@ -142,10 +144,14 @@ def risk_sets(
 ]:
     """Per distinct time (sorted): the time, the subjects with that time, the events and
     the number at risk (time >= t), as R's ``survfit`` counts them; shared by the KM curve
-    and the RMST (``survmean``)."""
+    and the RMST (``survmean``). With case weights every count is a sum of weights."""
     uniq, inv = np.unique(time, return_inverse=True)
-    counts = np.bincount(inv).astype(float)
-    d = np.bincount(inv, weights=event).astype(float)
+    if weights is None:
+        counts = np.bincount(inv).astype(float)
+        d = np.bincount(inv, weights=event).astype(float)
+    else:
+        counts = np.bincount(inv, weights=weights)
+        d = np.bincount(inv, weights=event * weights)
     n = np.cumsum(counts[::-1])[::-1]
     return uniq, counts, d, n
 
@@ -155,15 +161,22 @@ def _km_curve(
     event: npt.NDArray[np.float64],
     conf_type: str,
     conf_level: float,
+    weights: npt.NDArray[np.float64] | None = None,
+    robust: bool = False,
 ) -> _Curve:
     """Product-limit estimate with Greenwood variance (Kaplan & Meier 1958; Greenwood 1926),
-    one row per distinct time (censored-only times included, as ``summary(censored=TRUE)``)."""
-    uniq, counts, d, n = risk_sets(time, event)
+    one row per distinct time (censored-only times included, as ``summary(censored=TRUE)``);
+    with ``robust`` the infinitesimal-jackknife variance of the weighted curve instead."""
+    uniq, counts, d, n = risk_sets(time, event, weights)
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.asarray(np.cumprod((n - d) / n), dtype=np.float64)
         # Greenwood on the cumulative-hazard scale; infinite once everyone at risk has died
         term = np.where(d > 0, d / (n * (n - d)), 0.0)
         se_log = np.sqrt(np.cumsum(term))
+    if robust and weights is not None:
+        from captemstats.survival._km_weights import ij_se_log
+
+        se_log = ij_se_log(time, event, weights, uniq, d, n)
     lower, upper = confidence_limits(surv, se_log, conf_type, conf_level)
     return _Curve(uniq, n, d, counts - d, surv, se_log, lower, upper)
 
@@ -185,22 +198,28 @@ class KaplanMeierResult:
     conf_level: float
     n_excluded: int
     method: MethodInfo
+    weighted: bool = False
+    robust: bool = False
 
     def table(self, group: str | None = None) -> pd.DataFrame:
-        """The survival table of one group: time, n_risk, n_event, n_censor, surv, std_err
-        (of S, as R's ``summary``), lower, upper."""
+        """The survival table of one group: time, n_risk, n_event, n_censor (sums of case
+        weights, as floats, for a weighted curve), surv, std_err (of S, as R's ``summary``),
+        lower, upper."""
         import pandas as pd
 
         g = self._group(group)
         c = self.curves[g]
         with np.errstate(invalid="ignore"):
             std_err = c.surv * c.se_log
+        if self.robust:  # R's jackknife is taken on S itself: 0 where S is 0 (not 0 × inf)
+            std_err = np.where(c.surv == 0, 0.0, std_err)
+        count = np.float64 if self.weighted else np.int64
         return pd.DataFrame(
             {
                 "time": c.time,
-                "n_risk": c.n_risk.astype(np.int64),
-                "n_event": c.n_event.astype(np.int64),
-                "n_censor": c.n_censor.astype(np.int64),
+                "n_risk": c.n_risk.astype(count),
+                "n_event": c.n_event.astype(count),
+                "n_censor": c.n_censor.astype(count),
                 "surv": c.surv,
                 "std_err": std_err,
                 "lower": c.lower,
@@ -283,14 +302,18 @@ class KaplanMeierResult:
             n_event = np.diff(np.concatenate(([0.0], cum_d)))
             with np.errstate(invalid="ignore"):
                 std_err = surv * se_log
+            if self.robust:  # as in table(): the jackknife of S is 0 where S is 0
+                std_err = np.where(surv == 0, 0.0, std_err)
             nan = np.where(beyond & (not extend), np.nan, 1.0)
             frames.append(
                 pd.DataFrame(
                     {
                         "group": g,
                         "time": t,
-                        "n_risk": self._at_risk(c, t),
-                        "n_event": n_event.astype(np.int64),
+                        "n_risk": self._weight_at_risk(c, t)
+                        if self.weighted
+                        else self._at_risk(c, t),
+                        "n_event": n_event if self.weighted else n_event.astype(np.int64),
                         "surv": surv * nan,
                         "std_err": std_err * nan,
                         "lower": lower * nan,
@@ -308,7 +331,11 @@ class KaplanMeierResult:
         t = np.asarray(times, dtype=float)
         return pd.concat(
             [
-                pd.DataFrame({"group": g, "time": t, "n_risk": self._at_risk(self.curves[g], t)})
+                pd.DataFrame(
+                    {"group": g, "time": t, "n_risk": self._at_risk(self.curves[g], t)}
+                    if not self.weighted
+                    else {"group": g, "time": t, "n_risk": self._weight_at_risk(self.curves[g], t)}
+                )
                 for g in self.groups
             ],
             ignore_index=True,
@@ -319,6 +346,13 @@ class KaplanMeierResult:
         j = np.searchsorted(c.time, t, side="left")
         padded = np.concatenate((c.n_risk, [0.0]))
         return padded[j].astype(np.int64)
+
+    @staticmethod
+    def _weight_at_risk(c: _Curve, t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The weighted number at risk (a sum of case weights, not rounded)."""
+        j = np.searchsorted(c.time, t, side="left")
+        out: npt.NDArray[np.float64] = np.concatenate((c.n_risk, [0.0]))[j]
+        return out
 
     def _group(self, group: str | None) -> str:
         return select_group(self.groups, group)
@@ -332,6 +366,8 @@ def kaplan_meier(
     conf_type: ConfType = "log",
     conf_level: float = 0.95,
     times: Sequence[float] | None = None,
+    weights: Any = None,
+    robust: bool | None = None,
 ) -> KaplanMeierResult:
     """Kaplan–Meier estimate by group, equal to R ``survfit(Surv(time, event) ~ group,
     conf.type=conf_type)``.
@@ -358,6 +394,13 @@ def kaplan_meier(
         Confidence level of the limits and of the median's interval.
     times
         Ignored (see above).
+    weights
+        Optional case weights (finite, > 0), one per row (R ``survfit(weights = )``): the
+        numbers at risk and of events become sums of weights; rows with a missing weight are
+        excluded and counted in ``n_excluded``; ``n`` and ``n_events`` still count rows.
+    robust
+        Infinitesimal-jackknife variance instead of Greenwood's. None (default) follows R:
+        robust when a weight is not an integer (integer weights are copies of rows).
 
     Returns
     -------
@@ -399,22 +442,36 @@ def kaplan_meier(
     t = as_time(time)
     e = as_event(event, len(t))
     labels, codes, n_excl = group_codes(group, len(t))
+    w = None if weights is None else as_weights(weights, len(t))
+    if w is not None and np.isnan(w).any():  # a missing weight: the row is left out (R)
+        codes = np.where(np.isnan(w), -1, codes)
+        n_excl = int((codes < 0).sum())
     if len(t) - n_excl == 0:
         raise AnalysisError("kaplan_meier: no observations")
+    use_robust = w is not None and (
+        bool((w[codes >= 0] != np.floor(w[codes >= 0])).any()) if robust is None else robust
+    )
     curves: dict[str, _Curve] = {}
     n: dict[str, int] = {}
     nev: dict[str, int] = {}
     for k, g in enumerate(labels):
         sel = codes == k
-        curves[g] = _km_curve(t[sel], e[sel], conf_type, conf_level)
+        wk = None if w is None else w[sel]
+        curves[g] = _km_curve(t[sel], e[sel], conf_type, conf_level, wk, use_robust)
         n[g] = int(sel.sum())
         nev[g] = int(e[sel].sum())
+    variance = "Greenwood variance of the cumulative hazard"
+    if use_robust:
+        variance = "infinitesimal-jackknife (robust) variance of the weighted curve"
+    call = f"conf.type='{conf_type}'" + (", weights = w" if w is not None else "")
+    call += ", robust = TRUE" if use_robust else ""
     method = MethodInfo(
-        test="Kaplan–Meier product-limit estimator",
-        ci_method="Greenwood variance of the cumulative hazard",
+        test="Kaplan–Meier product-limit estimator"
+        + (" with case weights" if w is not None else ""),
+        ci_method=variance,
         ci_transform=conf_type,
         conf_level=conf_level,
-        software_equivalent=f"R survival::survfit(conf.type='{conf_type}')",
+        software_equivalent=f"R survival::survfit({call})",
         notes=(
             "median and its CI by quantile.survfit (midpoint rule when S(t) = 0.5 over an "
             "interval)",
@@ -431,6 +488,8 @@ def kaplan_meier(
         conf_level=conf_level,
         n_excluded=n_excl,
         method=method,
+        weighted=w is not None,
+        robust=use_robust,
     )
     result.median.update(result.quantile(0.5))
     return result

@@ -1,6 +1,7 @@
-# Reference values for Cox models with case weights (issue 19, item 4): weighted Efron and
-# Breslow as R's coxfit6, R's default variance (robust when the weights are not integers or a
-# cluster is given), the global tests, the weighted concordance and cox.zph.
+# Reference values for Cox models and Kaplan-Meier curves with case weights (issue 19, item 4):
+# weighted Efron and Breslow as R's coxfit6, R's default variance (robust when the weights are
+# not integers or a cluster is given), the global tests, the weighted concordance, cox.zph,
+# and survfit(weights = ) with Greenwood (integer weights) or the robust variance.
 #
 # Usage (from the repository root or from tests/reference/):
 #   Rscript tests/reference/make_cox_weights_reference.R
@@ -62,6 +63,23 @@ cap <- na.omit(cap[, c("os_months", "os_event", "ecog_0_1", "first_line", "age",
 cap$w <- 1 + ((seq_len(nrow(cap)) - 1) %% 4) / 2
 run("captem_os_cluster", Surv(os_months, os_event) ~ ecog_0_1 + first_line + age, cap,
     cluster = "center")
+
+km <- function(model, formula, data, robust = NULL) {
+  fit <- if (is.null(robust)) survfit(formula, data = data, weights = w)
+         else survfit(formula, data = data, weights = w, robust = robust)
+  s <- summary(fit, censored = TRUE)
+  grp <- if (is.null(s$strata)) rep("(all)", length(s$time)) else sub(".*=", "", s$strata)
+  for (col in c("time", "n.risk", "n.event", "surv", "std.err", "lower", "upper")) {
+    put(model, paste0("km_", col), grp, s[[col]])
+  }
+  q <- quantile(fit, 0.5)
+  put(model, "km_median", rownames(as.matrix(q$quantile)) %||% "(all)", as.numeric(q$quantile))
+}
+`%||%` <- function(a, b) if (is.null(a)) b else a
+km("km_lung_fractional", Surv(time, status) ~ sex, lung)
+km("km_lung_fractional_greenwood", Surv(time, status) ~ sex, lung, robust = FALSE)
+km("km_veteran_integer", Surv(time, status) ~ trt, vet)
+km("km_captem_fractional", Surv(os_months, os_event) ~ 1, cap)
 
 res <- do.call(rbind, out)
 res$value <- formatC(res$value, digits = 17, format = "g")
