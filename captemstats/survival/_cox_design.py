@@ -43,6 +43,7 @@ class CoxDesign:
     n_excluded: int
     warnings: tuple[str, ...]
     weights: npt.NDArray[np.float64] | None = None
+    entry: npt.NDArray[np.float64] | None = None
 
 
 def codes(values: Any, name: str) -> npt.NDArray[np.intp]:
@@ -130,13 +131,17 @@ def cox_design(
     cluster: str | None,
     strata: str | None,
     weights: str | None = None,
+    start: str | None = None,
 ) -> CoxDesign:
     """Check the arguments of ``cox_ph`` and build its complete-case design."""
     covs, term_of = _check_arguments(data, duration, event, covariates, ties, cluster, strata)
-    if weights is not None and weights not in data.columns:
-        raise AnalysisError(f"column {weights!r} is not in the data")
+    for opt in (weights, start):
+        if opt is not None and opt not in data.columns:
+            raise AnalysisError(f"column {opt!r} is not in the data")
     xcols = np.column_stack([c.values(data) for c in covs])
     ok = _complete_cases(data, duration, event, xcols, cluster, strata, weights)
+    if start is not None:
+        ok &= data[start].notna().to_numpy()
     n_excl = int((~ok).sum())
     # complete data (the large case): no copies of the frame or of the covariates
     sub = data if n_excl == 0 else data.loc[ok]
@@ -154,4 +159,27 @@ def cox_design(
     # subset is Fortran-ordered, where BLAS rounds rows differently)
     x = np.ascontiguousarray(x if est.all() else x[:, est])
     w = None if weights is None else as_weights(sub[weights], len(t), weights)
-    return CoxDesign(covs, term_of, names, sub, t, e, x, s_codes, est, n_excl, tuple(warnings), w)
+    entry = None if start is None else _entry_times(sub[start], t, start)
+    return CoxDesign(
+        covs, term_of, names, sub, t, e, x, s_codes, est, n_excl, tuple(warnings), w, entry
+    )
+
+
+def _entry_times(
+    col: pd.Series, stop: npt.NDArray[np.float64], name: str
+) -> npt.NDArray[np.float64]:
+    """Start times of (start, stop] rows: finite numbers below the row's stop time (R:
+    "Stop time must be > start time"); the first bad row is named."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
+        raise AnalysisError(f"start column {name!r} is not numeric (dtype {col.dtype})")
+    a = np.asarray(col.astype("Float64").to_numpy(na_value=np.nan), dtype=np.float64)
+    bad = ~np.isfinite(a) | (a >= stop)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise AnalysisError(
+            f"start column {name!r}: row {col.index[i]!r} starts at {a[i]!r} but stops at "
+            f"{stop[i]!r}; each (start, stop] interval needs start < stop"
+        )
+    return a

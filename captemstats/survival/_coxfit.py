@@ -80,13 +80,24 @@ def concordance_counts(
     lp: npt.NDArray[np.float64],
     strata: npt.NDArray[np.intp],
     weights: npt.NDArray[np.float64] | None = None,
+    entry: npt.NDArray[np.float64] | None = None,
 ) -> dict[str, float]:
     """Harrell's concordance counts as R's ``concordance`` for a coxph fit (reverse=TRUE):
     a death at t is compared with every subject of its stratum still at risk after it (time
     > t, or censored at t); pairs tied on the linear predictor are ``tied.x``, deaths at the
     same time with different linear predictors ``tied.y`` (R leaves pairs tied on both out of
     all four counts). O(n log n) by a bitwise stable-partition count (no Python loop over
-    subjects). With case weights a pair (i, j) counts w_i w_j (:func:`_weighted_counts`)."""
+    subjects). With case weights a pair (i, j) counts w_i w_j (:func:`_weighted_counts`).
+    With (start, stop] rows (``entry``) a death at t is compared only with the rows at risk
+    at t: those starting at or after t are taken off (:func:`_not_yet_at_risk`)."""
+    if entry is not None:
+        w = np.ones(len(time)) if weights is None else weights
+        cc = _weighted_counts(time, event, lp, strata, w)
+        gone, smaller, equal = _not_yet_at_risk(time, event, lp, strata, entry, w)
+        cc["concordant"] -= smaller
+        cc["tied.x"] -= equal
+        cc["discordant"] -= gone - smaller - equal
+        return cc
     if weights is not None:
         return _weighted_counts(time, event, lp, strata, weights)
     n = len(time)
@@ -184,6 +195,46 @@ def _weighted_counts(
         "tied.x": tx,
         "tied.y": tied_y,
     }
+
+
+def _not_yet_at_risk(
+    time: npt.NDArray[np.float64],
+    event: npt.NDArray[np.float64],
+    lp: npt.NDArray[np.float64],
+    strata: npt.NDArray[np.intp],
+    entry: npt.NDArray[np.float64],
+    w: npt.NDArray[np.float64],
+) -> tuple[float, float, float]:
+    """Over every death i (weighted w_i), the weight of the rows of its stratum that start at
+    or after its time t_i — in total, with a smaller linear predictor, with an equal one. One
+    sequence holds each death as a query (weight 0) just before the rows starting at its time,
+    sorted by (stratum, time); a weighted "later and smaller key" count at the queries gives
+    the sums, with keys doubled so that one pass counts "smaller" and another "not larger"."""
+    n = len(time)
+    _, rank = np.unique(lp, return_inverse=True)
+    nr = int(rank.max()) + 1 if n else 1
+    key = strata.astype(np.int64) * nr + rank.astype(np.int64)
+    d = np.flatnonzero(event == 1)
+    value = np.concatenate((time[d], entry))
+    kind = np.concatenate((np.zeros(len(d)), np.ones(n)))  # queries before starts at a tie
+    stratum = np.concatenate((strata[d], strata))
+    order = np.lexsort((kind, value, stratum))
+    is_query = (kind == 0)[order]
+    weight = np.concatenate((np.zeros(len(d)), w))[order]
+    k2 = 2 * np.concatenate((key[d], key))[order]
+    smaller = _count_later_smaller(k2, weight)[is_query]
+    not_larger = _count_later_smaller(k2 + is_query, weight)[is_query]
+    # the total weight after each query within its stratum
+    st = stratum[order]
+    cw = np.concatenate(([0.0], np.cumsum(weight)))
+    snew = np.concatenate(([True], st[1:] != st[:-1]))
+    after = (cw[_run_last(snew) + 1] - cw[1:])[is_query]
+    wd = w[d][order[is_query]]  # each sorted query's death weight
+    return (
+        float((wd * after).sum()),
+        float((wd * smaller).sum()),
+        float((wd * (not_larger - smaller)).sum()),
+    )
 
 
 def _concordance_order(

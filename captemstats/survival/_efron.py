@@ -49,6 +49,14 @@ class Layout:
     # ``meanwt`` of coxfit6); None when unweighted, where every formula uses weight 1
     w: npt.NDArray[np.float64] | None = None
     dwt: npt.NDArray[np.float64] | None = None
+    # counting-process (start, stop] data (None: every subject at risk from time 0): rows by
+    # (stratum, start), per tie group the range of those rows of its stratum that start at
+    # or after its time (not yet at risk), and per row the last tie group of its stratum at
+    # or before its start (events it was not at risk for); see :func:`entry_layout`
+    e_order: npt.NDArray[np.intp] | None = None
+    g_elo: npt.NDArray[np.intp] | None = None
+    g_ehi: npt.NDArray[np.intp] | None = None
+    entry_g: npt.NDArray[np.intp] | None = None
 
 
 #: numbers per row block of the Gram products (16 MiB of float64)
@@ -68,6 +76,7 @@ class FitData:
     ties: str
     estimable: npt.NDArray[np.bool_]  # model columns kept in the fit (others aliased)
     weights: npt.NDArray[np.float64] | None = None  # case weights in data order
+    entry: npt.NDArray[np.float64] | None = None  # start times of (start, stop] rows
 
 
 def make_layout(
@@ -77,10 +86,13 @@ def make_layout(
     strata: npt.NDArray[np.intp],
     ties: str,
     weights: npt.NDArray[np.float64] | None = None,
+    entry: npt.NDArray[np.float64] | None = None,
 ) -> Layout:
     """The sorted layout of a Cox fit; with ``weights`` (case weights, R's ``coxph(weights =
     )``) each subject's risk and death count w_i times, and each Efron sub-step of a tie group
-    carries the mean weight of its deaths, as R's ``coxfit6``."""
+    carries the mean weight of its deaths, as R's ``coxfit6``. With ``entry`` (start times of
+    (start, stop] rows, R's ``Surv(start, stop, event)``) a row is at risk at an event time t
+    only when start < t <= stop (R's ``agfit4``)."""
     # one stratum: a stable sort on time is the same permutation as the two-key lexsort
     one = len(strata) == 0 or strata.min() == strata.max()
     order = np.argsort(time, kind="stable") if one else np.lexsort((time, strata))
@@ -115,6 +127,7 @@ def make_layout(
         w = np.asarray(weights, dtype=np.float64)[order]
         dwt = (np.bincount(dg, weights=w[deaths], minlength=ng) / np.maximum(d_count, 1))[dg]
         xd_sum = (w[deaths, None] * xs[deaths]).sum(axis=0)
+    counting = {} if entry is None else entry_layout(t, s, g_first, gid, entry[order])
     return Layout(
         order=order,
         time=t,
@@ -134,7 +147,62 @@ def make_layout(
         blocks=_row_blocks(gid, ng, max(1, _BLOCK // max(xs.shape[1], 1))),
         w=w,
         dwt=dwt,
+        **counting,
     )
+
+
+def entry_layout(
+    t: npt.NDArray[np.float64],
+    s: npt.NDArray[np.intp],
+    g_first: npt.NDArray[np.intp],
+    gid: npt.NDArray[np.intp],
+    entry: npt.NDArray[np.float64],
+) -> dict[str, npt.NDArray[np.intp]]:
+    """The bookkeeping of (start, stop] rows, all arrays in the layout's (stratum, stop) row
+    order: ``e_order`` the rows by (stratum, start); per tie group g, ``g_elo``/``g_ehi`` the
+    positions in ``e_order`` of the rows of g's stratum with start >= t_g (at risk only later:
+    their sums are taken off the stop-time risk sums); per row, ``entry_g`` the last tie group
+    of its stratum with time <= its start (-1 if none), whose cumulative hazard it never had.
+    Times are compared through their ranks in the union of stops and starts (exact)."""
+    allt = np.unique(np.concatenate((t, entry)))
+    m = np.int64(len(allt) + 1)
+    skey = s.astype(np.int64) * m
+    stop_key = skey + np.searchsorted(allt, t).astype(np.int64)
+    entry_key = skey + np.searchsorted(allt, entry).astype(np.int64)
+    e_order = np.argsort(entry_key, kind="stable").astype(np.intp)
+    ek = entry_key[e_order]
+    gkey = stop_key[g_first]
+    g_elo = np.searchsorted(ek, gkey, side="left").astype(np.intp)
+    g_ehi = np.searchsorted(ek, skey[g_first] + m, side="left").astype(np.intp)
+    last = np.searchsorted(gkey, entry_key, side="right").astype(np.intp) - 1
+    same = (last >= 0) & (s[g_first[np.maximum(last, 0)]] == s)
+    del gid
+    return {
+        "e_order": e_order,
+        "g_elo": g_elo,
+        "g_ehi": g_ehi,
+        "entry_g": np.where(same, last, -1).astype(np.intp),
+    }
+
+
+def _late(lay: Layout, v: npt.NDArray[np.float64]) -> npt.NDArray[np.float64] | None:
+    """Per tie group, the sum of ``v`` (per row, 1-D or rows × p) over the rows of its stratum
+    that start at or after its time (None without (start, stop] data)."""
+    if lay.e_order is None or lay.g_elo is None or lay.g_ehi is None:
+        return None
+    cs = np.cumsum(v[lay.e_order], axis=0)
+    pad = np.concatenate((np.zeros((1, *cs.shape[1:])), cs), axis=0)
+    out: npt.NDArray[np.float64] = pad[lay.g_ehi] - pad[lay.g_elo]
+    return out
+
+
+def _at_entry(lay: Layout, cum: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Per row, a within-stratum cumulative (per tie group) value at the row's start: 0 when
+    no tie group of its stratum lies at or before it."""
+    assert lay.entry_g is not None
+    pad = np.concatenate((np.zeros((1, *cum.shape[1:])), cum), axis=0)
+    out: npt.NDArray[np.float64] = pad[lay.entry_g + 1]
+    return out
 
 
 def _row_blocks(gid: npt.NDArray[np.intp], ng: int, step: int) -> npt.NDArray[np.intp]:
@@ -189,6 +257,9 @@ def evaluate(lay: Layout, beta: npt.NDArray[np.float64], *, info: bool = True) -
     if lay.w is not None:
         r *= lay.w  # the weighted risk w_i exp(eta_i) enters every sum below
     s0 = _suffix_within(lay, np.add.reduceat(r, lay.g_first))
+    late = _late(lay, r)
+    if late is not None:  # (start, stop]: those starting at or after t are not at risk at t
+        s0 -= late
     dr = np.bincount(dg, weights=r[dths], minlength=ng)
     s0k = s0[dg] - frac * dr[dg]
     if lay.w is None or lay.dwt is None:
@@ -198,6 +269,10 @@ def evaluate(lay: Layout, beta: npt.NDArray[np.float64], *, info: bool = True) -
     del eta
     s1g, drx = _weighted_group_sums(lay, r)
     s1 = _suffix_within(lay, s1g)
+    if lay.e_order is not None:
+        late1 = _late(lay, r[:, None] * x)
+        assert late1 is not None
+        s1 -= late1
     xbar = np.empty((len(dths), p))
     step = max(1, _BLOCK // max(p, 1))
     for a in range(0, len(dths), step):  # x̄_k = S1_k / S0_k by blocks of deaths
@@ -271,7 +346,10 @@ def information(
     # c = r (A - δ B), in place: fewer n-vectors at once, the same bits
     c: npt.NDArray[np.float64] = np.asarray(b, dtype=np.float64)[lay.gid]
     c *= lay.event
-    c = _prefix_within(lay, a)[lay.gid] - c
+    a_cum = _prefix_within(lay, a)
+    c = a_cum[lay.gid] - c
+    if lay.entry_g is not None:  # only the events after the row's start
+        c -= _at_entry(lay, a_cum)
     c *= r
     return _gram(lay.x, c) - _gram(xbar, w)
 
@@ -304,10 +382,17 @@ def score_residuals(lay: Layout, ev: Eval) -> npt.NDArray[np.float64]:
     e, gid, r = lay.event, lay.gid, ev.r
     if lay.w is not None:
         r = r / lay.w  # exp(eta): the residual of one subject, before its case weight
-    ab = _prefix_within(lay, a)[gid] - e * b[gid]
+    a_cum = _prefix_within(lay, a)
+    ab = a_cum[gid] - e * b[gid]
+    counting = lay.entry_g is not None
+    if counting:  # (start, stop]: the events before the start do not count
+        ab -= _at_entry(lay, a_cum)
     out = np.empty_like(x)
     for j in range(p):  # one covariate at a time: O(n) temporaries, not several n × p ones
         xj = x[:, j]
-        risk = r * (xj * ab - (gcum[:, j][gid] - e * gb[:, j][gid]))
+        gj = gcum[:, j][gid]
+        if counting:
+            gj -= _at_entry(lay, gcum[:, j])
+        risk = r * (xj * ab - (gj - e * gb[:, j][gid]))
         out[:, j] = e * (xj - xbar_mean[:, j][gid]) - risk
     return out

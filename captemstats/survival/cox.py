@@ -258,7 +258,7 @@ def _concordance(
 ) -> tuple[float, dict[str, float]]:
     """R's default concordance: Harrell's C of the linear predictor, within strata."""
     lp = design.x @ beta
-    cc = concordance_counts(design.t, design.e, lp, design.strata, design.weights)
+    cc = concordance_counts(design.t, design.e, lp, design.strata, design.weights, design.entry)
     denom = cc["concordant"] + cc["discordant"] + cc["tied.x"]
     conc = (cc["concordant"] + cc["tied.x"] / 2) / denom if denom > 0 else np.nan
     return float(conc), cc
@@ -271,6 +271,7 @@ def _method(
     conf_level: float,
     weights: str | None = None,
     robust: bool = False,
+    start: str | None = None,
 ) -> MethodInfo:
     """The method record of a Cox fit, naming the equivalent ``survival::coxph`` call."""
     if cluster:
@@ -292,7 +293,9 @@ def _method(
         ties=ties,
         variance=variance,
         software_equivalent=(
-            "R survival::coxph(Surv(time, event) ~ terms"
+            "R survival::coxph(Surv("
+            + (f"{start}, " if start else "")
+            + "time, event) ~ terms"
             + (f" + strata({strata})" if strata else "")
             + f", ties = '{ties}'"
             + (f", weights = {weights}" if weights else "")
@@ -316,6 +319,7 @@ def cox_ph(
     conf_level: float = 0.95,
     weights: str | None = None,
     robust: bool | None = None,
+    start: str | None = None,
 ) -> CoxResult:
     """Fit a Cox model equal to R ``coxph(Surv(duration, event) ~ covariates
     [+ strata(strata)], ties = ties [, cluster = cluster])``.
@@ -351,6 +355,11 @@ def cox_ph(
         risk and death count w times, and each Efron sub-step of tied deaths carries their
         mean weight, as R's ``coxfit6``. Under Breslow ties an integer weight k equals k
         copies of the row.
+    start
+        Optional column of start times for counting-process data (R ``Surv(start, stop,
+        event)``, e.g. time-varying covariates split into intervals): ``duration`` is then
+        the stop time, and a row is at risk at an event time t only when start < t <= stop.
+        Give ``cluster`` (the subject id) for a variance robust to a subject's several rows.
     robust
         Use the robust (sandwich) variance. None (default) follows R: robust when a cluster
         is given or any weight is not an integer (then each subject is its own cluster).
@@ -399,9 +408,10 @@ def cox_ph(
         cluster=cluster,
         strata=strata,
         weights=weights,
+        start=start,
     )
     est = d.estimable
-    lay = _efron.make_layout(d.t, d.e, d.x, d.strata, ties, d.weights)
+    lay = _efron.make_layout(d.t, d.e, d.x, d.strata, ties, d.weights, d.entry)
     beta, ev, loglik0, u0_stuff, iters, converged = newton_raphson(lay, d.x.shape[1])
     warnings = list(d.warnings)
     naive_var, vanished = _check_estimate(ev, beta, d, converged, warnings)
@@ -455,10 +465,10 @@ def cox_ph(
         iterations=iters,
         converged=converged,
         conf_level=conf_level,
-        method=_method(ties, cluster, strata, conf_level, weights, use_robust),
+        method=_method(ties, cluster, strata, conf_level, weights, use_robust, start),
         warnings=tuple(warnings),
         robust_score_test=robust_score,
-        _fit=_efron.FitData(lay, d.t, d.e, d.x, d.strata, ties, est, d.weights),
+        _fit=_efron.FitData(lay, d.t, d.e, d.x, d.strata, ties, est, d.weights, d.entry),
     )
 
 

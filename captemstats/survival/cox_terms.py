@@ -181,7 +181,7 @@ def _reduced_loglik(fit: _efron.FitData, keep: npt.NDArray[np.bool_], null: floa
     if not keep.any():
         return null
     x = np.ascontiguousarray(fit.x[:, keep])
-    lay = _efron.make_layout(fit.time, fit.event, x, fit.strata, fit.ties, fit.weights)
+    lay = _efron.make_layout(fit.time, fit.event, x, fit.strata, fit.ties, fit.weights, fit.entry)
     _, ev, _, _, _, converged = newton_raphson(lay, x.shape[1])
     if not converged:
         raise AnalysisError(

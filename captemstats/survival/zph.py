@@ -115,9 +115,14 @@ class ZphResult:
 
 
 def transform_times(
-    time: npt.NDArray[np.float64], event: npt.NDArray[np.float64], transform: str
+    time: npt.NDArray[np.float64],
+    event: npt.NDArray[np.float64],
+    transform: str,
+    entry: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.float64]:
-    """g(t) for every observation, before centring (R ``cox.zph``'s ``ttimes``)."""
+    """g(t) for every observation, before centring (R ``cox.zph``'s ``ttimes``); with
+    (start, stop] rows the "km" transform uses the Kaplan–Meier curve with delayed entry (at
+    risk at t when start < t <= stop), as R's ``survfitKM`` on ``Surv(start, stop, event)``."""
     if transform == "identity":
         return np.asarray(time, dtype=np.float64)
     if transform == "log":
@@ -129,8 +134,10 @@ def transform_times(
 
         return np.asarray(rankdata(time, method="average"), dtype=np.float64)
     if transform == "km":
-        _, inv = np.unique(time, return_inverse=True)
+        uniq, inv = np.unique(time, return_inverse=True)
         n_risk = np.cumsum(np.bincount(inv)[::-1])[::-1].astype(float)
+        if entry is not None:  # rows starting at or after a time are not yet at risk there
+            n_risk -= len(entry) - np.searchsorted(np.sort(entry), uniq, side="left")
         deaths = np.bincount(inv, weights=event)
         surv = np.cumprod(1.0 - deaths / n_risk)
         left = np.concatenate(([1.0], surv[:-1]))  # S(t-): KM just before each time
@@ -297,7 +304,8 @@ def cox_zph(
     names, groups = _groups(result, terms)
     lay = fit.layout
     beta = np.asarray(result.coef, dtype=np.float64)
-    ttimes = transform_times(lay.time, lay.event, transform)
+    entry = None if fit.entry is None else fit.entry[lay.order]
+    ttimes = transform_times(lay.time, lay.event, transform, entry)
     gtime = ttimes - ttimes[lay.event == 1].mean()
     g = gtime[lay.deaths]  # one weight per death (ties share g, a function of time)
     del gtime
