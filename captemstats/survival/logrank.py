@@ -216,10 +216,18 @@ def logrank_test(
 
 
 def logrank_trend_test(
-    time: Any, event: Any, group: Any, *, scores: Any = None, strata: Any = None
+    time: Any,
+    event: Any,
+    group: Any,
+    *,
+    scores: Any = None,
+    strata: Any = None,
+    rho: float = 0.0,
 ) -> LogRankResult:
     """Log-rank test for trend across ordered groups (Collett 2015, §2.6.4; Stata
     ``sts test, trend``): U = Σ s_j (O_j − E_j), Var U = s' V s, chisq = U² / Var U on 1 df.
+    With ``rho`` the O − E and V are those of the G-rho test (each event time weighted by
+    S(t-)^rho, as :func:`logrank_test`; rho = 1 the Peto–Peto trend test).
 
     Group order: a pandas categorical's order, else sorted values. ``scores`` default to the
     group values when they are numeric, else 1..k; pass a sequence (one per group in order)
@@ -236,6 +244,8 @@ def logrank_trend_test(
         Optional scores: a sequence in group order or a mapping label -> score.
     strata
         Optional stratum labels: O, E and V are summed over strata.
+    rho
+        Harrington–Fleming weight exponent (0: log-rank; R ``survdiff(rho = )``).
 
     Returns
     -------
@@ -260,7 +270,7 @@ def logrank_trend_test(
     """
     from captemstats.survival._dist import chi2_sf
 
-    raw, codes, o, e, v, _, n_excl = _parts(time, event, group, strata)
+    raw, codes, o, e, v, _, n_excl = _parts(time, event, group, strata, rho)
     labels = [label_str(x) for x in raw]
     if scores is None:
         try:
@@ -284,9 +294,11 @@ def logrank_trend_test(
         raise AnalysisError("trend test: variance of the score statistic is zero")
     chisq = u * u / var_u
     method = MethodInfo(
-        test="log-rank test for trend",
+        test="log-rank test for trend" + (f" (G-rho, rho = {rho:g})" if rho else ""),
         variance="hypergeometric (Mantel-Haenszel)",
-        software_equivalent="R survival::survdiff O, E, var: (s'(O-E))^2 / s'Vs",
+        software_equivalent="R survival::survdiff"
+        + (f"(rho = {rho:g})" if rho else "")
+        + " O, E, var: (s'(O-E))^2 / s'Vs",
         notes=("scores: " + ", ".join(f"{g}={x:g}" for g, x in zip(labels, s, strict=True)),),
     )
     return LogRankResult(
