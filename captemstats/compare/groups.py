@@ -43,13 +43,29 @@ if TYPE_CHECKING:
     IntArray = npt.NDArray[np.int64]
     FloatArray = npt.NDArray[np.float64]
 
-CategoricalTest = Literal["auto", "chisq", "fisher", "fisher_mc"]
+CategoricalTest = Literal["auto", "chisq", "chisq_yates", "fisher", "fisher_mc"]
 
 
 @dataclass(frozen=True, eq=False)
 class CategoricalComparison:
     """A categorical variable compared across groups: the test gtsummary's rule chose, why,
-    and the table it was computed on (levels × groups, missing values excluded)."""
+    and the table it was computed on (levels × groups, missing values excluded).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"arm": ["A"] * 6 + ["B"] * 6,
+    ...                    "sex": ["female", "male", "male", "female", "female", "male",
+    ...                            "male", "male", "male", "female", "male", "male"],
+    ...                    "age": [54, 61, 47, 70, 66, 58, 49, 52, 63, 71, 45, 60]})
+    >>> from captemstats.compare import compare_categorical
+    >>> c = compare_categorical(df, "sex", "arm")
+    >>> c.table
+    arm     A  B
+    sex
+    female  3  1
+    male    3  5
+    """
 
     variable: str
     by: str
@@ -161,10 +177,11 @@ def _choose_test(
             f"{n_small} of {expected.size} expected counts < {MIN_EXPECTED:g} "
             f"(minimum {min_e:.2f}): Fisher's exact test"
         )
-    if test in ("chisq", "fisher", "fisher_mc"):
+    if test in ("chisq", "chisq_yates", "fisher", "fisher_mc"):
         return test, f"{test} requested (minimum expected count {min_e:.2f})"
     raise AnalysisError(
-        f"unknown test {test!r} for {variable!r}; use auto, chisq, fisher or fisher_mc"
+        f"unknown test {test!r} for {variable!r}; use auto, chisq, chisq_yates, fisher or "
+        "fisher_mc"
     )
 
 
@@ -202,6 +219,11 @@ def _categorical_from_counts(
     if chosen == "chisq":
         ch = chi_square_test(frame)
         return _with_test(base, "chisq", ch.p_value, why, chisq=ch)
+    if chosen == "chisq_yates":  # R's chisq.test default: corrected only when 2 x 2
+        from captemstats.compare.two_by_two import yates_chi_square_test
+
+        ch = yates_chi_square_test(frame)
+        return _with_test(base, ch.test, ch.p_value, why, chisq=ch)
     if chosen == "fisher":
         try:
             fi = fisher_test(counts, max_work=max_work)
@@ -235,6 +257,44 @@ def compare_categorical(
     Rows with a missing value of ``variable`` or ``by`` are counted and excluded (the counts
     and the exclusion are in ``n_missing``, ``n_missing_by`` and ``reason``). Fewer than two
     observed levels or groups: no test (P is NaN, ``test`` None).
+
+    Parameters
+    ----------
+    df
+        One row per patient.
+    variable
+        The categorical column compared.
+    by
+        The grouping column.
+    test
+        ``"auto"`` (gtsummary's rule), ``"chisq"``, ``"chisq_yates"`` (R's ``chisq.test``
+        default: Yates' continuity correction on a 2×2 table, none on larger ones; ``test``
+        then says which was run), ``"fisher"`` or ``"fisher_mc"`` (Monte Carlo).
+    levels, groups
+        The levels of ``variable`` and the ``by`` groups to tabulate, in order.
+    b, seed, max_work
+        As :func:`fisher_test`.
+
+    Returns
+    -------
+    CategoricalComparison
+        The test chosen, its P value, ``reason`` (why that test) and the table.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({
+    ...     "arm": ["A"] * 6 + ["B"] * 6,
+    ...     "sex": ["female", "male", "male", "female", "female", "male",
+    ...             "male", "male", "male", "female", "male", "male"],
+    ...     "age": [54, 61, 47, 70, 66, 58, 49, 52, 63, 71, 45, 60],
+    ... })
+    >>> c = compare_categorical(df, "sex", "arm")
+    >>> c.test, round(c.p_value, 4)
+    ('fisher', 0.5455)
+    >>> print(c.reason)
+    4 of 4 expected counts < 5 (minimum 2.00): Fisher's exact test;
+    0 missing value(s) of 'sex' excluded
     """
     if variable not in df.columns:
         raise AnalysisError(f"column {variable!r} is not in the data")
@@ -258,7 +318,20 @@ def compare_categorical(
 @dataclass(frozen=True, eq=False)
 class ContinuousComparison:
     """A continuous variable compared across groups by a rank test (Wilcoxon or
-    Kruskal–Wallis), with the groups compared and the missing values excluded."""
+    Kruskal–Wallis), with the groups compared and the missing values excluded.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"arm": ["A"] * 6 + ["B"] * 6,
+    ...                    "sex": ["female", "male", "male", "female", "female", "male",
+    ...                            "male", "male", "male", "female", "male", "male"],
+    ...                    "age": [54, 61, 47, 70, 66, 58, 49, 52, 63, 71, 45, 60]})
+    >>> from captemstats.compare import compare_continuous
+    >>> c = compare_continuous(df, "age", "arm")
+    >>> c.groups, c.n, c.result.statistic
+    (('A', 'B'), {'A': 6, 'B': 6}, ...)
+    """
 
     variable: str
     by: str
@@ -312,7 +385,37 @@ def compare_continuous(
     """Compare a continuous variable across the ``by`` groups as gtsummary's ``add_p()``:
     Wilcoxon rank-sum (R ``wilcox.test``) for two groups, Kruskal–Wallis (R ``kruskal.test``)
     for more. Groups without values are left out; missing values are counted and excluded.
-    Fewer than two groups with values: no test (P NaN, ``test`` None)."""
+    Fewer than two groups with values: no test (P NaN, ``test`` None).
+
+    Parameters
+    ----------
+    df
+        One row per patient.
+    variable
+        The numeric column compared.
+    by
+        The grouping column.
+    groups
+        The ``by`` groups and their order.
+
+    Returns
+    -------
+    ContinuousComparison
+        The rank test used, its P value and the group sizes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({
+    ...     "arm": ["A"] * 6 + ["B"] * 6,
+    ...     "sex": ["female", "male", "male", "female", "female", "male",
+    ...             "male", "male", "male", "female", "male", "male"],
+    ...     "age": [54, 61, 47, 70, 66, 58, 49, 52, 63, 71, 45, 60],
+    ... })
+    >>> c = compare_continuous(df, "age", "arm")
+    >>> c.test, round(c.p_value, 4), c.exact
+    ('wilcoxon', 0.6991, True)
+    """
     if variable not in df.columns:
         raise AnalysisError(f"column {variable!r} is not in the data")
     names, gcode = _group_codes(df, by, groups)
