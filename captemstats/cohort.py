@@ -222,7 +222,28 @@ def _reason(p: pd.DataFrame, rule: EligibilityRule) -> pd.Series:
 
 def lesion_evaluable(patients: pd.DataFrame, lesions: pd.DataFrame) -> pd.Series:
     """Boolean per patient: at least one target or non-target lesion at baseline (the patient's
-    earliest assessment) — RECIST 1.1 §3.1 measurable/non-measurable disease at baseline."""
+    earliest assessment) — RECIST 1.1 §3.1 measurable/non-measurable disease at baseline.
+
+    Parameters
+    ----------
+    patients
+        Typed patients frame (``patient_id``); the result is aligned to its index.
+    lesions
+        Typed lesions frame (``patient_id``, ``assessment_date``, ``role``).
+
+    Returns
+    -------
+    pandas.Series
+        True for patients with a target or non-target lesion at their first assessment.
+
+    Examples
+    --------
+    >>> from captemstats import read_registry
+    >>> reg = read_registry("data/registry")
+    >>> ok = lesion_evaluable(reg.patients, reg.lesions)
+    >>> int(ok.sum()), len(ok)
+    (308, 319)
+    """
     if lesions.empty:
         return pd.Series(False, index=patients.index)
     first = lesions.groupby("patient_id", observed=True)["assessment_date"].transform("min")
@@ -237,9 +258,42 @@ def lesion_evaluable(patients: pd.DataFrame, lesions: pd.DataFrame) -> pd.Series
 def apply_eligibility(
     patients: pd.DataFrame, rules: Sequence[EligibilityRule] = DEFAULT_RULES
 ) -> tuple[pd.Series, AttritionLog, pd.DataFrame]:
-    """Apply ``rules`` in order; return (kept mask, attrition log, excluded frame).
+    """Apply eligibility ``rules`` in order, as a STROBE flow.
 
-    Each patient is charged to the first rule it fails; later rules only see the survivors.
+    Each patient is charged to the first rule it fails; later rules only see the survivors,
+    so the steps' exclusions add up to the patients left out (nobody is counted twice or
+    lost). A predicate's missing answer counts as a failure.
+
+    Parameters
+    ----------
+    patients
+        Typed patients frame, with any columns the rules read (``derive_cohort`` adds
+        ``_lesion_evaluable``).
+    rules
+        :class:`EligibilityRule` objects with unique names (default :data:`DEFAULT_RULES`,
+        the study's criteria).
+
+    Returns
+    -------
+    tuple
+        The kept mask (aligned to ``patients``), the :class:`AttritionLog` (one step per
+        rule) and the excluded patients (patient_id, step, reason).
+
+    Raises
+    ------
+    AnalysisError
+        Duplicate rule names, or a rule that does not give one boolean per patient.
+
+    Examples
+    --------
+    >>> from captemstats import read_registry
+    >>> reg = read_registry("data/registry")
+    >>> p = reg.patients.assign(_lesion_evaluable=lesion_evaluable(reg.patients, reg.lesions))
+    >>> kept, log, excluded = apply_eligibility(p)
+    >>> int(kept.sum()), [(s.name, s.n_excluded) for s in log.steps if s.n_excluded]
+    (308, [('captem_both_drugs', 6), ('regular_followup', 5)])
+    >>> excluded.columns.tolist()
+    ['patient_id', 'step', 'reason']
     """
     names = [r.name for r in rules]
     if len(set(names)) != len(names):
@@ -309,6 +363,32 @@ def derive_variables(
     (NA for unknown grade: Table 3 compares 1-2 with 3); pancreas; ecog_0_1; first_line;
     pfs_months/pfs_event; os_months/os_event; followup_months; grade34_ae (NA when no
     adverse-event table is given).
+
+    PFS ends at progression or death, whichever comes first, else is censored at the last
+    follow-up; OS ends at death; months are days / :data:`captemstats.units.DAYS_PER_MONTH`.
+
+    Parameters
+    ----------
+    patients
+        Typed patients frame (the registry's ``patients`` table).
+    adverse_events
+        Optional typed adverse-event table: grade34_ae is True for a patient with an event
+        of grade 3 or 4 (CTCAE), NA for everyone without the table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``patients`` with the derived columns added.
+
+    Examples
+    --------
+    >>> from captemstats import read_registry
+    >>> reg = read_registry("data/registry")
+    >>> d = derive_variables(reg.patients, reg.adverse_events)
+    >>> d["line_group"].value_counts().sort_index().to_dict()
+    {'1': 147, '2': 120, '3+': 52}
+    >>> d[["pfs_months", "pfs_event", "grade34_ae"]].dtypes.astype(str).tolist()
+    ['float64', 'bool', 'boolean']
     """
     d = patients.copy()
     line = pd.to_numeric(d["line"], errors="coerce").astype("Float64")
@@ -379,6 +459,36 @@ def derive_cohort(
     Steps: attach lesion-derived evaluability, apply ``rules`` in order (STROBE flow), keep
     the survivors, add :func:`derive_variables`. Lesion and adverse-event rows are restricted
     to the kept patients.
+
+    Parameters
+    ----------
+    registry_or_patients
+        A :class:`~captemstats.io.Registry` (or anything with ``.patients``, ``.lesions``,
+        ``.adverse_events``), or a typed patients frame.
+    lesions, adverse_events
+        Typed tables when a patients frame is given (they override the registry's).
+    rules
+        Eligibility rules in order (default :data:`DEFAULT_RULES`, the study's criteria).
+
+    Returns
+    -------
+    Cohort
+        ``data`` (one row per kept patient with the derived variables), ``attrition``,
+        ``excluded`` (who was left out and why), the restricted ``lesions`` and
+        ``adverse_events``, and the ``rules``.
+
+    Raises
+    ------
+    AnalysisError
+        The patients table lacks ``patient_id`` or ``captem_start_date``, or a rule is
+        malformed.
+
+    Examples
+    --------
+    >>> from captemstats import read_registry
+    >>> c = derive_cohort(read_registry("data/registry"))
+    >>> len(c.data), c.attrition.n_input, len(c.excluded)
+    (308, 319, 11)
     """
     if isinstance(registry_or_patients, pd.DataFrame):
         patients = registry_or_patients

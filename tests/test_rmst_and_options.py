@@ -23,7 +23,7 @@ from captemstats.compare import chi_square_test
 from captemstats.compare_2x2 import Alternative, fisher_exact_2x2, yates_chi_square_test, zeroin
 from captemstats.errors import AnalysisError
 from captemstats.survival import kaplan_meier, logrank_test
-from captemstats.survival.rmst import rmst
+from captemstats.survival.restricted_mean import rmst
 
 REF = Path(__file__).parent / "reference"
 ALL = "(all)"

@@ -119,8 +119,8 @@ def cif_figure(
     ValueError
         An unknown cause or group label, or breaks that are not increasing from >= 0.
 
-    Example
-    -------
+    Examples
+    --------
     >>> from captemstats.survival import cumulative_incidence, gray_test
     >>> t = [2.0, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     >>> status = [1, 2, 0, 1, 1, 2, 0, 1, 2, 1]

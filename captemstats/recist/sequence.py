@@ -136,8 +136,8 @@ def bor_from_sequence(seq: pd.DataFrame, config: RecistConfig = RecistConfig()) 
         Indexed by key: ``bor``, ``bor_confirmed`` and ``disease_control`` /
         ``disease_control_confirmed`` (:func:`disease_control` with ``dcr_min_days``).
 
-    Example
-    -------
+    Examples
+    --------
     >>> seq = pd.DataFrame({"key": 0, "day_from_start": [28, 56, 84],
     ...                     "response": ["PR", "NE", "PR"]})
     >>> bor_from_sequence(seq).loc[0, "bor_confirmed"]

@@ -75,8 +75,8 @@ def timepoints_from_visits(
     RecistInputError
         A required column is missing.
 
-    Example
-    -------
+    Examples
+    --------
     >>> visits = pd.DataFrame({"patient_id": ["P1", "P1", "P1"],
     ...     "assessment_date": pd.to_datetime(["2020-03-01", "2020-06-01", "2020-09-01"]),
     ...     "overall_response": ["CR", "SD", "PD"]})
@@ -141,8 +141,8 @@ def best_response_from_visits(
         ``source`` is "visits", and the percentage change is empty, there being no
         measurements).
 
-    Example
-    -------
+    Examples
+    --------
     >>> patients = pd.DataFrame({"patient_id": ["P1", "P2"],
     ...     "captem_start_date": pd.to_datetime(["2020-01-06", "2020-01-06"]), "cycles": 6})
     >>> visits = pd.DataFrame({"patient_id": ["P1", "P1"],

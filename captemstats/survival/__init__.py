@@ -50,10 +50,10 @@ _LAZY: dict[str, str] = {
     "GrayTestResult": "captemstats.survival.competing",
     "fine_gray": "captemstats.survival.finegray",
     "FineGrayResult": "captemstats.survival.finegray",
-    "rmst": "captemstats.survival.rmst",
-    "RMSTResult": "captemstats.survival.rmst",
-    "RMSTEstimate": "captemstats.survival.rmst",
-    "RMSTContrast": "captemstats.survival.rmst",
+    "rmst": "captemstats.survival.restricted_mean",
+    "RMSTResult": "captemstats.survival.restricted_mean",
+    "RMSTEstimate": "captemstats.survival.restricted_mean",
+    "RMSTContrast": "captemstats.survival.restricted_mean",
 }
 
 __all__ = [
@@ -117,7 +117,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from captemstats.survival.km import KaplanMeierResult, MedianEstimate, kaplan_meier
     from captemstats.survival.logrank import LogRankResult, logrank_test, logrank_trend_test
-    from captemstats.survival.rmst import RMSTContrast, RMSTEstimate, RMSTResult, rmst
+    from captemstats.survival.restricted_mean import RMSTContrast, RMSTEstimate, RMSTResult, rmst
     from captemstats.survival.zph import ZphResult, cox_zph
 
 

@@ -119,8 +119,8 @@ def cox_term_tests(result: FittedModel) -> TermTests:
     AnalysisError
         The result carries no fitted data.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import pandas as pd
     >>> from captemstats.survival import Factor, cox_ph
     >>> d = pd.DataFrame({"t": [5, 8, 3, 9, 12, 4, 7, 10, 2, 6, 11, 13],

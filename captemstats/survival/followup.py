@@ -47,7 +47,16 @@ class FollowUpEstimate:
 @dataclass(frozen=True, eq=False)
 class FollowUpResult:
     """Median follow-up per group (``groups`` in order) under one ``definition``
-    (``"reverse_km"`` or ``"observed"``)."""
+    (``"reverse_km"`` or ``"observed"``).
+
+    Examples
+    --------
+    >>> from captemstats.survival import reverse_km_followup
+    >>> fu = reverse_km_followup([4, 10, 12, 30, 41], [1, 0, 1, 0, 0])
+    >>> fu.to_frame()[["definition", "n", "n_censored", "median", "lower", "minimum", "maximum"]]
+       definition  n  n_censored  median  lower  minimum  maximum
+    0  reverse_km  5           3    30.0   10.0      4.0     41.0
+    """
 
     definition: str
     groups: list[str]

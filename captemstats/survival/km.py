@@ -53,6 +53,14 @@ class MedianEstimate:
     ``estimate`` is ``None`` and ``reached`` is False when the curve never falls to 1 - p
     ("not reached"); ``upper`` is ``None`` when the upper confidence curve never falls to it
     (upper limit not reached); ``lower`` is ``None`` when the lower curve never does.
+
+    Examples
+    --------
+    >>> from captemstats.survival import kaplan_meier
+    >>> km = kaplan_meier([3, 5, 6, 8, 10, 12, 14, 15, 18, 22], [1, 1, 0, 1, 1, 0, 1, 1, 0, 0])
+    >>> m = km.median
+    >>> m["(all)"].estimate, m["(all)"].lower, m["(all)"].upper, m["(all)"].upper_reached
+    (14.0, 8.0, None, False)
     """
 
     estimate: float | None
@@ -187,7 +195,20 @@ def _opt(x: float) -> float | None:
 
 @dataclass(frozen=True, eq=False)
 class KaplanMeierResult:
-    """Kaplan–Meier curves, one per group (``groups`` in order), with medians and methods."""
+    """Kaplan–Meier curves, one per group (``groups`` in order), with medians and methods.
+
+    Examples
+    --------
+    >>> from captemstats.survival import kaplan_meier
+    >>> km = kaplan_meier([3, 5, 6, 8, 10, 12, 14, 15, 18, 22], [1, 1, 0, 1, 1, 0, 1, 1, 0, 0])
+    >>> km.groups, km.n, km.n_events
+    (['(all)'], {'(all)': 10}, {'(all)': 6})
+    >>> km.table().round(3).head(3)
+       time  n_risk  n_event  n_censor  surv  std_err  lower  upper
+    0   3.0      10        1         0   0.9    0.095  0.732    1.0
+    1   5.0       9        1         0   0.8    0.126  0.587    1.0
+    2   6.0       8        0         1   0.8    0.126  0.587    1.0
+    """
 
     groups: list[str]
     curves: dict[str, _Curve] = field(repr=False)

@@ -29,7 +29,17 @@ FloatArray = "npt.NDArray[np.float64]"
 @dataclass(frozen=True, eq=False)
 class LogRankResult:
     """A log-rank test: chi-square on ``df`` degrees of freedom with observed and expected
-    events per group (summed over strata for a stratified test)."""
+    events per group (summed over strata for a stratified test).
+
+    Examples
+    --------
+    >>> from captemstats.survival import logrank_test
+    >>> lr = logrank_test([1, 2, 3, 4, 5, 6, 7, 8], [1, 1, 0, 1, 1, 0, 1, 1], ["a", "b"] * 4)
+    >>> lr.to_frame()[["group", "n", "observed", "expected", "chisq", "p_value"]].round(3)
+      group  n  observed  expected  chisq  p_value
+    0     a  4       3.0     2.329  0.365    0.546
+    1     b  4       3.0     3.671  0.365    0.546
+    """
 
     chisq: float
     df: int

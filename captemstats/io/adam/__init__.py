@@ -141,11 +141,18 @@ def read_adam(
     12) (:data:`captemstats.units.DAYS_PER_MONTH`), so the pipeline's PFS and OS equal
     ``AVAL``. ``AVAL`` is the elapsed time ``ADT − STARTDT``.
 
-    Example
-    -------
+    Examples
+    --------
+    A folder of ADaM datasets is read as a registry; what the model cannot carry is listed
+    (``registry.parse_problems``). A folder without the required datasets is refused by name:
+
+    >>> import tempfile
     >>> from captemstats.io import read_adam
-    >>> registry = read_adam("adam/")  # doctest: +SKIP
-    >>> registry.parse_problems.query("rule == 'adam_not_carried'")  # doctest: +SKIP
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     read_adam(folder)
+    Traceback (most recent call last):
+    ...
+    captemstats.io.adam._files.AdamReadError: ...: required ADaM dataset(s) ADSL, ADTTE not found...
     """
     files = locate_datasets(Path(path))
     data = {name: read_dataset(name, p) for name, p in files.items()}
