@@ -29,6 +29,19 @@ class AdverseEventSummary:
     ``discontinuation`` and ``any_grade`` (integer patient counts). ``denominator`` is the
     number of patients in the cohort. ``grade34_patients`` is the number of patients with at
     least one grade 3–4 event of any term.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from captemstats.adverse import summarize_adverse_events
+    >>> ae = pd.DataFrame({"patient_id": ["P1", "P2"], "term": ["Fatigue", "Anemia"],
+    ...                    "grade": [2, 3], "led_to_interruption": False,
+    ...                    "led_to_discontinuation": False})
+    >>> s = summarize_adverse_events(ae, ["P1", "P2", "P3"], terms=None)
+    >>> s.to_frame().query("band == 'grade_3'")[["term", "n", "denominator", "pct"]].round(1)
+         term  n  denominator   pct
+    2  Anemia  1            3  33.3
+    3  Fatigue  0            3   0.0
     """
 
     counts: pd.DataFrame
@@ -64,6 +77,47 @@ def summarize_adverse_events(
     attrition log, which accounts for them). ``terms`` fixes the row order; terms recorded
     but not listed are appended in alphabetical order so that nothing is dropped; pass
     ``None`` to use only the terms recorded.
+
+    Parameters
+    ----------
+    adverse_events
+        One row per event: patient_id, term (CTCAE v4.0), grade (1-5), led_to_interruption,
+        led_to_discontinuation (``Registry.adverse_events``).
+    patient_ids
+        The analysis cohort (the denominator of every percentage).
+    terms
+        The row order (default: Table 4's terms, ``captemstats.schema.CTCAE_TERMS``), or None.
+
+    Returns
+    -------
+    AdverseEventSummary
+        ``counts`` per term and worst-grade band, the denominator and the patients with any
+        grade 3–4 event; ``to_frame()`` gives the tidy long frame.
+
+    Notes
+    -----
+    Each patient counts once per term at the worst grade (the CTCAE v4.0 reporting
+    convention); percentages are of all patients of the cohort, events or not.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ae = pd.DataFrame({
+    ...     "patient_id": ["P1", "P1", "P2", "P3"],
+    ...     "term": ["Fatigue", "Anemia", "Fatigue", "Diarrhea"],
+    ...     "grade": [2, 3, 1, 4],
+    ...     "led_to_interruption": [False, True, False, True],
+    ...     "led_to_discontinuation": False,
+    ... })
+    >>> s = summarize_adverse_events(ae, ["P1", "P2", "P3", "P4"], terms=None)
+    >>> s.counts[["grade_1_2", "grade_3", "grade_4", "interruption"]]
+              grade_1_2  grade_3  grade_4  interruption
+    term
+    Anemia            0        1        0             1
+    Diarrhea          0        0        1             1
+    Fatigue           2        0        0             0
+    >>> s.denominator, s.grade34_patients
+    (4, 2)
     """
     ids = pd.Index(pd.Series(patient_ids, dtype="string").unique())
     ae = adverse_events.loc[adverse_events["patient_id"].isin(ids)]
@@ -100,7 +154,34 @@ def summarize_adverse_events(
 
 
 def grade34_flag(adverse_events: pd.DataFrame, patient_ids: pd.Series) -> pd.Series:
-    """Boolean per patient in ``patient_ids``: any grade 3–4 event (Table 1's row)."""
+    """Boolean per patient in ``patient_ids``: any grade 3–4 event (Table 1's row).
+
+    Parameters
+    ----------
+    adverse_events
+        One row per event with patient_id and grade.
+    patient_ids
+        The patients to flag, in order.
+
+    Returns
+    -------
+    pandas.Series
+        True for a patient with at least one grade 3 or 4 event, aligned with
+        ``patient_ids``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ae = pd.DataFrame({
+    ...     "patient_id": ["P1", "P1", "P2", "P3"],
+    ...     "term": ["Fatigue", "Anemia", "Fatigue", "Diarrhea"],
+    ...     "grade": [2, 3, 1, 4],
+    ...     "led_to_interruption": [False, True, False, True],
+    ...     "led_to_discontinuation": False,
+    ... })
+    >>> grade34_flag(ae, pd.Series(["P1", "P2", "P3", "P4"])).tolist()
+    [True, False, True, False]
+    """
     severe = adverse_events.loc[
         adverse_events["grade"].astype("float64").between(3, 4), "patient_id"
     ].unique()

@@ -77,7 +77,20 @@ BY = CAPTEM_STUDY.by
 def table3_covariates() -> dict[str, Covariate]:
     """Table 3's terms with the paper's reference levels (first level vs reference), keyed
     by the published covariate names (``captemstats.published.COX_COVARIATES``):
-    :meth:`CAPTEM_STUDY.covariates() <captemstats.study.StudySpec.covariates>`."""
+    :meth:`CAPTEM_STUDY.covariates() <captemstats.study.StudySpec.covariates>`.
+
+    Returns
+    -------
+    dict of str to Covariate
+        Covariate key -> :class:`~captemstats.survival.Covariate`, in Table 3's order.
+
+    Examples
+    --------
+    >>> from captemstats.analysis import table3_covariates
+    >>> cov = table3_covariates()
+    >>> list(cov)[:3], cov["sex_male"].label
+    (['sex_male', 'age_le50', 'comorbidity'], 'Gender (male vs. female)')
+    """
     return CAPTEM_STUDY.covariates()
 
 
@@ -100,6 +113,13 @@ class SurvivalComparison:
     .excluded_levels`: unknown grade or Ki-67, as the paper compares grades 1-3 only) are
     named in :attr:`excluded_levels`; their patients are counted in :attr:`n_excluded`,
     never dropped unsaid.
+
+    Examples
+    --------
+    >>> from captemstats import analyze
+    >>> sc = analyze("data/registry").km("os", "grade")
+    >>> sc.km.groups, sc.excluded_levels, sc.n_excluded
+    (['1', '2', '3'], ('unknown',), 13)
     """
 
     endpoint: str
@@ -126,7 +146,44 @@ class SurvivalComparison:
 
 @dataclass(frozen=True, eq=False, repr=False)
 class StudyAnalysis:
-    """Every result of the study's analysis, computed from one registry."""
+    """Every result of the study's analysis, computed from one registry.
+
+    Attributes
+    ----------
+    provenance
+        The input files (SHA-256, rows), the versions, and whether the registry is the
+        shipped synthetic one.
+    validation
+        The :class:`~captemstats.ValidationReport` of the registry.
+    cohort
+        The analysis cohort with its attrition log and derived variables.
+    responses, response_rates, response_tests
+        RECIST 1.1 best responses, ORR/DCR with exact CIs, Table 2's tests.
+    characteristics
+        Table 1's :class:`~captemstats.compare.CharacteristicsSummary`.
+    survival
+        Kaplan–Meier comparisons keyed by (endpoint, grouping); see :meth:`km`.
+    cox, cox_univariable, cox_cluster, zph
+        Per endpoint: the multivariable Cox model (Table 3), the univariable models, the
+        model with a cluster-robust variance by centre, and the proportional-hazards tests.
+    followup
+        Median follow-up: ``"observed"`` (diagnosis to last contact or death, the paper's)
+        and ``"reverse_km"`` (reverse Kaplan–Meier from the start of CAPTEM).
+    adverse
+        Table 4's :class:`~captemstats.adverse.AdverseEventSummary`.
+
+    Examples
+    --------
+    >>> from captemstats import analyze
+    >>> res = analyze("data/registry")
+    >>> res.cohort.attrition.to_frame()[["step", "n_before", "n_excluded", "n_after"]]
+                    step  n_before  n_excluded  n_after
+    0     metastatic_net       319           0      319
+    1         grade_ki67       319           0      319
+    2  captem_both_drugs       319           6      313
+    3   regular_followup       313           5      308
+    4  evaluable_disease       308           0      308
+    """
 
     provenance: Provenance
     validation: ValidationReport
@@ -168,10 +225,23 @@ class StudyAnalysis:
         events) is shared, not re-run; this analysis itself when the profile is its own
         (also :func:`captemstats.reanalysis.with_methods`).
 
-        Example
+        Parameters
+        ----------
+        methods
+            A profile name or :class:`~captemstats.methods.MethodProfile`.
+
+        Returns
         -------
-        >>> res = analyze("data/registry")  # doctest: +SKIP
-        >>> res.with_methods("as_published").characteristics.tests["grade"]  # doctest: +SKIP
+        StudyAnalysis
+            The analysis with the profile's Table 1 and Table 2 tests.
+
+        Examples
+        --------
+        >>> from captemstats import analyze
+        >>> res = analyze("data/registry")
+        >>> res.characteristics.tests["grade"]
+        'fisher'
+        >>> res.with_methods("as_published").characteristics.tests["grade"]
         'chisq'
         """
         from dataclasses import replace
@@ -205,8 +275,8 @@ class StudyAnalysis:
         Levels the study leaves out (e.g. unknown Ki-67) are not in the curves: the result
         names them (``.excluded_levels``) and counts their patients (``.n_excluded``).
 
-        Example
-        -------
+        Examples
+        --------
         >>> from captemstats import analyze
         >>> sc = analyze("data/registry").km("pfs", "ki67_group")
         >>> sc.excluded_levels, sc.n_excluded, sc.km.groups
@@ -412,7 +482,60 @@ def analyze(
     :attr:`StudyAnalysis.methods` and in ``results.json``. An unknown name raises
     ``ValueError`` before anything is read. ``study`` is the study specification
     (:data:`captemstats.study.CAPTEM_STUDY`: the paper's endpoints, groupings, Table 1 and
-    Table 3)."""
+    Table 3).
+
+    Parameters
+    ----------
+    registry
+        A :class:`~captemstats.io.Registry`, or the path of a registry folder or workbook.
+    mapping
+        Optional YAML column mapping, used when ``registry`` is a path.
+    conf_level
+        Confidence level of the Kaplan–Meier limits and medians, the Cox hazard ratios and
+        the reverse Kaplan–Meier follow-up.
+    methods
+        The methods profile (above); None: the study's default.
+    study
+        The study specification.
+
+    Returns
+    -------
+    StudyAnalysis
+        Validation, cohort and attrition, RECIST responses and rates, Table 1, the
+        Kaplan–Meier comparisons with log-rank tests, the Cox models (multivariable,
+        univariable, cluster-robust by centre) with their proportional-hazards tests, the
+        follow-up and the adverse events.
+
+    Raises
+    ------
+    InvalidRegistryError
+        The registry has validation errors (nothing is computed).
+    ValueError
+        An unknown methods profile.
+
+    Notes
+    -----
+    The steps are those of the paper's Methods: eligibility and attrition (STROBE),
+    RECIST 1.1 best response with exact Clopper–Pearson CIs, Kaplan–Meier with log-rank tests
+    (R ``survfit``/``survdiff``), Cox regression with Efron ties (R ``coxph``) and
+    ``cox.zph``; each result records its method (``.method``).
+
+    Examples
+    --------
+    >>> from captemstats import analyze
+    >>> res = analyze("data/registry")
+    >>> res.n, res.n_by_line
+    (308, {'1': 139, '2': 118, '3+': 51})
+    >>> res.km("pfs", "line_group").to_frame()[["group", "n", "median", "logrank_p"]].round(4)
+      group    n   median  logrank_p
+    0     1  139  16.0986     0.0061
+    1     2  118   7.7864     0.0061
+    2    3+   51   9.9548     0.0061
+    >>> res.cox["pfs"].to_frame()[["term", "hr", "lower", "upper", "p_value"]].round(2).head(2)
+                           term    hr  lower  upper  p_value
+    0  Gender (male vs. female)  0.89   0.67   1.18     0.42
+    1         Age (≤50 vs. >50)  1.18   0.89   1.56     0.24
+    """
     from captemstats.adverse import summarize_adverse_events
     from captemstats.cohort import derive_cohort
     from captemstats.methods import table1_summary

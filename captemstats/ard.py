@@ -257,7 +257,25 @@ def _cohort(d: Mapping[str, Any]) -> Iterator[Row]:
 
 
 def ard_rows(results: Mapping[str, Any]) -> list[Row]:
-    """The ARD rows of a ``results.json`` document (its parsed content)."""
+    """The ARD rows of a ``results.json`` document (its parsed content).
+
+    Parameters
+    ----------
+    results
+        The parsed ``results.json`` (``json.load``, or :meth:`StudyAnalysis.to_dict`).
+
+    Returns
+    -------
+    list of dict
+        One dict per statistic with the keys of :data:`ARD_COLUMNS`.
+
+    Examples
+    --------
+    >>> from captemstats import analyze
+    >>> rows = ard_rows(analyze("data/registry").to_dict())
+    >>> len(rows), rows[0]["context"], rows[0]["stat_name"], rows[0]["stat"]
+    (2162, 'attrition', 'n_before', 319)
+    """
     rows: list[Row] = [
         *_cohort(results),
         *_table1(results["table1"]),
@@ -287,12 +305,13 @@ def to_ard(analysis: StudyAnalysis) -> pd.DataFrame:
         test method names and ``None`` where a statistic is not estimable (an upper
         confidence limit not reached).
 
-    Example
-    -------
+    Examples
+    --------
     >>> from captemstats import analyze
-    >>> ard = to_ard(analyze("data/registry"))                     # doctest: +SKIP
-    >>> ard.query("context == 'survival' and group1.isna()")[["endpoint", "stat_name", "stat"]]
-    ... # doctest: +SKIP
+    >>> ard = to_ard(analyze("data/registry"))
+    >>> pfs = ard.query("context == 'survival' and endpoint == 'pfs' and group1.isna()")
+    >>> {r.stat_name: round(r.stat, 2) for r in pfs.head(5).itertuples()}
+    {'estimate': 10.91, 'conf.low': 7.92, 'conf.high': 15.11, 'N': 308, 'n.event': 237}
     """
     import pandas as pd
 

@@ -52,7 +52,14 @@ class StudySpecError(CaptemError, ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """A survival endpoint: its time column (months), event column (1 = event) and label."""
+    """A survival endpoint: its time column (months), event column (1 = event) and label.
+
+    Examples
+    --------
+    >>> from captemstats.study import CAPTEM_STUDY
+    >>> CAPTEM_STUDY.endpoint("pfs")
+    Endpoint(name='pfs', time='pfs_months', event='pfs_event', label='Progression-free survival')
+    """
 
     name: str
     time: str
@@ -63,7 +70,15 @@ class Endpoint:
 @dataclass(frozen=True, slots=True)
 class Grouping:
     """A Kaplan–Meier grouping: the cohort column (``"all"`` = no grouping), its label and
-    the levels left out of its curves and log-rank test (counted as excluded)."""
+    the levels left out of its curves and log-rank test (counted as excluded).
+
+    Examples
+    --------
+    >>> from captemstats.study import CAPTEM_STUDY
+    >>> g = CAPTEM_STUDY.grouping("ki67_group")
+    >>> g.label, g.excluded_levels
+    ('Ki-67 index', ('unknown',))
+    """
 
     column: str
     label: str
@@ -87,7 +102,14 @@ class Grouping:
 @dataclass(frozen=True, slots=True)
 class Table1Row:
     """A row of Table 1: the cohort column, the paper's row label, how it is summarised and
-    whether it is tested across lines."""
+    whether it is tested across lines.
+
+    Examples
+    --------
+    >>> from captemstats.study import CAPTEM_STUDY
+    >>> CAPTEM_STUDY.table1[0]
+    Table1Row(column='age', label='Age, years', type=None, tested=True)
+    """
 
     column: str
     label: str
@@ -99,7 +121,15 @@ class Table1Row:
 class CoxTerm:
     """A term of Table 3's Cox models, keyed by the published covariate name
     (``captemstats.published.COX_COVARIATES``): without ``level`` the column enters as a
-    number (a 0/1 flag), with ``level`` as the indicator of ``level`` vs ``reference``."""
+    number (a 0/1 flag), with ``level`` as the indicator of ``level`` vs ``reference``.
+
+    Examples
+    --------
+    >>> from captemstats.study import CAPTEM_STUDY
+    >>> CAPTEM_STUDY.cox_terms[0]
+    CoxTerm(key='sex_male', column='sex', label='Gender (male vs. female)', level='male',
+            reference='female')
+    """
 
     key: str
     column: str

@@ -80,6 +80,20 @@ class CharacteristicsSummary:
     for continuous ones (level missing), groups ``"all"`` first then the ``by`` groups; see
     :func:`summarize_characteristics` for the columns. ``comparisons`` holds each variable's
     test (None when tests were not requested).
+
+    Examples
+    --------
+    Made by :func:`summarize_characteristics`:
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"arm": ["A"] * 6 + ["B"] * 6,
+    ...                    "sex": ["female", "male", "male", "female", "female", "male",
+    ...                            "male", "male", "male", "female", "male", "male"],
+    ...                    "age": [54, 61, 47, 70, 66, 58, 49, 52, 63, 71, 45, 60]})
+    >>> from captemstats.compare import summarize_characteristics
+    >>> s = summarize_characteristics(df, "arm", ["age", "sex"])
+    >>> s.groups, s.group_sizes, s.tests
+    (('all', 'A', 'B'), {'all': 12, 'A': 6, 'B': 6}, {'age': 'wilcoxon', 'sex': 'fisher'})
     """
 
     frame: pd.DataFrame
@@ -136,6 +150,19 @@ def describe_characteristics(
     CharacteristicsSummary
         The rows of every variable with ``p_value`` and ``test`` missing and every comparison
         None; :func:`add_tests` adds them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({
+    ...     "arm": ["A"] * 6 + ["B"] * 6,
+    ...     "sex": ["female", "male", "male", "female", "female", "male",
+    ...             "male", "male", "male", "female", "male", "male"],
+    ...     "age": [54, 61, 47, 70, 66, 58, 49, 52, 63, 71, 45, 60],
+    ... })
+    >>> s = describe_characteristics(df, "arm", ["age", "sex"])
+    >>> s.groups, s.group_sizes, bool(s.frame["p_value"].isna().all())
+    (('all', 'A', 'B'), {'all': 12, 'A': 6, 'B': 6}, True)
     """
     labels, types, levels = dict(labels or {}), dict(types or {}), dict(levels or {})
     missing_cols = [v for v in variables if v not in df.columns]
@@ -251,6 +278,21 @@ def add_tests(
     -------
     CharacteristicsSummary
         ``summary`` with ``comparisons`` and the ``p_value`` and ``test`` columns filled.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({
+    ...     "arm": ["A"] * 6 + ["B"] * 6,
+    ...     "sex": ["female", "male", "male", "female", "female", "male",
+    ...             "male", "male", "male", "female", "male", "male"],
+    ...     "age": [54, 61, 47, 70, 66, 58, 49, 52, 63, 71, 45, 60],
+    ... })
+    >>> s = add_tests(describe_characteristics(df, "arm", ["age", "sex"]), df)
+    >>> s.frame.drop_duplicates("variable")[["variable", "p_value", "test"]].round(3)
+      variable  p_value      test
+    0      age    0.699  wilcoxon
+    3      sex    0.545    fisher
     """
     import pandas as pd
 
@@ -338,6 +380,61 @@ def summarize_characteristics(
     categorical row, as the paper's SPSS analysis); missing when ``tests`` is False (or,
     given as a collection of variable names, does not name the variable — e.g. rows that are
     zero by design in one group) or no test is possible.
+
+    Parameters
+    ----------
+    df
+        One row per patient.
+    by
+        The grouping column (e.g. the treatment line).
+    variables
+        The columns to describe, in the table's order.
+    labels
+        Printed label per variable (default: the column name).
+    overall
+        Add the ``"all"`` group (every patient with a ``by`` value) first.
+    tests
+        True: test every variable; False: none; a collection: only the variables it names.
+    types
+        ``"categorical"`` or ``"continuous"`` per variable, overriding the inferred type.
+    levels
+        The levels (and their order) per categorical variable.
+    groups
+        The ``by`` groups and their order (default: category order, else sorted).
+    b, seed, max_work
+        Monte-Carlo tables, seed and enumeration limit of Fisher's test
+        (:func:`fisher_test`), used when an exact r×c enumeration is too large.
+    categorical_test
+        ``"auto"`` (gtsummary's rule) or ``"chisq"`` (Pearson's chi-square for every
+        categorical variable, as the paper's SPSS analysis).
+
+    Returns
+    -------
+    CharacteristicsSummary
+        The tidy ``frame`` (columns above), the groups and their sizes, and each variable's
+        comparison.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({
+    ...     "arm": ["A"] * 6 + ["B"] * 6,
+    ...     "sex": ["female", "male", "male", "female", "female", "male",
+    ...             "male", "male", "male", "female", "male", "male"],
+    ...     "age": [54, 61, 47, 70, 66, 58, 49, 52, 63, 71, 45, 60],
+    ... })
+    >>> s = summarize_characteristics(df, "arm", ["age", "sex"])
+    >>> s.frame[["variable", "level", "group", "n", "pct", "median", "p_value", "test"]].round(2)
+      variable   level group   n    pct  median  p_value      test
+    0      age    <NA>   all  12    NaN    59.0     0.70  wilcoxon
+    1      age    <NA>     A   6    NaN    59.5     0.70  wilcoxon
+    2      age    <NA>     B   6    NaN    56.0     0.70  wilcoxon
+    3      sex  female   all   4  33.33     NaN     0.55    fisher
+    4      sex    male   all   8  66.67     NaN     0.55    fisher
+    5      sex  female     A   3  50.00     NaN     0.55    fisher
+    6      sex    male     A   3  50.00     NaN     0.55    fisher
+    7      sex  female     B   1  16.67     NaN     0.55    fisher
+    8      sex    male     B   5  83.33     NaN     0.55    fisher
     """
     summary = describe_characteristics(
         df,

@@ -102,6 +102,13 @@ class ChiSquareResult:
 
     ``observed``/``expected`` are the table as given (rows × columns); ``min_expected`` and
     ``n_expected_below_5`` describe it, the basis of gtsummary's chi-square/Fisher choice.
+
+    Examples
+    --------
+    >>> from captemstats.compare import chi_square_test
+    >>> r = chi_square_test([[12, 5], [7, 9]])
+    >>> r.expected.round(2).tolist(), round(r.min_expected, 2)
+    ([[9.79, 7.21], [9.21, 6.79]], 6.79)
     """
 
     statistic: float
@@ -148,6 +155,29 @@ def chi_square_test(table: Any) -> ChiSquareResult:
     as expected 0); the statistic is computed over its non-empty rows and columns, where R
     would return NaN. ``scipy.stats.chi2_contingency`` would apply Yates' correction to a 2×2
     table unless told not to; this never does.
+
+    Parameters
+    ----------
+    table
+        A 2-D table of counts (nested lists, an array or a data frame; the index and columns
+        of a data frame become the row and column labels).
+
+    Returns
+    -------
+    ChiSquareResult
+        The statistic, df, P, the observed and expected counts and the smallest expected
+        count.
+
+    Notes
+    -----
+    Pearson (1900); the expected counts decide gtsummary's choice between this test and
+    Fisher's (every expected count at least 5).
+
+    Examples
+    --------
+    >>> r = chi_square_test([[12, 5], [7, 9]])
+    >>> round(r.statistic, 4), r.df, round(r.p_value, 4), r.n_expected_below_5
+    (2.4306, 1, 0.119, 0)
     """
     from scipy.stats import chi2
 
@@ -191,6 +221,13 @@ class FisherResult:
     ``algorithm`` is ``"hypergeometric"`` (2×2), ``"network"`` (exact r×c enumeration) or
     ``"monte_carlo"``; for the last, ``b`` tables were simulated with ``seed`` and ``hits`` of
     them were as or less probable than the observed one (P = (1 + hits) / (b + 1)).
+
+    Examples
+    --------
+    >>> from captemstats.compare import fisher_test
+    >>> r = fisher_test([[2, 0, 3], [1, 4, 1]], simulate=True, b=999, seed=1)
+    >>> r.algorithm, r.b, r.p_value == (1 + r.hits) / (r.b + 1)
+    ('monte_carlo', 999, True)
     """
 
     p_value: float
@@ -271,6 +308,39 @@ def fisher_test(
 
     Rows and columns with zero totals are dropped (they do not change P); a table left with a
     single row or column has P = 1.
+
+    Parameters
+    ----------
+    table
+        A 2-D table of counts, as :func:`chi_square_test`.
+    simulate
+        Monte-Carlo P value instead of the exact one (R ``simulate.p.value = TRUE``).
+    b
+        Number of simulated tables (R's ``B``).
+    seed
+        Seed of the simulation (None: fresh entropy).
+    max_work
+        Size limit of the exact enumeration (see above).
+
+    Returns
+    -------
+    FisherResult
+        The P value, the algorithm used and, for the simulation, ``b``, ``seed`` and
+        ``hits``.
+
+    Raises
+    ------
+    EnumerationTooLarge
+        The exact r×c enumeration exceeds ``max_work`` (use ``simulate=True``).
+
+    Examples
+    --------
+    >>> r = fisher_test([[3, 1], [1, 3]])
+    >>> round(r.p_value, 4), r.algorithm
+    (0.4857, 'hypergeometric')
+    >>> r = fisher_test([[2, 0, 3], [1, 4, 1]])
+    >>> round(r.p_value, 4), r.algorithm
+    (0.1082, 'network')
     """
     counts, _, _ = _as_count_table(table)
     used = _nonempty(counts)

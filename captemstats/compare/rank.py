@@ -38,6 +38,13 @@ class RankTestResult:
     ``statistic`` is R's W (sum of the first group's ranks minus n₁(n₁+1)/2) or the
     tie-corrected Kruskal–Wallis H; ``df`` is k − 1 for Kruskal–Wallis (None for Wilcoxon);
     ``exact`` tells whether the Wilcoxon P is exact.
+
+    Examples
+    --------
+    >>> from captemstats.compare import wilcoxon_rank_sum_test
+    >>> r = wilcoxon_rank_sum_test([1.2, 3.4, 2.2, 0.5], [4.1, 5.0, 3.9])
+    >>> r.test, r.n, r.df, r.method.software_equivalent
+    ('wilcoxon', (4, 3), None, 'wilcox.test(x, y)')
     """
 
     test: str
@@ -99,6 +106,30 @@ def wilcoxon_rank_sum_test(
     otherwise the normal approximation with the tie-corrected variance and, when ``correct``,
     the continuity correction of 0.5. Missing values are dropped. scipy's ``mannwhitneyu``
     picks the exact method by different rules, hence this implementation.
+
+    Parameters
+    ----------
+    x, y
+        The two samples (missing values are dropped).
+    exact
+        True: exact P; False: normal approximation; None: R's rule (above).
+    correct
+        Continuity correction of the normal approximation.
+
+    Returns
+    -------
+    RankTestResult
+        W (``statistic``), the two-sided P value and whether it is exact.
+
+    Notes
+    -----
+    Wilcoxon (1945); Mann & Whitney (1947).
+
+    Examples
+    --------
+    >>> r = wilcoxon_rank_sum_test([1.2, 3.4, 2.2, 0.5], [4.1, 5.0, 3.9])
+    >>> r.statistic, round(r.p_value, 4), r.exact
+    (0.0, 0.0571, True)
     """
     from scipy.stats import norm, rankdata
 
@@ -155,6 +186,26 @@ def kruskal_wallis_test(samples: Sequence[Any]) -> RankTestResult:
     correction), chi-square on k − 1 df, where k counts the groups with at least one value
     (R's ``factor()`` drops empty groups). Missing values are dropped. All values tied gives
     NaN, as R.
+
+    Parameters
+    ----------
+    samples
+        One sequence of values per group (missing values are dropped).
+
+    Returns
+    -------
+    RankTestResult
+        H (``statistic``), ``df`` = k − 1 and the chi-square P value.
+
+    Notes
+    -----
+    Kruskal & Wallis (1952).
+
+    Examples
+    --------
+    >>> r = kruskal_wallis_test([[1.2, 3.4, 2.2], [4.1, 5.0, 3.9], [2.0, 6.1]])
+    >>> round(r.statistic, 4), r.df, round(r.p_value, 4)
+    (2.8889, 2, 0.2359)
     """
     from scipy.stats import chi2, rankdata
 

@@ -27,6 +27,37 @@ def save_figure(
     with ``os.replace``, so a reader never sees a partial file. ``dpi`` applies to raster
     formats (journals ask for at least 300 dpi). Text is kept as text in SVG and fonts are
     embedded as TrueType in PDF (the publication theme's rc settings).
+
+    Parameters
+    ----------
+    fig
+        The figure.
+    path_stem
+        The path without the extension (missing folders are created).
+    formats
+        Any of ``"svg"``, ``"pdf"``, ``"png"``, ``"tiff"`` and ``"eps"``.
+    dpi
+        Resolution of raster formats.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        The file written per format.
+
+    Raises
+    ------
+    ValueError
+        An unsupported format.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from captemstats.figures import withheld_figure
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     paths = save_figure(withheld_figure(), Path(tmp) / "figure1", formats=("png", "svg"))
+    ...     sorted((fmt, p.name) for fmt, p in paths.items())
+    [('png', 'figure1.png'), ('svg', 'figure1.svg')]
     """
     from captemstats.figures._theme import publication_theme
 

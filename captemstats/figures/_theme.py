@@ -102,7 +102,25 @@ def _cycler(colors: Sequence[str]) -> Any:
 
 @contextlib.contextmanager
 def publication_theme(**overrides: object) -> Iterator[None]:
-    """Context manager applying the theme (``matplotlib.rc_context``); ``overrides`` win."""
+    """Context manager applying the theme (``matplotlib.rc_context``); ``overrides`` win.
+
+    Parameters
+    ----------
+    **overrides
+        matplotlib rc settings that replace the theme's.
+
+    Yields
+    ------
+    None
+        The theme is active inside the ``with`` block.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> with publication_theme(**{"font.size": 10}):
+    ...     matplotlib.rcParams["font.size"]
+    10.0
+    """
     import matplotlib
 
     rc: Any = theme_rc()

@@ -72,6 +72,46 @@ def flow_figure(
     The counts are drawn as given; the diagram checks that they chain
     (``n_after = n_before - n_excluded`` and each ``n_before`` equals the previous
     ``n_after``) and raises ``ValueError`` otherwise, so an inconsistent log cannot be drawn.
+
+    Parameters
+    ----------
+    attrition
+        The cohort's attrition log (``StudyAnalysis.cohort.attrition``) or its frame.
+    start_label, final_label
+        Texts of the first and last boxes.
+    groups
+        Subgroup sizes drawn at the bottom.
+    step_labels
+        Custom text per step.
+    show_empty_steps
+        Also draw steps that exclude nobody.
+    title
+        Optional title.
+    width
+        Width in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        On the Agg canvas, outside pyplot; write it with :func:`save_figure`.
+
+    Raises
+    ------
+    ValueError
+        The counts do not chain.
+
+    Examples
+    --------
+    >>> from captemstats import read_registry
+    >>> from captemstats.cohort import derive_cohort
+    >>> cohort = derive_cohort(read_registry("data/registry"))
+    >>> fig = flow_figure(cohort.attrition, groups={"First line": 139, "Second line": 118,
+    ...                                             "Third line or later": 51})
+    >>> texts = [" ".join(t.get_text().split()) for t in fig.axes[0].texts]
+    >>> texts[0]
+    'Patients treated with CAPTEM in the registry (n = 319)'
+    >>> texts[4]
+    'Patients included in the analysis (n = 308)'
     """
     frame = require_columns(
         as_frame(attrition), ("n_before", "n_excluded", "n_after"), "flow_figure"

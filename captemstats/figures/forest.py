@@ -35,6 +35,42 @@ def forest_figure(
     right, significant P (< ``alpha``) in bold. Rows follow the first model's term order.
     Panels are stacked on one shared log axis: side by side, the term labels and two text
     columns leave each panel under an inch at the manuscript's text width.
+
+    Parameters
+    ----------
+    models
+        Panel title -> Cox model (:func:`captemstats.survival.cox_ph`).
+    term_labels
+        Row label per term.
+    colors
+        Colour per panel.
+    xlabel
+        The shared x label.
+    annotate
+        Print "HR (95% CI)" and P beside each row.
+    alpha
+        P values below it are bold.
+    title
+        Optional title.
+    width, row_height
+        Width and height per row in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        On the Agg canvas, outside pyplot; write it with :func:`save_figure`.
+
+    Examples
+    --------
+    >>> from captemstats import read_registry
+    >>> from captemstats.cohort import derive_cohort
+    >>> d = derive_cohort(read_registry("data/registry")).data
+    >>> from captemstats.survival import cox_ph
+    >>> pfs = cox_ph(d, "pfs_months", "pfs_event", ["ecog_0_1", "first_line"])
+    >>> os = cox_ph(d, "os_months", "os_event", ["ecog_0_1", "first_line"])
+    >>> fig = forest_figure({"Progression-free survival": pfs, "Overall survival": os})
+    >>> len(fig.axes)
+    2
     """
     from captemstats.term_labels import cox_terms
 

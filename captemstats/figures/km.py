@@ -67,6 +67,51 @@ def km_figure(
     group the caller does not name is labelled "All patients". The legend and the log-rank
     P go where no curve or median guide runs (:mod:`captemstats.figures._placement`): the
     first free corner, else above the panel.
+
+    Parameters
+    ----------
+    km
+        :func:`captemstats.survival.kaplan_meier` (e.g. ``res.km("pfs", "line_group").km``).
+    logrank
+        Optional log-rank test printed on the panel.
+    breaks
+        The x ticks and numbers-at-risk times (default :func:`default_breaks`).
+    time_unit
+        The time unit of the axis label and the default breaks.
+    xlabel, ylabel
+        Axis labels.
+    labels
+        Printed group names (and order).
+    colors
+        Colours per group (default Okabe–Ito).
+    risk_table
+        Draw the numbers at risk under the panel.
+    censor_marks, median_lines, conf_int
+        Censoring marks, median guides and the confidence band.
+    legend_n
+        Add each group's n to its legend entry.
+    title
+        Optional title.
+    width, height
+        Size in inches (the panel; the risk table adds to the height).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        On the Agg canvas, outside pyplot; write it with :func:`save_figure`.
+
+    Examples
+    --------
+    >>> from captemstats import read_registry
+    >>> from captemstats.cohort import derive_cohort
+    >>> d = derive_cohort(read_registry("data/registry")).data
+    >>> from captemstats.survival import kaplan_meier, logrank_test
+    >>> km = kaplan_meier(d["pfs_months"], d["pfs_event"], group=d["line_group"])
+    >>> lr = logrank_test(d["pfs_months"], d["pfs_event"], d["line_group"])
+    >>> fig = km_figure(km, logrank=lr, labels={"1": "First line", "2": "Second line",
+    ...                                        "3+": "Third line or later"})
+    >>> len(fig.axes), fig.axes[0].get_xlabel()
+    (2, 'Time since CAPTEM start (months)')
     """
     groups = [str(g) for g in km.groups]
     if isinstance(labels, Mapping):
@@ -113,7 +158,27 @@ def km_figure(
 
 def default_breaks(t_max: float, time_unit: str = "months", max_breaks: int = 9) -> np.ndarray:
     """Axis breaks from 0 covering ``[0, t_max]``: month steps of 1–240 (6/12 multiples
-    preferred), otherwise matplotlib's ``MaxNLocator`` "nice" steps."""
+    preferred), otherwise matplotlib's ``MaxNLocator`` "nice" steps.
+
+    Parameters
+    ----------
+    t_max
+        The longest time on the axis.
+    time_unit
+        ``"months"`` for month steps, anything else for matplotlib's steps.
+    max_breaks
+        The most breaks wanted.
+
+    Returns
+    -------
+    numpy.ndarray
+        The breaks, from 0.
+
+    Examples
+    --------
+    >>> default_breaks(40.0).tolist()
+    [0.0, 6.0, 12.0, 18.0, 24.0, 30.0, 36.0]
+    """
     if t_max <= 0:
         return np.array([0.0])
     if time_unit == "months":

@@ -55,6 +55,46 @@ def swimmer_figure(
     ``max_patients`` keeps the longest lanes and prints how many were left out. Lanes are
     labelled by anonymous sequence numbers (1 = longest treatment, see :func:`lane_numbers`);
     no patient id is drawn or stored in the figure.
+
+    Parameters
+    ----------
+    swimmer
+        :func:`captemstats.recist.swimmer_data`.
+    time_unit
+        ``"months"`` or ``"days"``.
+    events
+        The events marked.
+    show_followup
+        Draw the follow-up after treatment.
+    max_patients
+        Keep only the longest lanes.
+    colors
+        Colour per best response.
+    xlabel, title
+        Axis label and optional title.
+    width, lane_height
+        Width and height per lane in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        On the Agg canvas, outside pyplot; write it with :func:`save_figure`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from captemstats.recist import SwimmerData
+    >>> lanes = pd.DataFrame({"patient_id": ["P1", "P2"], "bor": ["PR", "PD"],
+    ...                       "treatment_months": [6.6, 3.0], "followup_months": [13.1, 4.9],
+    ...                       "treatment_days": [200.0, 90.0], "followup_days": [400.0, 150.0],
+    ...                       "died": [False, True]})
+    >>> events = pd.DataFrame({"patient_id": ["P1", "P2", "P2"],
+    ...                        "event": ["response", "progression", "death"],
+    ...                        "months": [1.8, 2.8, 4.9], "day": [56.0, 84.0, 150.0],
+    ...                        "response": ["PR", None, None]})
+    >>> fig = swimmer_figure(SwimmerData(lanes=lanes, events=events))
+    >>> fig.axes[0].get_xlabel()
+    'Time since CAPTEM start (months)'
     """
     lanes = getattr(swimmer, "lanes", None)
     ev = getattr(swimmer, "events", None)

@@ -46,6 +46,41 @@ def waterfall_figure(
 
     ``data`` is the RECIST engine's per-patient frame (or an object with ``to_frame()``).
     The default x label states the number of bars ("Patients (n = 296)").
+
+    Parameters
+    ----------
+    data
+        :func:`captemstats.recist.waterfall_data` (or the best-response frame).
+    value, response
+        The columns of the best % change and of the best response.
+    thresholds
+        The PR and PD lines (percent).
+    colors, labels
+        Colour and legend label per response code.
+    ylabel, xlabel
+        Axis labels.
+    clip
+        Largest increase drawn (percent), None for no clipping.
+    title
+        Optional title.
+    width, height
+        Size in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        On the Agg canvas, outside pyplot; write it with :func:`save_figure`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from captemstats.recist import waterfall_data
+    >>> frame = pd.DataFrame({"patient_id": ["P1", "P2", "P3"], "evaluable": True,
+    ...                       "best_pct_change": [-44.0, 12.5, -8.0],
+    ...                       "bor": ["PR", "SD", "SD"], "bor_confirmed": ["PR", "SD", "SD"]})
+    >>> fig = waterfall_figure(waterfall_data(frame))
+    >>> fig.axes[0].get_xlabel(), len(fig.axes[0].patches)
+    ('Patients (n = 3)', 3)
     """
     frame = require_columns(as_frame(data), (value, response), "waterfall_figure")
     change = pd.to_numeric(frame[value], errors="coerce").to_numpy(dtype="float64")

@@ -24,7 +24,26 @@ def withheld_figure(
     width: float = 5.0,
     height: float = 1.2,
 ) -> Figure:
-    """A framed text panel stating ``reason`` (a matplotlib ``Figure``, Agg canvas)."""
+    """A framed text panel stating ``reason`` (a matplotlib ``Figure``, Agg canvas).
+
+    Parameters
+    ----------
+    reason
+        The text printed.
+    width, height
+        Size in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        On the Agg canvas, outside pyplot; write it with :func:`save_figure`.
+
+    Examples
+    --------
+    >>> fig = withheld_figure("Withheld: counts below 5.")
+    >>> [t.get_text() for t in fig.axes[0].texts]
+    ['Withheld: counts below 5.']
+    """
     fig = new_figure(width, height)
     ax = fig.add_axes((0.01, 0.02, 0.98, 0.96))
     ax.set_xticks([])

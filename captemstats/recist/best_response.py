@@ -90,6 +90,28 @@ class BestResponseResult:
             overall response after the Table 3 note-a reclassification).
         errors: input problems (timepoint errors plus checks against the patients frame).
         config: the settings used.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from captemstats.recist import assess_timepoints
+    >>> lesions = pd.DataFrame({
+    ...     "patient_id": "P1", "lesion_id": "T1", "role": "target", "organ": "liver",
+    ...     "nodal": False, "measurement_status": "measured", "non_target_status": pd.NA,
+    ...     "assessment_date": pd.to_datetime(["2020-01-06", "2020-03-02", "2020-04-27"]),
+    ...     "diameter_mm": [40.0, 26.0, 25.0],
+    ... })
+    >>> from captemstats.recist import best_overall_response
+    >>> patients = pd.DataFrame({"patient_id": ["P1"], "cycles": [6],
+    ...                          "captem_start_date": pd.to_datetime(["2020-01-08"]),
+    ...                          "progression_date": [pd.NaT], "subsequent_therapy_date": [pd.NaT],
+    ...                          "best_response": [pd.NA]})
+    >>> bor = best_overall_response(assess_timepoints(lesions), patients)
+    >>> bor.patients[["patient_id", "bor", "bor_confirmed", "evaluable"]]
+      patient_id bor bor_confirmed  evaluable
+    0         P1  PR            PR       True
+    >>> bor.assessments["response_used"].tolist()
+    ['PR', 'PR']
     """
 
     patients: pd.DataFrame
@@ -107,8 +129,9 @@ class BestResponseResult:
         that differs from :class:`RecistConfig`'s defaults (:meth:`RecistConfig.option_notes`;
         none for the defaults), so that the manuscript can state them.
 
-        Example
-        -------
+        Examples
+        --------
+        >>> import pandas as pd
         >>> BestResponseResult(pd.DataFrame(), pd.DataFrame(),
         ...                    config=RecistConfig(accept_sd=True)).method.notes
         ('one SD assessment accepted between a PR and its confirmation',)
@@ -141,6 +164,52 @@ def best_overall_response(
     response (first CR/PR to first PD, or to ``progression_date`` unless the next therapy
     started first; else censored at the last counted evaluable assessment, ``dor_event``
     False).
+
+    Parameters
+    ----------
+    timepoints
+        The result of :func:`assess_timepoints`.
+    patients
+        One row per patient: patient_id, captem_start_date, cycles, progression_date,
+        subsequent_therapy_date and best_response (the recorded BOR, used without lesion
+        rows).
+    config
+        The protocol options (:class:`RecistConfig`: confirmation, NE scans allowed between,
+        the SD duration of disease control).
+
+    Returns
+    -------
+    BestResponseResult
+        ``to_frame()``: one row per patient (bor, bor_confirmed, disease_control, evaluable,
+        best_pct_change, time to and duration of response, ...).
+
+    Notes
+    -----
+    RECIST 1.1 §4.4 (Eisenhauer et al. 2009); the confirmation options follow admiralonco's
+    ``derive_param_confirmed_bor`` (``max_nr_ne``, ``accept_sd``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> lesions = pd.DataFrame({
+    ...     "patient_id": ["P1"] * 6,
+    ...     "assessment_date": pd.to_datetime(["2020-01-06"] * 2 + ["2020-03-02"] * 2
+    ...                                       + ["2020-04-27"] * 2),
+    ...     "lesion_id": ["T1", "T2"] * 3,
+    ...     "role": "target", "organ": "liver", "nodal": False,
+    ...     "diameter_mm": [30.0, 20.0, 18.0, 12.0, 17.0, 11.0],
+    ...     "measurement_status": "measured", "non_target_status": pd.NA,
+    ... })
+    >>> patients = pd.DataFrame({
+    ...     "patient_id": ["P1"], "captem_start_date": pd.to_datetime(["2020-01-08"]),
+    ...     "cycles": [6], "progression_date": [pd.NaT], "subsequent_therapy_date": [pd.NaT],
+    ...     "best_response": [pd.NA],
+    ... })
+    >>> from captemstats.recist import assess_timepoints
+    >>> bor = best_overall_response(assess_timepoints(lesions), patients).to_frame()
+    >>> bor[["patient_id", "bor", "bor_confirmed", "best_pct_change", "time_to_response_days"]]
+      patient_id bor bor_confirmed  best_pct_change  time_to_response_days
+    0         P1  PR            PR            -44.0                     54
     """
     pt = _patients_by_id(patients)
     errors, bad_ids = _all_errors(timepoints, patients, pt, config)

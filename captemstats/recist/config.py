@@ -112,8 +112,8 @@ class RecistConfig:
         float
             ``7 * dcr_min_sd_weeks``, or ``sd_min_days`` (the BOR's SD rule) when None.
 
-        Example
-        -------
+        Examples
+        --------
         >>> RecistConfig().dcr_min_days, RecistConfig(dcr_min_sd_weeks=24).dcr_min_days
         (42.0, 168.0)
         """
@@ -133,8 +133,8 @@ class RecistConfig:
         tuple of str
             In field order; empty for the default configuration.
 
-        Example
-        -------
+        Examples
+        --------
         >>> RecistConfig().option_notes()
         ()
         >>> RecistConfig(max_nr_ne=1, accept_sd=True).option_notes()[0]

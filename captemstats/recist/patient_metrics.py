@@ -24,6 +24,28 @@ def waterfall_data(bor: BestResponseResult | pd.DataFrame) -> pd.DataFrame:
     Columns: patient_id, best_pct_change, bor, bor_confirmed, order (1 = largest increase,
     bars drawn left to right). Patients without target lesions or without a complete target
     assessment have no bar and are left out (they are still in the BOR table).
+
+    Parameters
+    ----------
+    bor
+        A :class:`BestResponseResult` or its ``to_frame()``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per bar, in drawing order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"patient_id": ["P1", "P2", "P3"], "evaluable": True,
+    ...                       "best_pct_change": [-44.0, 12.5, -8.0],
+    ...                       "bor": ["PR", "SD", "SD"], "bor_confirmed": ["PR", "SD", "SD"]})
+    >>> waterfall_data(frame)
+      patient_id  best_pct_change bor bor_confirmed  order
+    0         P2             12.5  SD            SD      1
+    1         P3             -8.0  SD            SD      2
+    2         P1            -44.0  PR            PR      3
     """
     df = bor.to_frame() if isinstance(bor, BestResponseResult) else bor
     missing = [c for c in ("patient_id", "best_pct_change", "bor", "evaluable") if c not in df]
@@ -52,6 +74,19 @@ class SwimmerData:
         events: one row per event: patient_id, event ("assessment", "response",
             "progression", "subsequent_therapy", "death"), day (from CAPTEM start), months,
             response (timepoint response for assessments).
+
+    Examples
+    --------
+    Made by :func:`swimmer_data`; drawn by :func:`captemstats.figures.swimmer_figure`.
+
+    >>> import pandas as pd
+    >>> lanes = pd.DataFrame({"patient_id": ["P1"], "bor": ["PR"], "treatment_days": [200.0],
+    ...                       "followup_days": [400.0], "died": [False],
+    ...                       "treatment_months": [6.6], "followup_months": [13.1]})
+    >>> events = pd.DataFrame({"patient_id": ["P1"], "event": ["response"], "day": [56.0],
+    ...                        "months": [1.8], "response": ["PR"]})
+    >>> SwimmerData(lanes=lanes, events=events).lanes.shape
+    (1, 7)
     """
 
     lanes: pd.DataFrame
@@ -63,7 +98,36 @@ class SwimmerData:
 
 
 def swimmer_data(bor: BestResponseResult, patients: pd.DataFrame) -> SwimmerData:
-    """Timelines per patient from the best-response result and the patients frame."""
+    """Timelines per patient from the best-response result and the patients frame.
+
+    Parameters
+    ----------
+    bor
+        The result of :func:`best_overall_response`.
+    patients
+        The patients frame it was computed from (start, progression, death and last
+        follow-up dates).
+
+    Returns
+    -------
+    SwimmerData
+        ``lanes`` (one row per patient: bor, time on treatment and follow-up in days and
+        months) and ``events`` (assessments, first response, progression, death).
+
+    Examples
+    --------
+    >>> from captemstats import read_registry
+    >>> from captemstats.cohort import derive_cohort
+    >>> from captemstats.recist import assess_timepoints, best_overall_response
+    >>> c = derive_cohort(read_registry("data/registry"))
+    >>> bor = best_overall_response(assess_timepoints(c.lesions, patients=c.data), c.data)
+    >>> sw = swimmer_data(bor, c.data)
+    >>> sw.lanes.columns.tolist()
+    ['patient_id', 'bor', 'treatment_days', 'followup_days', 'died',
+     'treatment_months', 'followup_months']
+    >>> sorted(sw.events["event"].unique())
+    ['assessment', 'death', 'progression', 'response', 'subsequent_therapy']
+    """
     for col in ("patient_id", "captem_start_date", "cycles", "last_followup_date"):
         if col not in patients.columns:
             raise RecistInputError(f"patients frame lacks column {col!r}")

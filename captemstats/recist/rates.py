@@ -36,6 +36,27 @@ def clopper_pearson(
     Lower = Beta(a/2; k, n-k+1) (0 when k = 0); upper = Beta(1-a/2; k+1, n-k) (1 when k = n).
     Equal to ``scipy.stats.binomtest(k, n).proportion_ci(method="exact")`` and to R's
     ``binom.test``. NaN where n = 0.
+
+    Parameters
+    ----------
+    k
+        Numbers of responders.
+    n
+        Denominators (same shape as ``k``).
+    level
+        Confidence level.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The lower and upper limits.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lower, upper = clopper_pearson(np.array([3]), np.array([10]))
+    >>> round(float(lower[0]), 4), round(float(upper[0]), 4)
+    (0.0667, 0.6525)
     """
     from scipy.stats import beta
 
@@ -57,6 +78,19 @@ class ResponseRates:
     (the denominator: evaluable patients of the group), ``proportion``, ``ci_lower`` and
     ``ci_upper`` (exact 95%). ``by`` names the grouping column (None: overall only).
     ``column`` is the BOR column used (``bor`` or ``bor_confirmed``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from captemstats.recist import response_rates
+    >>> bor = pd.DataFrame({"patient_id": ["P1", "P2", "P3", "P4"], "line": ["1", "1", "2", "2"],
+    ...                     "bor": ["PR", "SD", "PD", "CR"], "evaluable": True})
+    >>> rates = response_rates(bor, by="line")
+    >>> rates.table.query("measure == 'ORR'")[["group", "count", "n", "proportion"]]
+               group  count  n  proportion
+    6              1      1  2         0.5
+    14             2      1  2         0.5
+    22  All patients      2  4         0.5
     """
 
     table: pd.DataFrame
@@ -101,19 +135,43 @@ def response_rates(
     (or with the default configuration, where both agree) DCR is CR + PR + SD +
     non-CR/non-PD of the BOR column.
 
-    Args:
-        bor_frame: ``BestResponseResult.to_frame()``, optionally with a grouping column
-            merged in (e.g. the treatment-line group "1", "2", "3+").
-        by: grouping column; groups are listed in sorted order (or category order), followed
-            by :data:`OVERALL`.
-        evaluable_only: keep only ``evaluable`` patients (the study's denominator: 304 of
-            308); False keeps everyone (non-evaluable patients count as NE).
-        column: ``bor`` (unconfirmed, as the study reports) or ``bor_confirmed``.
-        level: confidence level of the Clopper–Pearson intervals.
+    Parameters
+    ----------
+    bor_frame
+        ``BestResponseResult.to_frame()``, optionally with a grouping column merged in
+        (e.g. the treatment-line group "1", "2", "3+").
+    by
+        Grouping column; groups are listed in sorted order (or category order), followed by
+        :data:`OVERALL`.
+    evaluable_only
+        Keep only ``evaluable`` patients (the study's denominator: 304 of 308); False keeps
+        everyone (non-evaluable patients count as NE).
+    column
+        ``bor`` (unconfirmed, as the study reports) or ``bor_confirmed``.
+    level
+        Confidence level of the Clopper–Pearson intervals.
 
-    Raises:
-        RecistInputError: a needed column is missing, a BOR is not a response code or is
-            empty for an evaluable patient, or a group value is empty.
+    Returns
+    -------
+    ResponseRates
+        The tidy ``table``: count, n, proportion and exact CI per group and measure.
+
+    Raises
+    ------
+    RecistInputError
+        A needed column is missing, a BOR is not a response code or is empty for an
+        evaluable patient, or a group value is empty.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> bor = pd.DataFrame({"patient_id": ["P1", "P2", "P3", "P4", "P5"],
+    ...                     "bor": ["CR", "PR", "SD", "PD", "PR"], "evaluable": True})
+    >>> rates = response_rates(bor)
+    >>> rates.table.query("measure in ['ORR', 'DCR']").round(3)
+              group measure  count  n  proportion  ci_lower  ci_upper
+    6  All patients     ORR      3  5         0.6     0.147     0.947
+    7  All patients     DCR      4  5         0.8     0.284     0.995
     """
     needed = [column, "evaluable"] + ([by] if by else [])
     missing = [c for c in needed if c not in bor_frame.columns]

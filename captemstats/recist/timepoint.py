@@ -78,6 +78,23 @@ class TimepointResult:
         config: the settings used.
         window_checked: whether the baseline was checked against CAPTEM start (``patients``
             was given).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from captemstats.recist import assess_timepoints
+    >>> lesions = pd.DataFrame({
+    ...     "patient_id": "P1", "lesion_id": "T1", "role": "target", "organ": "liver",
+    ...     "nodal": False, "measurement_status": "measured", "non_target_status": pd.NA,
+    ...     "assessment_date": pd.to_datetime(["2020-01-06", "2020-03-02", "2020-04-27"]),
+    ...     "diameter_mm": [40.0, 26.0, 25.0],
+    ... })
+    >>> tp = assess_timepoints(lesions)
+    >>> tp.baselines[["patient_id", "baseline_sum_mm", "n_targets"]]
+      patient_id  baseline_sum_mm  n_targets
+    0         P1             40.0          1
+    >>> tp.timepoints["overall_response"].tolist(), len(tp.errors)
+    (['PR', 'PR'], 0)
     """
 
     timepoints: pd.DataFrame
@@ -113,15 +130,49 @@ def assess_timepoints(
     disease seen again (PR/SD/non-CR-non-PD) is PD (Table 3 note a), but a target CR whose
     non-targets were not all assessed stays Table 1's PR (nothing reappeared).
 
-    Args:
-        lesions: typed lesions frame (captemstats.schema.LESIONS).
-        config: thresholds and windows.
-        patients: optional typed patients frame; when given, the baseline is checked against
-            CAPTEM start (``config.baseline_window_days``) and lesion patients must exist.
+    Parameters
+    ----------
+    lesions
+        One row per lesion per assessment, the columns of ``captemstats.schema.LESIONS``
+        (``Registry.lesions``): patient_id, assessment_date, lesion_id, role
+        (target/non_target/new), organ, nodal, diameter_mm, measurement_status and
+        non_target_status.
+    config
+        Thresholds and windows (:class:`RecistConfig`; the defaults are RECIST 1.1's).
+    patients
+        Optional patients frame; when given, the baseline is checked against CAPTEM start
+        (``config.baseline_window_days``) and lesion patients must exist.
 
-    Returns:
-        TimepointResult; patients with input errors are NE at every assessment and listed in
-        ``errors``.
+    Returns
+    -------
+    TimepointResult
+        Patients with input errors are NE at every assessment and listed in ``errors``.
+
+    Notes
+    -----
+    Eisenhauer E. A. et al. (2009), New response evaluation criteria in solid tumours:
+    revised RECIST guideline (version 1.1), Eur. J. Cancer 45:228-247; the section numbers
+    above are the guideline's.
+
+    Examples
+    --------
+    Two liver targets shrinking from 50 mm to 30 mm then 28 mm (−40 %, −44 %): PR.
+
+    >>> import pandas as pd
+    >>> lesions = pd.DataFrame({
+    ...     "patient_id": ["P1"] * 6,
+    ...     "assessment_date": pd.to_datetime(["2020-01-06"] * 2 + ["2020-03-02"] * 2
+    ...                                       + ["2020-04-27"] * 2),
+    ...     "lesion_id": ["T1", "T2"] * 3,
+    ...     "role": "target", "organ": "liver", "nodal": False,
+    ...     "diameter_mm": [30.0, 20.0, 18.0, 12.0, 17.0, 11.0],
+    ...     "measurement_status": "measured", "non_target_status": pd.NA,
+    ... })
+    >>> tp = assess_timepoints(lesions)
+    >>> tp.timepoints[["day", "target_sum_mm", "pct_change_baseline", "overall_response"]]
+       day  target_sum_mm  pct_change_baseline overall_response
+    0   56           30.0                -40.0               PR
+    1  112           28.0                -44.0               PR
     """
     df, errs = prepare(lesions)
     df, errs2 = mark_baseline(df)

@@ -42,6 +42,47 @@ def adverse_event_table(
     ``columns`` omits it. A last row gives the patients with any grade 3–4 event.
     ``zero_text`` prints empty cells (the paper's "—"). Terms nobody had are kept unless
     ``include_unobserved`` is false.
+
+    Parameters
+    ----------
+    summary
+        :func:`captemstats.adverse.summarize_adverse_events` (``StudyAnalysis.adverse``).
+    columns
+        The band columns (and ``interruption``/``discontinuation``) to print.
+    term_labels
+        Printed name per CTCAE term.
+    title
+        The table's title (default states the denominator).
+    zero_text
+        Text of an empty cell.
+    include_unobserved
+        Keep the terms nobody had.
+    footnotes
+        Extra footnotes.
+
+    Returns
+    -------
+    Table
+        Display content (``data``), column headers, title and footnotes; ``gt()`` gives the
+        great_tables table, ``as_html()``, ``to_csv()`` and ``to_excel()`` write it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from captemstats.adverse import summarize_adverse_events
+    >>> ae = pd.DataFrame({"patient_id": ["P1", "P1", "P2", "P3"],
+    ...                    "term": ["Fatigue", "Anemia", "Fatigue", "Diarrhea"],
+    ...                    "grade": [2, 3, 1, 4], "led_to_interruption": [False, True, False, True],
+    ...                    "led_to_discontinuation": False})
+    >>> t = adverse_event_table(summarize_adverse_events(ae, ["P1", "P2", "P3", "P4"], terms=None))
+    >>> t.title
+    'Adverse events of CAPTEM chemotherapy (n = 4)'
+    >>> t.data[["label", "grade_1_2", "grade_3", "grade_4"]]
+                             label grade_1_2   grade_3   grade_4
+    0                       Anemia         —  1 (25.0)         —
+    1                     Diarrhea         —         —  1 (25.0)
+    2                      Fatigue  2 (50.0)         —         —
+    3  Any grade 3–4 adverse event            2 (50.0)
     """
     counts = summary.counts
     tidy = summary.to_frame().set_index(["term", "band"])

@@ -103,6 +103,65 @@ def characteristics_table(
     values print (``"as_published"``: the paper's truncated print,
     :func:`captemstats.formatting.format_p_truncated`) and, for a profile other than the
     default, adds a footnote stating it; the tests themselves come from the summary.
+
+    Parameters
+    ----------
+    summary
+        :func:`captemstats.compare.summarize_characteristics` (``StudyAnalysis.characteristics``)
+        or its ``to_frame()``.
+    group_labels
+        Printed name per ``by`` group.
+    overall_label
+        Printed name of the all-patients column.
+    level_labels
+        Printed names of levels, per variable.
+    variable_footnotes
+        A footnote per variable label.
+    blocks
+        Yes/no variables printed as one block (above).
+    number_row
+        Print the "Number of patients" row first.
+    zero_text
+        Text of a zero count in a block.
+    title
+        The table's title.
+    digits
+        Decimals per continuous variable.
+    alpha
+        P values below it are bold.
+    footnotes
+        Extra footnotes.
+    methods
+        The methods profile (above).
+
+    Returns
+    -------
+    Table
+        Display content (``data``), column headers, title and footnotes; ``gt()`` gives the
+        great_tables table, ``as_html()``, ``to_csv()`` and ``to_excel()`` write it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({
+    ...     "arm": ["A"] * 6 + ["B"] * 6,
+    ...     "sex": ["female", "male", "male", "female", "female", "male",
+    ...             "male", "male", "male", "female", "male", "male"],
+    ...     "age": [54, 61, 47, 70, 66, 58, 49, 52, 63, 71, 45, 60],
+    ... })
+    >>> from captemstats.compare import summarize_characteristics
+    >>> t = characteristics_table(summarize_characteristics(df, "arm", ["age", "sex"]))
+    >>> t.data[["label", "all", "A", "B", "p"]]
+                           label           all             A             B    p
+    0  Number of patients, n (%)    12 (100.0)      6 (50.0)      6 (50.0)
+    1                        age                                            .70
+    2           Median (min–max)    59 (45–71)    60 (47–70)    56 (45–71)
+    3                  Mean ± SD  58.00 ± 8.73  59.33 ± 8.29  56.67 ± 9.73
+    4                        sex                                            .55
+    5                     Female      4 (33.3)      3 (50.0)      1 (16.7)
+    6                       Male      8 (66.7)      3 (50.0)      5 (83.3)
+    >>> [f.text for f in t.footnotes[:2]]
+    ['Wilcoxon rank-sum (Mann–Whitney) test', "Fisher's exact test"]
     """
     frame = summary if isinstance(summary, pd.DataFrame) else summary.to_frame()
     need = {"variable", "label", "level", "group", "n", "denominator", "pct", "p_value", "test"}

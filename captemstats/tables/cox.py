@@ -52,6 +52,46 @@ def cox_table(
     terms were entered together (one multivariable model per endpoint); the method
     (``result.method``: ties, variance, CI); and ``term_footnotes`` keyed by covariate
     column (default :data:`DEFAULT_TERM_FOOTNOTES`: what "subsequent therapies" are).
+
+    Parameters
+    ----------
+    pfs, os
+        The Cox models of the two endpoints (:func:`captemstats.survival.cox_ph`).
+    model_labels
+        The spanner labels of the two models.
+    term_labels
+        Row label per term.
+    references
+        Reference-level text per term.
+    term_footnotes
+        Footnote per covariate column.
+    title
+        The table's title.
+    digits
+        Decimals of HRs and CIs.
+    alpha
+        P values below it are bold.
+    footnotes
+        Extra footnotes.
+
+    Returns
+    -------
+    Table
+        Display content (``data``), column headers, title and footnotes; ``gt()`` gives the
+        great_tables table, ``as_html()``, ``to_csv()`` and ``to_excel()`` write it.
+
+    Examples
+    --------
+    >>> from captemstats import read_registry
+    >>> from captemstats.cohort import derive_cohort
+    >>> d = derive_cohort(read_registry("data/registry")).data
+    >>> from captemstats.survival import cox_ph
+    >>> pfs = cox_ph(d, "pfs_months", "pfs_event", ["ecog_0_1", "first_line"])
+    >>> os = cox_ph(d, "os_months", "os_event", ["ecog_0_1", "first_line"])
+    >>> cox_table(pfs, os).data[["label", "pfs_hr", "pfs_ci", "pfs_p", "os_hr", "os_ci", "os_p"]]
+            label pfs_hr     pfs_ci pfs_p os_hr      os_ci  os_p
+    0    ecog_0_1   0.96  0.64–1.44   .84  0.76  0.47–1.21   .25
+    1  first_line   0.66  0.51–0.86  .002  0.60  0.43–0.83  .002
     """
     models = {
         "pfs": cox_terms(pfs, references=references),

@@ -63,6 +63,53 @@ def response_table(
     ``methods`` is the analysis' methods profile (``StudyAnalysis.methods``, a name or a
     :class:`captemstats.methods.MethodProfile`; None: the default's print): it sets how P
     values print and, for a profile other than the default, adds a footnote stating it.
+
+    Parameters
+    ----------
+    rates
+        :func:`captemstats.recist.response_rates` (``StudyAnalysis.response_rates``).
+    tests
+        Tests of the distribution, ORR and DCR (``StudyAnalysis.response_tests``).
+    group_labels
+        Printed name per group.
+    overall_label
+        Printed name of the all-patients column.
+    title
+        The table's title.
+    ci_digits
+        Decimals of the CI limits (percent).
+    alpha
+        P values below it are bold.
+    n_treated
+        The patients analysed (for the not-evaluable footnote).
+    footnotes
+        Extra footnotes.
+    methods
+        The methods profile (above).
+
+    Returns
+    -------
+    Table
+        Display content (``data``), column headers, title and footnotes; ``gt()`` gives the
+        great_tables table, ``as_html()``, ``to_csv()`` and ``to_excel()`` write it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from captemstats.recist import response_rates
+    >>> bor = pd.DataFrame({"patient_id": ["P1", "P2", "P3", "P4", "P5"],
+    ...                     "bor": ["CR", "PR", "SD", "PD", "PR"], "evaluable": True})
+    >>> response_table(response_rates(bor)).data[["label", "all"]]
+                                                  label        all
+    0                      Best overall response, n (%)
+    1                            Complete response (CR)   1 (20.0)
+    2                             Partial response (PR)   2 (40.0)
+    3                               Stable disease (SD)   1 (20.0)
+    4                          Progressive disease (PD)   1 (20.0)
+    5    Objective response rate (ORR = CR + PR), n (%)   3 (60.0)
+    6                                        95% CI (%)  14.7–94.7
+    7  Disease control rate (DCR = CR + PR + SD), n (%)   4 (80.0)
+    8                                        95% CI (%)  28.4–99.5
     """
     frame = rates.to_frame()
     overall = _overall_name(rates)

@@ -60,6 +60,49 @@ def survival_summary_table(
     groups it does not name follow in the fit's order). ``grouping_labels`` names the
     groupings' heading rows (default :data:`GROUPING_LABELS`, then the key itself). The CI
     method (``km.method``) and the test are footnoted.
+
+    Parameters
+    ----------
+    pfs, os
+        Grouping name -> (Kaplan–Meier result, log-rank result or None), per endpoint.
+    group_labels
+        Printed group names (and order) per grouping.
+    grouping_labels
+        Printed heading per grouping.
+    endpoint_labels
+        The spanner labels of the two endpoints.
+    title
+        The table's title.
+    time_unit
+        The unit printed in the median's header.
+    alpha
+        P values below it are bold.
+    footnotes
+        Extra footnotes.
+
+    Returns
+    -------
+    Table
+        Display content (``data``), column headers, title and footnotes; ``gt()`` gives the
+        great_tables table, ``as_html()``, ``to_csv()`` and ``to_excel()`` write it.
+
+    Examples
+    --------
+    >>> from captemstats import read_registry
+    >>> from captemstats.cohort import derive_cohort
+    >>> d = derive_cohort(read_registry("data/registry")).data
+    >>> from captemstats.survival import kaplan_meier, logrank_test
+    >>> def by_line(time, event):
+    ...     return (kaplan_meier(d[time], d[event], group=d["line_group"]),
+    ...             logrank_test(d[time], d[event], d["line_group"]))
+    >>> t = survival_summary_table({"line_group": by_line("pfs_months", "pfs_event")},
+    ...                            {"line_group": by_line("os_months", "os_event")})
+    >>> t.data[["label", "n", "pfs_median", "pfs_p", "os_median", "os_p"]]
+                label    n        pfs_median pfs_p         os_median  os_p
+    0  Treatment line                         .006                    .002
+    1               1  139  16.1 (10.6–28.6)         105.8 (49.7–NR)
+    2               2  118    7.8 (6.3–11.5)        43.6 (23.7–69.8)
+    3              3+   51   10.0 (4.3–20.1)        24.0 (11.4–64.1)
     """
     if list(pfs) != list(os):
         raise ValueError(f"pfs and os name different groupings: {list(pfs)} vs {list(os)}")

@@ -44,7 +44,13 @@ class TableLayout(TypedDict, total=False):
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """A printed column: its id in ``Table.data``, header text and optional spanner."""
+    """A printed column: its id in ``Table.data``, header text and optional spanner.
+
+    Examples
+    --------
+    >>> Column("pfs_hr", "HR", spanner="Progression-free survival")
+    Column(id='pfs_hr', label='HR', spanner='Progression-free survival')
+    """
 
     id: str
     label: str
@@ -58,6 +64,11 @@ class Footnote:
     Attached to the body cells ``rows`` × ``column`` when ``rows`` is given (``column="label"``
     marks the row labels), to the header of ``column`` when only ``column`` is given, and
     printed unmarked below the table otherwise.
+
+    Examples
+    --------
+    >>> Footnote("Fisher's exact test", column="p", rows=(4,))
+    Footnote(text="Fisher's exact test", column='p', rows=(4,))
     """
 
     text: str
@@ -71,6 +82,14 @@ class Table:
 
     ``bold`` lists ``(row, column)`` body cells printed in bold (significant P values).
     ``notes`` are unmarked source notes (e.g. the significance convention).
+
+    Examples
+    --------
+    >>> from captemstats.tables import Column, Table
+    >>> t = Table.from_rows([{"label": "Patients", "n": "308"}], [Column("n", "n")],
+    ...                     title="Cohort")
+    >>> t.title, t.to_frame().to_dict("records")
+    ('Cohort', [{'variable': '', 'row_type': '', 'label': 'Patients', 'n': '308'}])
     """
 
     data: pd.DataFrame
