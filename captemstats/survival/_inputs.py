@@ -15,6 +15,22 @@ if TYPE_CHECKING:
 ArrayLike = "Sequence[Any] | npt.NDArray[Any] | pd.Series[Any]"
 
 
+def columns(data: Any, *values: Any) -> tuple[Any, ...]:
+    """The arguments of a survival function, each a column of ``data`` when ``data`` is given
+    and the argument is a column name (pingouin's and gtsummary's ``data=`` plus names), else
+    as given (arrays, Series, lists, None). A name that is not a column is an error."""
+    if data is None:
+        return values
+    out = []
+    for v in values:
+        if isinstance(v, str):
+            if v not in data.columns:
+                raise AnalysisError(f"column {v!r} is not in the data")
+            v = data[v]
+        out.append(v)
+    return tuple(out)
+
+
 def _first_bad(mask: npt.NDArray[np.bool_], index: Sequence[Any]) -> tuple[Any, int]:
     pos = int(np.flatnonzero(mask)[0])
     return index[pos], int(mask.sum())

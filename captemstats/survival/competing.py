@@ -34,7 +34,14 @@ from captemstats.survival._aalen_johansen import (
 )
 from captemstats.survival._gray import gray_score
 from captemstats.survival._inputs import ALL as ALL  # re-exported
-from captemstats.survival._inputs import as_labels, as_status, as_time, group_codes, select_group
+from captemstats.survival._inputs import (
+    as_labels,
+    as_status,
+    as_time,
+    columns,
+    group_codes,
+    select_group,
+)
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -245,6 +252,7 @@ def cumulative_incidence(
     conf_type: CIFConfType = "log",
     variance: Variance = "ij",
     timefix: bool = True,
+    data: pd.DataFrame | None = None,
 ) -> CumulativeIncidenceResult:
     """Aalen–Johansen cumulative incidence of each cause, by group.
 
@@ -267,6 +275,10 @@ def cumulative_incidence(
         delta-method variance (Greenwood's for the event-free state).
     timefix
         Merge times closer than ``sqrt(eps)`` as survfit does (``aeqSurv``); cuminc does not.
+    data
+        Optional DataFrame: any argument given as a string is then the name of a column of
+        ``data`` (pingouin's and gtsummary's style), e.g.
+        ``cumulative_incidence("pfs_months", "status", group="line_group", data=d)``.
 
     Returns
     -------
@@ -285,6 +297,7 @@ def cumulative_incidence(
     [{'cause': '1', 'estimate': 0.4, 'std_error': 0.219}, {'cause': '2', 'estimate': 0.2, \
 'std_error': 0.179}]
     """
+    time, status, group = columns(data, time, status, group)
     _check_cif_options(conf_type, variance, conf_level)
     t, st, labels, codes, n_excl = _prepare(time, status, group, "cumulative_incidence")
     if timefix:
@@ -306,7 +319,14 @@ def cumulative_incidence(
 
 
 def gray_test(
-    time: Any, status: Any, group: Any, *, cause: int = 1, rho: float = 0.0, strata: Any = None
+    time: Any,
+    status: Any,
+    group: Any,
+    *,
+    cause: int = 1,
+    rho: float = 0.0,
+    strata: Any = None,
+    data: pd.DataFrame | None = None,
 ) -> GrayTestResult:
     """Gray's K-sample test that the cumulative incidence of ``cause`` is equal across groups.
 
@@ -323,6 +343,10 @@ def gray_test(
         Power of the weight ``(1 - F(t-))^rho`` (0: Gray's default).
     strata
         Optional strata: scores and variances are summed over strata.
+    data
+        Optional DataFrame: any argument given as a string is then the name of a column of
+        ``data`` (pingouin's and gtsummary's style), e.g.
+        ``gray_test("pfs_months", "status", "line_group", data=d)``.
 
     Returns
     -------
@@ -335,6 +359,7 @@ def gray_test(
     >>> (round(r.statistic, 4), r.df)
     (2.1654, 1)
     """
+    time, status, group, strata = columns(data, time, status, group, strata)
     from captemstats.survival._dist import chi2_sf
 
     t, st, labels, codes, n_excl = _prepare(time, status, group, "gray_test")

@@ -25,7 +25,14 @@ from captemstats.errors import AnalysisError
 from captemstats.results import MethodInfo
 from captemstats.survival._confint import CONF_TYPES, ConfType, confidence_limits
 from captemstats.survival._inputs import ALL as ALL  # re-exported
-from captemstats.survival._inputs import as_event, as_time, as_weights, group_codes, select_group
+from captemstats.survival._inputs import (
+    as_event,
+    as_time,
+    as_weights,
+    columns,
+    group_codes,
+    select_group,
+)
 from captemstats.survival._inputs import label_str as label_str  # re-exported
 
 if TYPE_CHECKING:
@@ -389,6 +396,7 @@ def kaplan_meier(
     times: Sequence[float] | None = None,
     weights: Any = None,
     robust: bool | None = None,
+    data: pd.DataFrame | None = None,
 ) -> KaplanMeierResult:
     """Kaplan–Meier estimate by group, equal to R ``survfit(Surv(time, event) ~ group,
     conf.type=conf_type)``.
@@ -422,6 +430,10 @@ def kaplan_meier(
     robust
         Infinitesimal-jackknife variance instead of Greenwood's. None (default) follows R:
         robust when a weight is not an integer (integer weights are copies of rows).
+    data
+        Optional DataFrame: any argument given as a string is then the name of a column of
+        ``data`` (pingouin's and gtsummary's style), e.g.
+        ``kaplan_meier("pfs_months", "pfs_event", group="grade", data=d)``.
 
     Returns
     -------
@@ -455,6 +467,7 @@ def kaplan_meier(
     >>> km.method.software_equivalent
     "R survival::survfit(conf.type='log')"
     """
+    time, event, group, weights = columns(data, time, event, group, weights)
     del times
     if conf_type not in CONF_TYPES:
         raise AnalysisError(f"conf_type {conf_type!r} is not one of {', '.join(CONF_TYPES)}")

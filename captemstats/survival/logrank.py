@@ -16,7 +16,7 @@ import numpy as np
 
 from captemstats.errors import AnalysisError
 from captemstats.results import MethodInfo
-from captemstats.survival._inputs import as_event, as_labels, as_time
+from captemstats.survival._inputs import as_event, as_labels, as_time, columns
 from captemstats.survival.km import label_str
 
 if TYPE_CHECKING:
@@ -148,7 +148,13 @@ def _parts(
 
 
 def logrank_test(
-    time: Any, event: Any, group: Any, *, strata: Any = None, rho: float = 0.0
+    time: Any,
+    event: Any,
+    group: Any,
+    *,
+    strata: Any = None,
+    rho: float = 0.0,
+    data: pd.DataFrame | None = None,
 ) -> LogRankResult:
     """Log-rank test across k groups, optionally stratified, equal to R
     ``survdiff(Surv(time, event) ~ group [+ strata(s)], rho = rho)``.
@@ -168,6 +174,10 @@ def logrank_test(
         Harrington–Fleming weight exponent: each event time is weighted by S(t-)^rho of the
         pooled Kaplan–Meier curve; 0 = log-rank (default), 1 = Peto–Peto (R ``rho = 1``).
         O, E and V are the weighted sums, as R's ``obs``, ``exp`` and ``var``.
+    data
+        Optional DataFrame: any argument given as a string is then the name of a column of
+        ``data`` (pingouin's and gtsummary's style), e.g.
+        ``logrank_test("pfs_months", "pfs_event", "grade", data=d)``.
 
     Returns
     -------
@@ -180,6 +190,7 @@ def logrank_test(
     >>> r.df, r.method.software_equivalent
     (1, 'R survival::survdiff(rho = 1)')
     """
+    time, event, group, strata = columns(data, time, event, group, strata)
     from captemstats.survival._dist import chi2_sf
 
     rho = float(rho)
@@ -233,6 +244,7 @@ def logrank_trend_test(
     scores: Any = None,
     strata: Any = None,
     rho: float = 0.0,
+    data: pd.DataFrame | None = None,
 ) -> LogRankResult:
     """Log-rank test for trend across ordered groups (Collett 2015, §2.6.4; Stata
     ``sts test, trend``): U = Σ s_j (O_j − E_j), Var U = s' V s, chisq = U² / Var U on 1 df.
@@ -256,6 +268,10 @@ def logrank_trend_test(
         Optional stratum labels: O, E and V are summed over strata.
     rho
         Harrington–Fleming weight exponent (0: log-rank; R ``survdiff(rho = )``).
+    data
+        Optional DataFrame: any argument given as a string is then the name of a column of
+        ``data`` (pingouin's and gtsummary's style), e.g.
+        ``logrank_trend_test("pfs_months", "pfs_event", "ecog", data=d)``.
 
     Returns
     -------
@@ -278,6 +294,7 @@ def logrank_trend_test(
     >>> round(r.chisq, 2), r.df, round(r.p_value, 4), r.scores
     (6.84, 1, 0.0089, {'1': 1.0, '2': 2.0, '3+': 3.0})
     """
+    time, event, group, strata = columns(data, time, event, group, strata)
     from captemstats.survival._dist import chi2_sf
 
     raw, codes, o, e, v, _, n_excl = _parts(time, event, group, strata, rho)

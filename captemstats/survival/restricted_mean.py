@@ -34,7 +34,7 @@ import numpy as np
 
 from captemstats.errors import AnalysisError
 from captemstats.results import MethodInfo
-from captemstats.survival._inputs import as_event, as_time, group_codes
+from captemstats.survival._inputs import as_event, as_time, columns, group_codes
 from captemstats.survival.km import risk_sets
 
 if TYPE_CHECKING:
@@ -282,6 +282,7 @@ def rmst(
     conf_level: float = 0.95,
     reference: str | None = None,
     extend: bool = False,
+    data: pd.DataFrame | None = None,
 ) -> RMSTResult:
     """Restricted mean survival time to ``tau`` by group, with between-group contrasts.
 
@@ -305,6 +306,10 @@ def rmst(
     extend
         Allow tau beyond a group's last observed time (S carried forward flat, R survival's
         behaviour); by default that is an error naming survRM2's rule.
+    data
+        Optional DataFrame: any argument given as a string is then the name of a column of
+        ``data`` (pingouin's and gtsummary's style), e.g.
+        ``rmst("os_months", "os_event", group="line_group", tau=36, data=d)``.
 
     Returns
     -------
@@ -318,6 +323,7 @@ def rmst(
     >>> round(r.estimates["a"].rmst, 4), r.contrasts[0].measure
     (4.6667, 'difference')
     """
+    time, event, group = columns(data, time, event, group)
     from captemstats.survival._dist import norm_ppf
 
     tau = _check_options(tau, conf_level)
