@@ -45,6 +45,7 @@ from captemstats.compare.characteristics import (
     CharacteristicsSummary,
     VariableType,
     add_tests,
+    default_variables,
     describe_characteristics,
     summarize_characteristics,
 )
@@ -91,6 +92,7 @@ __all__ = [
     "chi_square_test",
     "compare_categorical",
     "compare_continuous",
+    "default_variables",
     "describe_characteristics",
     "fisher_test",
     "kruskal_wallis_test",

@@ -35,13 +35,13 @@ def _levels_of(s: pd.Series, variable: str, given: Sequence[Any] | None) -> list
     import pandas as pd
 
     if given is not None:
-        return [str(v) for v in given]
+        return [_text(v) for v in given]
     if isinstance(s.dtype, pd.CategoricalDtype):
         return [str(v) for v in s.cat.categories]
     if pd.api.types.is_bool_dtype(s.dtype):
         return ["True", "False"]
     if pd.api.types.is_numeric_dtype(s.dtype):  # numbers in numeric order, as R's factor()
-        return list(dict.fromkeys(str(v) for v in sorted(s.dropna().unique())))
+        return list(dict.fromkeys(str(v) for v in sorted(_whole(s).dropna().unique())))
     present = sorted({str(v) for v in s.dropna().unique()})
     from captemstats.schema import LABELS
 
@@ -57,7 +57,26 @@ def _as_text(s: pd.Series) -> pd.Series:
         b = s.astype("boolean")
         text = np.where(b.fillna(False).to_numpy(dtype=bool), "True", "False")
         return pd.Series(text, index=s.index, dtype="string").mask(b.isna())
-    return s.astype("string")
+    return _whole(s).astype("string")
+
+
+def _text(v: Any) -> str:
+    """A given level or group as text, whole-number floats as integers (as :func:`_whole`)."""
+    if isinstance(v, float | np.floating) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _whole(s: pd.Series) -> pd.Series:
+    """A float column whose values are all whole numbers as integers (ECOG 1.0 reads "1", as
+    R prints it); anything else unchanged."""
+    import pandas as pd
+
+    if pd.api.types.is_float_dtype(s.dtype):
+        v = s.dropna()
+        if len(v) and bool((v == np.floor(v)).all()):
+            return s.astype("Int64")
+    return s
 
 
 def _group_codes(
@@ -75,11 +94,11 @@ def _group_codes(
         elif pd.api.types.is_bool_dtype(s.dtype):
             names = ["True", "False"]
         elif pd.api.types.is_numeric_dtype(s.dtype):
-            names = list(dict.fromkeys(str(v) for v in sorted(s.dropna().unique())))
+            names = list(dict.fromkeys(str(v) for v in sorted(_whole(s).dropna().unique())))
         else:
             names = sorted({str(v) for v in s.dropna().unique()})
     else:
-        names = [str(g) for g in groups]
+        names = [_text(g) for g in groups]
     return names, _codes_in(s, by, names, "the groups")
 
 
@@ -128,7 +147,16 @@ def _numeric(s: pd.Series, variable: str) -> FloatArray:
     return out
 
 
+#: A numeric column of whole numbers with fewer distinct values than this is a category (an
+#: ordinal score such as ECOG), gtsummary's rule for numeric variables.
+FEW_LEVELS = 10
+
+
 def _variable_type(s: pd.Series) -> VariableType:
+    """The summary type inferred from a column: categories, booleans and text are
+    categorical; numbers are continuous, except whole numbers with fewer than
+    :data:`FEW_LEVELS` distinct values (gtsummary's rule, kept to whole numbers here so that a
+    measured quantity with few values stays continuous)."""
     import pandas as pd
 
     if (
@@ -139,7 +167,9 @@ def _variable_type(s: pd.Series) -> VariableType:
     ):
         return "categorical"
     if pd.api.types.is_numeric_dtype(s.dtype):
-        return "continuous"
+        v = s.dropna()
+        whole = len(v) > 0 and bool((v == np.floor(v.astype("float64"))).all())
+        return "categorical" if whole and v.nunique() < FEW_LEVELS else "continuous"
     raise AnalysisError(
         f"column {s.name!r} has dtype {s.dtype}: neither categorical nor numeric; "
         "pass types={...} or convert it"

@@ -126,10 +126,51 @@ class CharacteristicsSummary:
 # -- describing -------------------------------------------------------------------------------
 
 
+def default_variables(df: pd.DataFrame, by: str) -> list[str]:
+    """The columns a summary describes when none are named (gtsummary's default, every
+    column), in frame order, leaving out ``by``, date and time columns and identifiers (a
+    text column with a distinct value in every row), which a characteristics table should
+    not list; name them in ``variables`` to include them.
+
+    Parameters
+    ----------
+    df
+        One row per patient.
+    by
+        The grouping column.
+
+    Returns
+    -------
+    list of str
+        The column names.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"id": ["p1", "p2", "p3"], "arm": list("ABA"), "ecog": [0, 1, 1],
+    ...                    "start": pd.to_datetime(["2020-01-01"] * 3)})
+    >>> default_variables(df, "arm")
+    ['ecog']
+    """
+    import pandas as pd
+
+    out = []
+    for name in df.columns:
+        col = df[name]
+        if name == by or pd.api.types.is_datetime64_any_dtype(col.dtype):
+            continue
+        text = pd.api.types.is_string_dtype(col.dtype) or col.dtype == object
+        values = col.dropna()
+        if text and len(values) > 1 and values.nunique() == len(values):
+            continue
+        out.append(str(name))
+    return out
+
+
 def describe_characteristics(
     df: pd.DataFrame,
     by: str,
-    variables: Sequence[str],
+    variables: Sequence[str] | None = None,
     *,
     labels: Mapping[str, str] | None = None,
     overall: bool = True,
@@ -165,6 +206,7 @@ def describe_characteristics(
     (('all', 'A', 'B'), {'all': 12, 'A': 6, 'B': 6}, True)
     """
     labels, types, levels = dict(labels or {}), dict(types or {}), dict(levels or {})
+    variables = default_variables(df, by) if variables is None else list(variables)
     missing_cols = [v for v in variables if v not in df.columns]
     if missing_cols:
         raise AnalysisError(f"summarize_characteristics: column(s) {missing_cols} not in the data")
@@ -342,7 +384,7 @@ def add_tests(
 def summarize_characteristics(
     df: pd.DataFrame,
     by: str,
-    variables: Sequence[str],
+    variables: Sequence[str] | None = None,
     *,
     labels: Mapping[str, str] | None = None,
     overall: bool = True,
@@ -360,7 +402,9 @@ def summarize_characteristics(
     Rows with a missing ``by`` value are excluded (as gtsummary; the number is
     ``n_missing_by``). Groups: ``"all"`` (when ``overall``) then the ``by`` values in category
     order (else sorted, or ``groups``). Variable types: categorical for category, boolean and
-    string columns, continuous for other numeric columns (``types`` overrides).
+    string columns and for whole numbers with fewer than 10 distinct values (an ordinal score
+    such as ECOG; gtsummary's rule), continuous for other numeric columns (``types``
+    overrides).
 
     Frame columns: variable, label, type, level, group, n, denominator, pct, n_missing, median,
     min, max, mean, sd, p_value, test.
@@ -388,7 +432,8 @@ def summarize_characteristics(
     by
         The grouping column (e.g. the treatment line).
     variables
-        The columns to describe, in the table's order.
+        The columns to describe, in the table's order (default: every column but ``by``,
+        dates and identifiers, :func:`default_variables`).
     labels
         Printed label per variable (default: the column name).
     overall
@@ -465,6 +510,7 @@ __all__ = [
     "CharacteristicsSummary",
     "VariableType",
     "add_tests",
+    "default_variables",
     "describe_characteristics",
     "summarize_characteristics",
 ]
