@@ -180,8 +180,7 @@ def _choose_test(
     if test in ("chisq", "chisq_yates", "fisher", "fisher_mc"):
         return test, f"{test} requested (minimum expected count {min_e:.2f})"
     raise AnalysisError(
-        f"unknown test {test!r} for {variable!r}; use auto, chisq, chisq_yates, fisher or "
-        "fisher_mc"
+        f"unknown test {test!r} for {variable!r}; use auto, chisq, chisq_yates, fisher or fisher_mc"
     )
 
 
