@@ -50,13 +50,23 @@ def fitted(model: str) -> CoxResult:
         return cox_ph(
             d, "stop", "event", HEART, start="start", ties=ties, cluster=cluster, weights=weights
         )
+    if model == "lung_split":
+        d = pd.read_csv(REF / "lung_split.csv").assign(event=lambda f: f["status"].astype(int))
+        return cox_ph(d, "tstop", "event", ["ph.ecog", "sex", "age"], start="tstart", cluster="id")
     d = pd.read_csv(REF / "captem_split.csv")
     return cox_ph(
         d, "tstop", "pfs_event", ["ecog_0_1", "first_line", "age"], start="tstart", cluster="id"
     )
 
 
-MODELS = ["heart", "heart_breslow", "heart_cluster", "heart_weighted", "captem_split"]
+MODELS = [
+    "heart",
+    "heart_breslow",
+    "heart_cluster",
+    "heart_weighted",
+    "lung_split",
+    "captem_split",
+]
 
 
 def check(got: list[float], ref: pd.DataFrame, what: str) -> None:
@@ -78,7 +88,7 @@ def test_counting_process_fit_equals_r(model: str) -> None:
     check([fit.loglik_null, fit.loglik], want(model, "loglik"), "loglik")
     check([fit.score_test.chisq], want(model, "score_test"), "score test")
     check([fit.wald_test.chisq], want(model, "wald_test"), "Wald test")
-    if model in ("heart_cluster", "heart_weighted", "captem_split"):
+    if model in ("heart_cluster", "heart_weighted", "lung_split", "captem_split"):
         assert fit.robust_score_test is not None
         check([fit.robust_score_test.chisq], want(model, "robust_score_test"), "robust score")
 

@@ -2,7 +2,8 @@
 
 References: ``tests/reference/make_trend_rho_reference.R`` (R 4.2.2 / survival 3.5-3): the
 trend statistic (s'(O − E))² / s'Vs from ``survdiff(rho = )``'s O, E and variance, on the
-veteran data by Karnofsky group (with and without strata) and the synthetic cohort by ECOG.
+veteran data by Karnofsky group (with and without strata), lung by ECOG and the synthetic
+cohort by ECOG.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ def test_trend_test_with_rho_equals_r(row: pd.Series) -> None:
         d = pd.read_csv(REF / "veteran.csv")
         args = (d["time"], d["status"], d["karno_grp"])
         strata = d["trt"] if row["strata"] else None
+    elif row["data"] == "lung":
+        d = pd.read_csv(REF / "lung.csv").dropna(subset=["ph.ecog"])
+        args = (d["time"], d["status"] == 2, d["ph.ecog"])
+        strata = None
     else:
         d = pd.read_csv(REF / "captem_synthetic.csv").dropna(subset=["ecog"])
         args = (d["pfs_months"], d["pfs_event"], d["ecog"])

@@ -7,8 +7,9 @@
 #   Rscript tests/reference/make_cox_counting_reference.R
 # Made with R 4.2.2 / survival 3.5-3; the run writes its versions to cox_counting_session.csv.
 #
-# Data: heart.csv (survival's Stanford heart transplant data, written here) and the
-# synthetic cohort split at 6, 12 and 24 months with survSplit (captem_split.csv, written).
+# Data: heart.csv (survival's Stanford heart transplant data, written here), lung split at
+# 180 and 365 days (lung_split.csv) and the synthetic cohort split at 6, 12 and 24 months
+# with survSplit (captem_split.csv, written).
 # Output: cox_counting_reference.csv, long format: model, kind, term, value (17 digits).
 suppressPackageStartupMessages(library(survival))
 
@@ -60,6 +61,14 @@ run("heart_cluster", Surv(start, stop, event) ~ age + year + surgery + transplan
 hrt$w <- 1 + ((seq_len(nrow(hrt)) - 1) %% 4) / 2  # fractional: R makes the variance robust
 run("heart_weighted", Surv(start, stop, event) ~ age + year + surgery + transplant, hrt,
     weighted = TRUE)
+
+lung <- read.csv("lung.csv")
+lung <- na.omit(lung[, c("time", "status", "ph.ecog", "sex", "age")])
+lung$id <- seq_len(nrow(lung))
+lsplit <- survSplit(Surv(time, status) ~ ., data = lung, cut = c(180, 365),
+                    start = "tstart", end = "tstop", event = "status")
+write.csv(lsplit, "lung_split.csv", row.names = FALSE)
+run("lung_split", Surv(tstart, tstop, status) ~ ph.ecog + sex + age, lsplit, cluster = "id")
 
 cap <- read.csv("captem_synthetic.csv")
 cap <- na.omit(cap[, c("pfs_months", "pfs_event", "ecog_0_1", "first_line", "age", "center")])

@@ -26,12 +26,15 @@ trend <- function(name, time, status, group, rho, strata = NULL) {
 vet <- read.csv("veteran.csv")
 cap <- read.csv("captem_synthetic.csv")
 cap <- cap[!is.na(cap$ecog), ]
+lung <- read.csv("lung.csv")
+lung <- lung[!is.na(lung$ph.ecog), ]
 rows <- list()
 for (rho in c(0, 0.5, 1, 2)) {
   rows[[length(rows) + 1]] <- trend("veteran", vet$time, vet$status, vet$karno_grp, rho)
   rows[[length(rows) + 1]] <- trend("veteran", vet$time, vet$status, vet$karno_grp, rho,
                                     strata = vet$trt)
   rows[[length(rows) + 1]] <- trend("captem", cap$pfs_months, cap$pfs_event, cap$ecog, rho)
+  rows[[length(rows) + 1]] <- trend("lung", lung$time, lung$status, lung$ph.ecog, rho)
 }
 res <- do.call(rbind, rows)
 for (col in c("chisq", "U", "var")) res[[col]] <- formatC(res[[col]], digits = 17, format = "g")
