@@ -2,10 +2,12 @@
 """The project's two entry points, needing only python3 on a fresh machine.
 
     python3 tasks.py report   # set up .venv, render the manuscript (HTML, PDF, DOCX) to _output/
-    python3 tasks.py test     # set up .venv, run ruff, mypy --strict and pytest with coverage
+    python3 tasks.py test     # set up .venv, run ruff, mypy --strict, pytest with coverage and
+                              # the reference site's build (warnings are errors)
+    python3 tasks.py docs     # set up .venv, build the reference site (Sphinx, -W) into _site/
 
-Set-up creates ``.venv`` and installs the project with its ``report``, ``test`` and ``dev``
-extras; it is skipped when ``pyproject.toml`` has not changed since the last install.
+Set-up creates ``.venv`` and installs the project with its ``report``, ``test``, ``dev`` and
+``docs`` extras; it is skipped when ``pyproject.toml`` has not changed since the last install.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def setup() -> None:
         print(f"creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", ".[report,test,dev]")
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", ".[report,test,dev,docs]")
     STAMP.write_text(digest)
 
 
@@ -48,6 +50,12 @@ def test() -> None:
     run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "mypy", "--strict", "captemstats")
     run(BIN / "pytest", "--cov=captemstats", "--cov-report=term:skip-covered", *sys.argv[2:])
+    _build_docs()
+
+
+def _build_docs() -> None:
+    """The reference site with warnings as errors (``-W``; ``--keep-going`` lists them all)."""
+    run(BIN / "python", "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q", "docs", "_site")
 
 
 def report() -> None:
@@ -55,8 +63,15 @@ def report() -> None:
     run(BIN / "captemstats", "report", "--out", "_output", *sys.argv[2:])
 
 
+def docs() -> None:
+    """Build the API reference and guides (``docs/``) into ``_site/``; warnings are errors."""
+    setup()
+    _build_docs()
+    print(f"open {ROOT / '_site' / 'index.html'}", flush=True)
+
+
 def main() -> None:
-    commands = {"setup": setup, "test": test, "report": report}
+    commands = {"setup": setup, "test": test, "report": report, "docs": docs}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         sys.exit(2)

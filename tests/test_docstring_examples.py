@@ -7,8 +7,7 @@
   (the examples read ``data/registry``).
 - Every page of ``docs/guides/`` is a doctest page and runs the same way.
 - Every public function has a numpydoc ``Parameters`` section (when it takes any) and an
-  ``Examples`` section, except those in :data:`NOT_YET_DOCUMENTED`, whose modules were being
-  changed when the site was written; the list fails once one of them is done, so it shrinks.
+  ``Examples`` section; there are no exceptions.
 
 Sphinx is not needed (CI installs ``.[report,test,dev]``): ``python3 tasks.py docs`` builds the
 site itself.
@@ -45,18 +44,6 @@ PACKAGES = (
     "captemstats.tables",
     "captemstats.figures",
     "captemstats.ard",
-)
-
-#: Public functions (module.qualname of the definition) still without Parameters or Examples:
-#: their modules (io, validation, cohort, recist.sequence, and the new recist.visits and
-#: survival.cox_terms) were being changed by others when the reference site was written.
-NOT_YET_DOCUMENTED = frozenset(
-    {
-        "captemstats.io.registry.read_registry",
-        "captemstats.io.coerce.empty_table",
-        "captemstats.io.mapping.load_mapping",
-        "captemstats.validation.validate",
-    }
 )
 
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
@@ -189,14 +176,5 @@ def test_public_function_documented(qualname: str, func: Callable[..., Any]) -> 
         for title, needed in (("Parameters", takes), ("Examples", True))
         if needed and not _section(doc, title)
     ]
-    if qualname in NOT_YET_DOCUMENTED:
-        if not missing:
-            pytest.fail(f"{qualname} is documented now: remove it from NOT_YET_DOCUMENTED")
-        singular = " (its heading reads 'Example')" if _section(doc, "Example") else ""
-        pytest.xfail(f"not yet documented: {', '.join(missing)}{singular}")
     hint = " (numpydoc's heading is 'Examples', not 'Example')" if _section(doc, "Example") else ""
     assert not missing, f"{qualname}: no {' and no '.join(missing)} section{hint}"
-
-
-def test_not_yet_documented_names_exist() -> None:
-    assert {q for q, _ in FUNCTIONS} >= NOT_YET_DOCUMENTED

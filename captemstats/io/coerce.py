@@ -7,7 +7,9 @@ category columns are pandas ``string`` holding schema codes, integers ``Int64``,
 line in its file. A cell that cannot be parsed is missing in the typed frame and reported as an
 ERROR problem quoting the original text, so nothing is lost silently.
 
-Everything here is vectorised per column (regular expressions and lookups on whole Series).
+Everything here is vectorised per column (regular expressions and lookups on whole Series),
+and each distinct text of a column is parsed once. Typed columns of Parquet and SPSS files are
+read on their types where that gives exactly the text reading (:mod:`captemstats.io.typed`).
 """
 
 from __future__ import annotations
@@ -28,8 +30,15 @@ from captemstats.io.text import (
     fold_one,
     lookup,
 )
+from captemstats.io.typed import (
+    boolean_tokens,
+    distinct_text,
+    is_text,
+    parse_typed,
+    per_distinct,
+)
 from captemstats.io.variants import check_strings
-from captemstats.schema import FALSE_TOKENS, TRUE_TOKENS, ColumnSpec, TableSpec
+from captemstats.schema import ColumnSpec, TableSpec
 
 # (?a): \d is ASCII 0-9 only. Unicode \d also matches Arabic-Indic digits, which pandas cannot
 # convert (they became "number too large"); other scripts' digits are translated to ASCII
@@ -58,7 +67,25 @@ class ParseContext:
 
 
 def empty_table(spec: TableSpec) -> pd.DataFrame:
-    """A typed frame of ``spec`` with no rows (e.g. the optional lesions table when absent)."""
+    """A typed frame of ``spec`` with no rows (e.g. the optional lesions table when absent).
+
+    Parameters
+    ----------
+    spec
+        The table's specification (:data:`captemstats.schema.TABLES`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        No rows; every column of ``spec`` with its dtype (the registry's dtype contract).
+
+    Examples
+    --------
+    >>> from captemstats.schema import LESIONS
+    >>> frame = empty_table(LESIONS)
+    >>> len(frame), str(frame["assessment_date"].dtype), str(frame["nodal"].dtype)
+    (0, 'datetime64[ns]', 'boolean')
+    """
     frame = pd.DataFrame(index=pd.Index([], name=ROW_INDEX, dtype="int64"))
     for col in spec.columns:
         frame[col.name] = pd.Series(dtype=_DTYPES[col.kind], index=frame.index)
@@ -97,7 +124,8 @@ def map_columns(
                 "keep one (or fix the column mapping)"
             )
         renames[name] = target
-    out = raw[list(renames)].rename(columns=renames)
+    # Columns gathered without copying them (a lesions table is 1.4 million rows).
+    out: dict[str, pd.Series] = {renames[name]: raw[name] for name in renames}
     rows: list[dict[str, object]] = [
         {
             "severity": "warning",
@@ -109,9 +137,9 @@ def map_columns(
         for name in unknown
     ]
     for col in spec.columns:
-        if col.name in out.columns:
+        if col.name in out:
             continue
-        out[col.name] = pd.Series(pd.NA, index=out.index, dtype="string")
+        out[col.name] = pd.Series(pd.NA, index=raw.index, dtype="string")
         if col.required:
             rows.append(
                 {
@@ -126,7 +154,8 @@ def map_columns(
     problems["table"] = spec.name
     problems["file"] = file
     problems["line"] = header_line  # column problems cite the header line
-    return out[list(spec.names)], normalise_problem_frame(problems)
+    frame = pd.DataFrame({n: out[n] for n in spec.names}, index=raw.index, copy=False)
+    return frame, normalise_problem_frame(problems)
 
 
 def resolve_columns(names: list[str], spec: TableSpec, mapping: TableMapping) -> dict[str, str]:
@@ -148,22 +177,36 @@ def detect_decimal(raw: pd.DataFrame, spec: TableSpec, given: str | None) -> str
     if given is not None:
         return given
     numbers = [c.name for c in spec.columns if c.kind == "number" and c.name in raw.columns]
+    # Typed columns (Parquet floats) never hold a comma: when no text column does either
+    # (ASCII or full-width, which ascii_digits reads as one), the mark is "." whatever the
+    # points, and the typed columns need no text.
+    if not any(
+        is_text(raw[n]) and bool(raw[n].str.contains("[,\uff0c]", regex=True).any())
+        for n in numbers
+    ):
+        return "."
     commas = points = 0
     for name in numbers:
-        s = ascii_digits(raw[name].dropna())
-        commas += int(s.str.fullmatch(r"[+-]?\d*,\d+").sum())
-        points += int(s.str.fullmatch(r"[+-]?\d*\.\d+").sum())
+        # each distinct value once, weighted by how often it occurs
+        counts = raw[name].value_counts(dropna=True, sort=False)
+        s = ascii_digits(distinct_text(pd.Series(counts.index)))
+        n = counts.to_numpy()
+        commas += int(n[s.str.fullmatch(r"[+-]?\d*,\d+").fillna(False).to_numpy(bool)].sum())
+        points += int(n[s.str.fullmatch(r"[+-]?\d*\.\d+").fillna(False).to_numpy(bool)].sum())
     return "," if commas > points else "."
 
 
 def apply_labels(frame: pd.DataFrame, spec: TableSpec, mapping: TableMapping) -> pd.DataFrame:
     """Mapping's missing-value tokens and label recodes, compared by
     :func:`~captemstats.io.text.fold_key` (NFKC, white space, Turkish-aware case)."""
-    out = frame.copy()
     missing = {fold_one(v) for v in mapping.missing_values}
+    if not missing and not any(col.name in mapping.recode for col in spec.columns):
+        return frame  # nothing to recode: no copy
+    out = frame.copy()
     for col in spec.columns:
         s = out[col.name]
         if missing or col.name in mapping.recode:
+            s = s if is_text(s) else distinct_text(s)  # labels are compared as text
             key = fold_key(s)
             if missing:
                 s = s.mask(key.isin(missing))
@@ -200,9 +243,15 @@ def parse_table(
     problems: list[pd.DataFrame] = []
     omitted: list[dict[str, object]] = []
     unreadable: dict[str, np.ndarray] = {}
-    pid = text["patient_id"] if "patient_id" in text.columns else None
+    pid = _as_text(text["patient_id"]) if "patient_id" in text.columns else None
     for col in spec.columns:
         s = text[col.name]
+        if not is_text(s):
+            direct = parse_typed(s, col, mapping)
+            if direct is not None:  # read on its type: every cell readable
+                columns[col.name] = direct
+                continue
+            s = distinct_text(s)
         if col.kind == "string":
             values, found, more_rows = check_strings(
                 s, col, ctx.table, ctx.file, pid, ctx.max_problems
@@ -211,7 +260,7 @@ def parse_table(
             problems.append(found)
             omitted += more_rows
             continue
-        values, bad, message = _PARSERS[col.kind](s, col, ctx, mapping)
+        values, bad, message = per_distinct(_PARSERS[col.kind], s, col, ctx, mapping)
         columns[col.name] = values
         if bad.any():
             unreadable[col.name] = np.asarray(s.index[bad.to_numpy()], dtype="int64")
@@ -221,7 +270,7 @@ def parse_table(
             if more > 0:
                 rule = "unknown_code" if col.kind == "category" else "wrong_type"
                 omitted.append(omitted_row("error", ctx.table, ctx.file, col.name, rule, more))
-    typed = pd.DataFrame(columns, index=text.index)
+    typed = pd.DataFrame(columns, index=text.index, copy=False)
     found_any = [f for f in problems if len(f)]
     frame = (
         pd.concat(found_any, ignore_index=True)
@@ -266,6 +315,10 @@ def _cell_problems(
 Parsed = tuple[pd.Series, pd.Series, "pd.Series | str"]
 
 
+def _as_text(s: pd.Series) -> pd.Series:
+    return s if is_text(s) else distinct_text(s)
+
+
 def _parse_category(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMapping) -> Parsed:
     codes: dict[str, object] = {fold_one(c): c for c in col.categories}
     mapped = pd.Series(lookup(s, codes), index=s.index, dtype="string")
@@ -275,11 +328,7 @@ def _parse_category(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMa
 
 
 def _parse_boolean(s: pd.Series, col: ColumnSpec, ctx: ParseContext, m: TableMapping) -> Parsed:
-    table: dict[str, object] = {fold_one(t): True for t in TRUE_TOKENS}
-    table.update({fold_one(t): False for t in FALSE_TOKENS})
-    table.update({fold_one(v): True for v in m.true_values})
-    table.update({fold_one(v): False for v in m.false_values})
-    mapped = pd.Series(lookup(s, table), index=s.index, dtype="boolean")
+    mapped = pd.Series(lookup(s, boolean_tokens(m)), index=s.index, dtype="boolean")
     bad = (s.notna() & mapped.isna()).fillna(False).astype(bool)
     extra = [*m.true_values, *m.false_values]
     msg = "not a yes/no value (use yes/no, true/false or 1/0" + (

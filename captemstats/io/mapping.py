@@ -118,7 +118,38 @@ class ColumnMapping(BaseModel):
 
 
 def load_mapping(path: str | Path) -> ColumnMapping:
-    """Read and check a YAML column mapping. Raises :class:`MappingError` naming the file."""
+    """Read and check a YAML column mapping (a center's own column names and codes).
+
+    The file is parsed with the project's bounded YAML loader (no aliases past a limit, no
+    Python objects), its leaves read as text (YAML would read "yes" or "1" as booleans and
+    numbers), and the mapping is checked against the data model.
+
+    Parameters
+    ----------
+    path
+        The YAML file.
+
+    Returns
+    -------
+    ColumnMapping
+        The checked mapping (``rename`` and ``recode`` per table, CSV settings).
+
+    Raises
+    ------
+    MappingError
+        The file cannot be read, is not a mapping or names something the model lacks; the
+        message names the file and the entry.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "centre.yaml"
+    ...     _ = path.write_text("patients:\\n  rename:\\n    Hasta No: patient_id\\n")
+    ...     load_mapping(path).patients.rename
+    {'Hasta No': 'patient_id'}
+    """
 
     path = Path(path)
     try:

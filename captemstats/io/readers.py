@@ -5,6 +5,12 @@ empty cells missing) and an integer index named ``_row`` holding the row's line 
 (header = line 1). Everything format-specific ends here: CSV sniffing and decoding, Excel
 cells, SPSS value labels and Parquet types are all turned into text, so that typing and
 error reporting (:mod:`captemstats.io.coerce`) work the same for every format.
+
+With ``typed=True`` (what :func:`~captemstats.io.read_registry` asks for) the boolean, integer,
+float and timestamp columns of Parquet and SPSS files stay typed instead
+(:mod:`captemstats.io.typed`): the parser reads them on their types, and makes their text only
+where text is needed. Cells are cleaned once per distinct value: registry columns repeat a
+few values over millions of rows.
 """
 
 from __future__ import annotations
@@ -16,13 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from captemstats.errors import RegistryReadError
 from captemstats.io.excel import ROW_INDEX as ROW_INDEX
 from captemstats.io.excel import cell_to_text as cell_to_text
 from captemstats.io.excel import read_xlsx, sheet_names, tables_by_name
+from captemstats.io.fastcsv import read_simple_bytes, read_simple_csv
 from captemstats.io.problems import Problem
+from captemstats.io.typed import keep_typed, native_columns, read_parquet, read_sav
 
 FileFormat = Literal["csv", "xlsx", "sav", "parquet"]
 
@@ -147,8 +156,10 @@ def read_raw(
     *,
     encoding: str | None = None,
     sep: str | None = None,
+    typed: bool = False,
 ) -> RawTable:
-    """Read one table file into a raw frame (see the module docstring)."""
+    """Read one table file into a raw frame (see the module docstring; ``typed`` keeps the
+    typed columns of Parquet and SPSS files typed)."""
     data = _read_bytes(loc.path)
     digest = hashlib.sha256(data).hexdigest()
     problems: list[Problem] = []
@@ -157,16 +168,15 @@ def read_raw(
     used_sep: str | None = None
     header_line = 1
     if loc.format == "csv":
-        text, used_encoding = decode(data, loc.path, encoding)
-        used_sep = sep or sniff_separator(text, default="\t" if loc.path.suffix == ".tsv" else ",")
-        frame, problems, header_line = _parse_csv(text, used_sep, table, label)
-        del text
+        frame, problems, header_line, used_encoding, used_sep = _read_csv(
+            data, loc.path, encoding, sep, table, label
+        )
     elif loc.format == "xlsx":
         frame, header_line, problems = read_xlsx(loc.path, loc.sheet, table)
     elif loc.format == "parquet":
-        frame = _read_parquet(loc.path)
+        frame = native_columns(read_parquet(loc.path), typed)
     else:
-        frame = _read_sav(loc.path)
+        frame = native_columns(read_sav(loc.path), typed)
     del data  # the file's bytes (and text) are not kept while the cells are cleaned
     frame = _normalise(frame, loc.path, label)
     source = SourceInfo(
@@ -241,6 +251,30 @@ def sniff_separator(text: str, default: str = ",") -> str:
     return best if counts[best] > 0 else default
 
 
+def _read_csv(
+    data: bytes, path: Path, encoding: str | None, sep: str | None, table: str, label: str
+) -> tuple[pd.DataFrame, list[Problem], int, str, str]:
+    """A CSV file's frame, structural problems, header line, encoding and separator.
+
+    A file without quotes is split column-wise (:mod:`captemstats.io.fastcsv`: the same
+    cells and lines as the record reader). A UTF-8 file's bytes are its text, so the decoded
+    text, as large as the file, is dropped before the columns are built."""
+    text, used = decode(data, path, encoding)
+    used_sep = sep or sniff_separator(text, default="\t" if path.suffix == ".tsv" else ",")
+    if used in ("utf-8", "utf-8-sig"):
+        del text
+        simple = read_simple_bytes(data[3:] if used == "utf-8-sig" else data, used_sep)
+        if simple is not None:
+            return simple[0], [], simple[1], used, used_sep
+        text = decode(data, path, encoding)[0]
+    else:
+        simple = read_simple_csv(text, used_sep)
+        if simple is not None:
+            return simple[0], [], simple[1], used, used_sep
+    frame, problems, header_line = _parse_csv(text, used_sep, table, label)
+    return frame, problems, header_line, used, used_sep
+
+
 def _parse_csv(
     text: str, sep: str, table: str, label: str
 ) -> tuple[pd.DataFrame, list[Problem], int]:
@@ -312,56 +346,6 @@ def _read_records(
     return frame, problems, header_line
 
 
-# --------------------------------------------------------------------------- Parquet, SPSS
-
-
-def _read_parquet(path: Path) -> pd.DataFrame:
-    try:
-        frame = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises ArrowInvalid etc. for a corrupt file
-        raise RegistryReadError(f"{path}: not a readable Parquet file ({exc})") from None
-    if frame.index.name == ROW_INDEX or isinstance(frame.index, pd.RangeIndex):
-        frame = frame.reset_index(drop=True)
-    else:  # a meaningful stored index (e.g. patient_id) is data: keep it as columns
-        frame = frame.reset_index()
-    return _native_to_text(frame)
-
-
-def _read_sav(path: Path) -> pd.DataFrame:
-    import pyreadstat
-
-    try:
-        # Value labels are applied here, before the column mapping, so a mapping recodes the
-        # labels a center sees in SPSS ("Kadın") rather than its numeric codes.
-        frame, _meta = pyreadstat.read_sav(
-            str(path), apply_value_formats=True, dates_as_pandas_datetime=True
-        )
-    except Exception as exc:
-        raise RegistryReadError(f"{path}: not a readable SPSS .sav file ({exc})") from None
-    return _native_to_text(frame)
-
-
-def _native_to_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Typed columns (Parquet, SPSS) -> text, vectorised per column by dtype."""
-    out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
-    for name in frame.columns:
-        s = frame[name]
-        if pd.api.types.is_bool_dtype(s):
-            text = s.map({True: "true", False: "false"}, na_action="ignore")
-        elif pd.api.types.is_datetime64_any_dtype(s):
-            text = s.dt.strftime("%Y-%m-%d")
-        elif pd.api.types.is_integer_dtype(s):
-            text = s.astype("string")
-        elif pd.api.types.is_float_dtype(s):
-            # repr-like text; whole numbers without ".0" (SPSS stores every number as float)
-            text = s.astype("string").str.replace(r"\.0$", "", regex=True)
-        else:
-            text = s.astype(object).map(cell_to_text, na_action="ignore")
-        out[str(name)] = text.astype("string").to_numpy()
-    out.index = pd.Index(range(2, len(frame) + 2), name=ROW_INDEX, dtype="int64")
-    return out
-
-
 def _normalise(frame: pd.DataFrame, path: Path, label: str) -> pd.DataFrame:
     """Strip header names and cells; empty cells -> missing; every column ``string``.
 
@@ -370,27 +354,46 @@ def _normalise(frame: pd.DataFrame, path: Path, label: str) -> pd.DataFrame:
     unclosed quote swallows the lines after it into one cell)."""
     names = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     # A trailing separator makes a nameless column; dropped only when it holds nothing.
-    keep = [
-        bool(n) or bool(frame.iloc[:, i].astype("string").str.strip().fillna("").ne("").any())
-        for i, n in enumerate(names)
-    ]
-    frame = frame.loc[:, keep]
+    keep = [bool(n) or _holds_text(frame.iloc[:, i]) for i, n in enumerate(names)]
+    frame = frame if all(keep) else frame.loc[:, keep]
     names = [n or f"column_{i + 1}" for i, n in enumerate(names) if keep[i]]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise RegistryReadError(f"{path}: column name(s) repeated in the header: {dupes}")
     columns: dict[str, pd.Series] = {}
     for i, new in enumerate(names):
-        # One pass in Python over the cells (str, or None / NA for empty ones) is several
-        # times faster than pandas' string methods chained (strip, len, mask) per column.
-        values = frame.iloc[:, i].to_numpy(dtype=object)
-        cells = [(v.strip() or None) if isinstance(v, str) else None for v in values]
-        if max(map(len, filter(None, cells)), default=0) > MAX_CELL_CHARS:
-            first = next(j for j, c in enumerate(cells) if c and len(c) > MAX_CELL_CHARS)
+        column = frame.iloc[:, i]
+        if keep_typed(column):  # a typed column of a Parquet or SPSS file: nothing to strip
+            columns[new] = column
+            continue
+        # Each distinct cell (str, or None / NA for empty ones) is stripped once, in Python:
+        # faster than pandas' string methods chained, and columns repeat their values.
+        codes, uniques = _codes(column)
+        cells = [(v.strip() or None) if isinstance(v, str) else None for v in uniques]
+        lengths = np.array([len(c) if c else 0 for c in cells] + [0], dtype="int64")
+        if lengths.max() > MAX_CELL_CHARS:
+            first = int(np.flatnonzero(lengths[codes] > MAX_CELL_CHARS)[0])
             raise RegistryReadError(
                 f"{label} line {frame.index[first]}, column {new!r}: a cell of "
-                f"{len(str(cells[first])):,} characters (the limit is {MAX_CELL_CHARS:,}, "
+                f"{int(lengths[codes[first]]):,} characters (the limit is {MAX_CELL_CHARS:,}, "
                 "Excel's own); the file is damaged, e.g. a quote that is never closed"
             )
-        columns[new] = pd.Series(pd.array(cells, dtype="string"), index=frame.index)
-    return pd.DataFrame(columns, index=frame.index)
+        done = np.array([*cells, None], dtype=object)  # code -1 (missing) picks the None
+        columns[new] = pd.Series(pd.array(done[codes], dtype="string"), index=frame.index)
+    return pd.DataFrame(columns, index=frame.index, copy=False)
+
+
+def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A code per cell (-1: missing) and the distinct cells (the CSV reader's categoricals
+    already are that)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(dtype=np.int64), column.cat.categories.to_numpy(object)
+    codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=True)
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _holds_text(column: pd.Series) -> bool:
+    """Whether a column has a non-blank cell (a typed value is never blank)."""
+    if keep_typed(column):
+        return bool(column.notna().any())
+    return bool(column.astype("string").str.strip().fillna("").ne("").any())

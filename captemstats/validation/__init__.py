@@ -63,6 +63,28 @@ def validate(
     per table, column and rule (a file of 100 000 garbage rows gives a readable report in
     bounded memory); every problem is still *counted*: the rest are in
     :attr:`ValidationReport.omitted` and in ``n_errors`` / ``n_warnings``. ``None`` lists all.
+
+    Parameters
+    ----------
+    registry
+        A :class:`~captemstats.io.Registry` (anything with its tables and parse problems).
+    today
+        The date after which dates are in the future (default: today).
+    max_problems
+        Problems listed per table, column and rule.
+
+    Returns
+    -------
+    ValidationReport
+        ``ok`` (no errors), the counts, the problems (each naming file, line, column, value
+        and rule) and ``rule_counts()`` / ``summary_lines()``.
+
+    Examples
+    --------
+    >>> from captemstats import read_registry
+    >>> report = validate(read_registry("data/registry"), today="2026-12-01")
+    >>> report.ok, report.n_errors, report.n_warnings
+    (True, 0, 22)
     """
     from captemstats.schema import TABLES
 

@@ -133,6 +133,28 @@ class ValidationReport:
             self.frame.groupby(["severity", "rule"], observed=True).size().rename("n").reset_index()
         )
 
+    def summary_frame(self, examples: int = 3) -> pd.DataFrame:
+        """Problems per severity, table, file and rule: how many (listed and omitted), in
+        which columns, and the first ``examples`` listed (``line 41 'P099'``).
+
+        Errors come first, then tables in data-model order, then the most frequent rules.
+        """
+        return summarise(self.frame, self.omitted, examples)
+
+    def summary_lines(self, examples: int = 3) -> list[str]:
+        """One line per table and rule (see :meth:`summary_frame`), e.g.
+        ``484 errors  lesions.csv  unknown_patient (patient_id): line 12 'X', line 13 'Y'``."""
+        rows = self.summary_frame(examples).astype(object)
+        rows = rows.where(rows.notna(), None)
+        return [
+            f"{int(n):>9,} {severity}{'s' if int(n) != 1 else ''}  {file or table}  {rule}"
+            + (f" ({columns})" if columns else "")
+            + (f": {first}" if first else "")
+            for severity, table, file, rule, n, columns, first in rows.itertuples(
+                index=False, name=None
+            )
+        ]
+
     def __rich__(self) -> RenderableType:
         from rich.console import Group
         from rich.table import Table
@@ -140,11 +162,17 @@ class ValidationReport:
 
         style = "bold green" if self.ok else "bold red"
         head = Text(self.summary(), style=style)
+        top: list[RenderableType] = [head]
+        if self.n_errors + self.n_warnings > SUMMARY_FROM:
+            # Many problems: one line per table and rule first, the listing after it (and in
+            # full with --format json).
+            lines = ["by table and rule (the full list: --format json):", *self.summary_lines()]
+            top.extend(Text(line) for line in lines)
         more = [Text(line, style="yellow") for line in self.omitted_lines()]
         if self.frame.empty:
-            return Group(head, *more)
+            return Group(*top, *more)
         if len(self.frame) > TABLE_ROWS:
-            return Group(head, self._lines(), *more)
+            return Group(*top, self._lines(), *more)
         table = Table(show_lines=False, expand=False)
         for name, kw in (
             ("severity", {"no_wrap": True}),
@@ -164,7 +192,7 @@ class ValidationReport:
             cells = [Text(str(c)) for c in row]
             cells[0].stylize("red" if row[0] == "error" else "yellow")
             table.add_row(*cells)
-        return Group(head, table, *more)
+        return Group(*top, table, *more)
 
     def _lines(self) -> RenderableType:
         """One line per problem (``severity file:line patient column 'value' rule: message``):
@@ -187,5 +215,66 @@ class ValidationReport:
 
 #: Above this many listed problems the text report is one line per problem, not a table.
 TABLE_ROWS = 500
+#: Above this many problems (listed or not) the text report starts with a summary by rule.
+SUMMARY_FROM = 20
+_GROUP = ["severity", "table", "file", "rule"]
 
-__all__ = ["PROBLEM_COLUMNS", "TABLE_ROWS", "ValidationReport", "sort_problems"]
+
+def summarise(frame: pd.DataFrame, omitted: pd.DataFrame, examples: int = 3) -> pd.DataFrame:
+    """Listed and omitted problems per severity, table, file and rule (see
+    :meth:`ValidationReport.summary_frame`)."""
+    groups: dict[tuple[str | None, ...], _Group] = {}
+    listed = frame.reindex(columns=list(PROBLEM_COLUMNS)).astype(object)
+    for sev, table, file, line, _pid, column, value, rule, _msg in _rows(listed):
+        group = groups.setdefault((sev, table, file, rule), _Group())
+        group.add(1, column)
+        if len(group.first) < examples:
+            where = f"line {line}" if line is not None else "-"
+            group.first.append(where + ("" if value is None else f" {str(value)!r}"))
+    for sev, table, file, column, rule, n in _rows(omitted.astype(object)):
+        groups.setdefault((sev, table, file, rule), _Group()).add(int(str(n)), column)
+    out = pd.DataFrame(
+        [
+            [*key, g.n, ", ".join(g.columns) or None, ", ".join(g.first) or None]
+            for key, g in groups.items()
+        ],
+        columns=[*_GROUP, "n", "columns", "first"],
+    )
+    order = {name: i for i, name in enumerate(TABLES)}
+    keys = pd.DataFrame(
+        {
+            "sev": (out["severity"] != "error").astype(int),
+            "tab": out["table"].map(order).fillna(len(order)),
+            "n": -out["n"],
+            "rule": out["rule"],
+        }
+    )
+    return out.loc[keys.sort_values(list(keys.columns), kind="stable").index].reset_index(drop=True)
+
+
+@dataclass
+class _Group:
+    n: int = 0
+    columns: list[str] = field(default_factory=list)
+    first: list[str] = field(default_factory=list)
+
+    def add(self, n: int, column: str | None) -> None:
+        self.n += n
+        if column is not None and column not in self.columns:
+            self.columns.append(column)
+
+
+def _rows(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """The rows of an object frame as tuples, missing cells ``None``."""
+    clean = frame.where(frame.notna(), None)
+    return list(clean.itertuples(index=False, name=None))
+
+
+__all__ = [
+    "PROBLEM_COLUMNS",
+    "SUMMARY_FROM",
+    "TABLE_ROWS",
+    "ValidationReport",
+    "sort_problems",
+    "summarise",
+]
