@@ -17,8 +17,14 @@ import numpy as np
 import pandas as pd
 
 from captemstats.figures._placement import Box, Step, data_box, place_legend, place_note
-from captemstats.figures._theme import SINGLE_COLUMN, group_colors, new_figure, publication_theme
-from captemstats.figures.km import _by_group, _draw_risk_table, _group_labels, default_breaks
+from captemstats.figures._theme import SINGLE_COLUMN, group_colors, publication_theme
+from captemstats.figures.km import (
+    _by_group,
+    _draw_risk_table,
+    _group_labels,
+    axis_breaks,
+    panel_with_risk_table,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -143,19 +149,10 @@ def cif_figure(
     palette = group_colors(groups, _by_group(groups, colors))
     frame = cif.to_frame()
     t_max = float(frame["time"].max()) if len(frame) else 0.0
-    ticks = np.asarray(breaks if breaks is not None else default_breaks(t_max, time_unit), float)
-    if ticks.ndim != 1 or len(ticks) == 0 or np.any(np.diff(ticks) <= 0) or ticks[0] < 0:
-        raise ValueError(f"cif_figure: breaks must be increasing and >= 0, got {ticks.tolist()}")
+    ticks = axis_breaks(breaks, t_max, time_unit, "cif_figure")
     tests = _tests_by_cause(gray)
     with publication_theme():
-        risk_h = 0.22 + 0.16 * len(groups) if risk_table else 0.0
-        fig = new_figure(width, height + risk_h, layout="constrained")
-        if risk_table:
-            grid = fig.add_gridspec(2, 1, height_ratios=[height, risk_h])
-            ax = fig.add_subplot(grid[0])
-            ax_risk = fig.add_subplot(grid[1], sharex=ax)
-        else:
-            ax = fig.add_subplot()
+        fig, ax, ax_risk = panel_with_risk_table(width, height, len(groups), risk_table)
         ax.set_label("cif")
         steps: list[Step] = []
         top = 0.0
@@ -169,7 +166,7 @@ def cif_figure(
         _axes(ax, ticks, t_max, top, xlabel or f"Time since CAPTEM start ({time_unit})", ylabel)
         if title:
             ax.set_title(title, loc="left")
-        if risk_table:
+        if ax_risk is not None:
             at = cif.at(ticks.tolist())
             first = at[at["cause"] == str(cif.causes[0])]
             wide = first.pivot(index="group", columns="time", values="n_risk").reindex(groups)

@@ -21,6 +21,7 @@ from captemstats.figures._placement import Step, data_box, place_legend, place_n
 from captemstats.figures._theme import SINGLE_COLUMN, group_colors, new_figure, publication_theme
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     from captemstats.survival.km import KaplanMeierResult, MedianEstimate
@@ -123,21 +124,12 @@ def km_figure(
     palette = group_colors(groups, _by_group(groups, colors))
     curves = _curves(km, groups)
     t_max = max((float(c["time"].max()) for c in curves.values() if len(c)), default=0.0)
-    ticks = np.asarray(breaks if breaks is not None else default_breaks(t_max, time_unit), float)
-    if ticks.ndim != 1 or len(ticks) == 0 or np.any(np.diff(ticks) <= 0) or ticks[0] < 0:
-        raise ValueError(f"km_figure: breaks must be increasing and >= 0, got {ticks.tolist()}")
+    ticks = axis_breaks(breaks, t_max, time_unit, "km_figure")
     at_risk = at_risk_matrix(km, groups, ticks.tolist()) if risk_table else None
     at_zero = at_risk_matrix(km, groups, [0.0]) if legend_n else None
 
     with publication_theme():
-        risk_h = 0.22 + 0.16 * len(groups) if risk_table else 0.0
-        fig = new_figure(width, height + risk_h, layout="constrained")
-        if risk_table:
-            grid = fig.add_gridspec(2, 1, height_ratios=[height, risk_h])
-            ax = fig.add_subplot(grid[0])
-            ax_risk = fig.add_subplot(grid[1], sharex=ax)
-        else:
-            ax = fig.add_subplot()
+        fig, ax, ax_risk = panel_with_risk_table(width, height, len(groups), risk_table)
         ax.set_label("km")
         for g in groups:
             label = names[g]
@@ -149,11 +141,36 @@ def km_figure(
         _format_axes(ax, ticks, t_max, xlabel or f"Time since CAPTEM start ({time_unit})", ylabel)
         if title:
             ax.set_title(title, loc="left")
-        if risk_table and at_risk is not None:
+        if ax_risk is not None and at_risk is not None:
             _draw_risk_table(ax, ax_risk, at_risk, groups, names, palette, ticks)
         fig.align_ylabels()
         _place_legend_and_p(ax, km, curves, groups, logrank, conf_int, median_lines)
     return fig
+
+
+def axis_breaks(
+    breaks: Sequence[float] | None, t_max: float, time_unit: str, who: str
+) -> np.ndarray:
+    """The x ticks and risk-table times: ``breaks`` checked (increasing, from >= 0), else
+    :func:`default_breaks`; ``who`` names the figure in the error."""
+    ticks = np.asarray(breaks if breaks is not None else default_breaks(t_max, time_unit), float)
+    if ticks.ndim != 1 or len(ticks) == 0 or np.any(np.diff(ticks) <= 0) or ticks[0] < 0:
+        raise ValueError(f"{who}: breaks must be increasing and >= 0, got {ticks.tolist()}")
+    return ticks
+
+
+def panel_with_risk_table(
+    width: float, height: float, n_rows: int, risk_table: bool
+) -> tuple[Figure, Axes, Axes | None]:
+    """A figure with the curves panel and, under it (sharing the x axis), the numbers-at-risk
+    panel sized for ``n_rows`` groups (None without a risk table)."""
+    risk_h = 0.22 + 0.16 * n_rows if risk_table else 0.0
+    fig = new_figure(width, height + risk_h, layout="constrained")
+    if not risk_table:
+        return fig, fig.add_subplot(), None
+    grid = fig.add_gridspec(2, 1, height_ratios=[height, risk_h])
+    ax = fig.add_subplot(grid[0])
+    return fig, ax, fig.add_subplot(grid[1], sharex=ax)
 
 
 def default_breaks(t_max: float, time_unit: str = "months", max_breaks: int = 9) -> np.ndarray:
