@@ -392,8 +392,10 @@ def derive_variables(
     """
     d = patients.copy()
     line = pd.to_numeric(d["line"], errors="coerce").astype("Float64")
+    # np.select needs plain booleans: a missing line matches no condition (line_group NA)
+    known_line = [(c).fillna(False).to_numpy(dtype=bool) for c in (line == 1, line == 2, line >= 3)]
     d["line_group"] = pd.Series(
-        np.select([line == 1, line == 2, line >= 3], ["1", "2", "3+"], default=""),
+        np.select(known_line, ["1", "2", "3+"], default=""),
         index=d.index,
         dtype="string",
     ).replace("", pd.NA)

@@ -51,7 +51,7 @@ RULES: dict[str, tuple[str, str]] = {
     "implausible_date": ("error", "a date before 1900"),
     "age_missing": ("error", "neither age nor birth_date"),
     "age_under_18": ("warning", "age at CAPTEM start below 18"),
-    "age_birth_date_mismatch": ("warning", "age disagrees with birth_date by more than a year"),
+    "age_birth_date_mismatch": ("warning", "age disagrees with birth_date by more than 1.5 years"),
     "ki67_above_55": ("warning", "Ki-67 above 55 % for a NET (the study had none)"),
     "grade_ki67_mismatch": ("warning", "grade disagrees with Ki-67 (WHO: G1 <3, G2 3-20, G3 >20)"),
     "unknown_ctcae_term": ("warning", "an adverse-event term not among the study's CTCAE terms"),
