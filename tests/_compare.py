@@ -19,6 +19,9 @@ Callers needing a looser tolerance pass ``rel=`` and say why next to it.
 from __future__ import annotations
 
 import math
+from pathlib import Path
+
+import pandas as pd
 
 #: relative tolerance for statistics and P values
 REL = 1e-8
@@ -101,3 +104,43 @@ def assert_close(
     """
     msg = problem(got, want, p_value=p_value, rel=rel, what=what)
     assert msg is None, msg
+
+
+class LongReference:
+    """A long-format R reference (columns model, kind, term, value; R's NA as NaN), read once.
+
+    Example
+    -------
+    >>> import pathlib
+    >>> ref = LongReference(pathlib.Path(__file__).parent / "reference" / "cox_terms_reference.csv")
+    >>> ref.want("veteran", "wald")["term"].tolist()
+    ['celltype', 'karno', 'trt']
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._frame: pd.DataFrame | None = None
+
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            frame = pd.read_csv(self.path, dtype=str, keep_default_na=False)
+            frame["value"] = [math.nan if v.strip() == "NA" else float(v) for v in frame["value"]]
+            self._frame = frame
+        return self._frame
+
+    def want(self, model: str, kind: str) -> pd.DataFrame:
+        """The reference rows of one model and kind, in the script's order."""
+        ref = self.frame()
+        return ref[(ref["model"] == model) & (ref["kind"] == kind)].reset_index(drop=True)
+
+
+def check_rows(got: list[float], ref: pd.DataFrame, what: str, *, p_value: bool = False) -> None:
+    """Fail, listing every mismatch, unless each of ``got`` equals its reference row's value
+    within :func:`problem`'s rule (and there are as many values as rows)."""
+    assert len(got) == len(ref), (what, len(got), len(ref))
+    bad = [
+        msg
+        for g, (_, r) in zip(got, ref.iterrows(), strict=True)
+        if (msg := problem(g, r["value"], p_value=p_value, what=f"{what} {r['term']}"))
+    ]
+    assert not bad, bad

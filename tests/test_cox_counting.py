@@ -10,13 +10,12 @@ the unsplit one.
 from __future__ import annotations
 
 import functools
-import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from _compare import problem
+from _compare import LongReference, check_rows
 
 from captemstats.errors import AnalysisError
 from captemstats.survival import CoxResult, cox_ph, cox_zph
@@ -25,16 +24,8 @@ REF = Path(__file__).parent / "reference"
 HEART = ["age", "year", "surgery", "transplant"]
 
 
-@functools.cache
-def reference() -> pd.DataFrame:
-    frame = pd.read_csv(REF / "cox_counting_reference.csv", dtype=str, keep_default_na=False)
-    frame["value"] = [math.nan if v.strip() == "NA" else float(v) for v in frame["value"]]
-    return frame
-
-
-def want(model: str, kind: str) -> pd.DataFrame:
-    ref = reference()
-    return ref[(ref["model"] == model) & (ref["kind"] == kind)].reset_index(drop=True)
+REFERENCE = LongReference(REF / "cox_counting_reference.csv")
+want = REFERENCE.want
 
 
 @functools.cache
@@ -69,14 +60,7 @@ MODELS = [
 ]
 
 
-def check(got: list[float], ref: pd.DataFrame, what: str) -> None:
-    assert len(got) == len(ref), (what, len(got), len(ref))
-    bad = [
-        msg
-        for g, (_, r) in zip(got, ref.iterrows(), strict=True)
-        if (msg := problem(g, r["value"], what=f"{what} {r['term']}"))
-    ]
-    assert not bad, bad
+check = check_rows
 
 
 @pytest.mark.parametrize("model", MODELS)

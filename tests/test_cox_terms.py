@@ -8,14 +8,12 @@ test per term (robust with a cluster), the drop-one likelihood-ratio test (``dro
 
 from __future__ import annotations
 
-import functools
-import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from _compare import problem
+from _compare import LongReference, check_rows
 
 from captemstats.errors import AnalysisError
 from captemstats.survival import Covariate, CoxResult, Factor, cox_ph, cox_zph
@@ -23,11 +21,8 @@ from captemstats.survival import Covariate, CoxResult, Factor, cox_ph, cox_zph
 REF = Path(__file__).parent / "reference"
 
 
-@functools.cache
-def reference() -> pd.DataFrame:
-    frame = pd.read_csv(REF / "cox_terms_reference.csv", dtype=str, keep_default_na=False)
-    frame["value"] = [math.nan if v == "NA" else float(v) for v in frame["value"]]
-    return frame
+REFERENCE = LongReference(REF / "cox_terms_reference.csv")
+want = REFERENCE.want
 
 
 def fitted(model: str) -> CoxResult:
@@ -50,19 +45,7 @@ def fitted(model: str) -> CoxResult:
 MODELS = ["veteran", "lung", "lung_breslow", "captem_pfs"]
 
 
-def want(model: str, kind: str) -> pd.DataFrame:
-    ref = reference()
-    return ref[(ref["model"] == model) & (ref["kind"] == kind)].reset_index(drop=True)
-
-
-def check(got: list[float], ref: pd.DataFrame, what: str, *, p_value: bool = False) -> None:
-    assert len(got) == len(ref), (what, len(got), len(ref))
-    bad = [
-        msg
-        for g, (_, r) in zip(got, ref.iterrows(), strict=True)
-        if (msg := problem(g, r["value"], p_value=p_value, what=f"{what} {r['term']}"))
-    ]
-    assert not bad, bad
+check = check_rows
 
 
 @pytest.mark.parametrize("model", MODELS)

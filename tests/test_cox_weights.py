@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from _compare import problem
+from _compare import LongReference, check_rows
 
 from captemstats.errors import AnalysisError
 from captemstats.survival import CoxResult, KaplanMeierResult, cox_ph, cox_zph, kaplan_meier
@@ -22,16 +22,8 @@ from captemstats.survival import CoxResult, KaplanMeierResult, cox_ph, cox_zph, 
 REF = Path(__file__).parent / "reference"
 
 
-@functools.cache
-def reference() -> pd.DataFrame:
-    frame = pd.read_csv(REF / "cox_weights_reference.csv", dtype=str, keep_default_na=False)
-    frame["value"] = [math.nan if v.strip() == "NA" else float(v) for v in frame["value"]]
-    return frame
-
-
-def want(model: str, kind: str) -> pd.DataFrame:
-    ref = reference()
-    return ref[(ref["model"] == model) & (ref["kind"] == kind)].reset_index(drop=True)
+REFERENCE = LongReference(REF / "cox_weights_reference.csv")
+want = REFERENCE.want
 
 
 def fractional(n: int) -> np.ndarray:
@@ -61,14 +53,7 @@ def fitted(model: str) -> CoxResult:
 MODELS = ["lung_fractional", "lung_fractional_breslow", "veteran_integer", "captem_os_cluster"]
 
 
-def check(got: list[float], ref: pd.DataFrame, what: str) -> None:
-    assert len(got) == len(ref), (what, len(got), len(ref))
-    bad = [
-        msg
-        for g, (_, r) in zip(got, ref.iterrows(), strict=True)
-        if (msg := problem(g, r["value"], what=f"{what} {r['term']}"))
-    ]
-    assert not bad, bad
+check = check_rows
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -210,7 +210,7 @@ def assess_timepoints(
     if len(tp_bad):
         tp_bad = _input_error_timepoints(tp_bad, first, errors)
         tp = pd.concat([tp, tp_bad], ignore_index=True).sort_values(["pid", "day"])
-    start = None if patients is None else _start_dates(patients)
+    start = None if patients is None else start_dates(patients)
     out = _finish(tp, first, baselines, start)
     return TimepointResult(
         timepoints=out,
@@ -257,10 +257,14 @@ def _input_error_timepoints(
     )
 
 
-def _start_dates(patients: pd.DataFrame) -> pd.Series:
-    """Treatment start per patient id (the first row of each id; ``check_window`` has
-    already required the column)."""
-    return patients.drop_duplicates("patient_id").set_index("patient_id")["captem_start_date"]
+def start_dates(patients: pd.DataFrame) -> pd.Series:
+    """Treatment start per patient id (the first row of each id), indexed by the id as text,
+    as ``datetime64[ns]``; the callers have already required the column."""
+    p = patients.drop_duplicates("patient_id")
+    return pd.Series(
+        pd.to_datetime(p["captem_start_date"]).to_numpy(dtype="datetime64[ns]"),
+        index=pd.Index(p["patient_id"].astype("string")),
+    )
 
 
 def _day_text(day: pd.Series, from_start: pd.Series) -> np.ndarray:

@@ -26,7 +26,7 @@ from captemstats.recist.errors import (
     empty_errors,
     make_errors,
 )
-from captemstats.recist.timepoint import TIMEPOINT_COLUMNS, TimepointResult
+from captemstats.recist.timepoint import TIMEPOINT_COLUMNS, TimepointResult, start_dates
 from captemstats.schema import Response
 
 __all__ = ["VISIT_COLUMNS", "best_response_from_visits", "timepoints_from_visits"]
@@ -235,7 +235,7 @@ def _against_patients(v: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
     for col in ("patient_id", "captem_start_date"):
         if col not in patients.columns:
             raise RecistInputError(f"patients frame lacks column {col!r}")
-    start = _start(patients)
+    start = start_dates(patients)
     known = v["patient_id"].isin(start.index).to_numpy()
     days = (v["assessment_date"] - v["patient_id"].map(start).astype("datetime64[ns]")).dt.days
     before = known & (days < 0).fillna(False).to_numpy(dtype=bool)
@@ -260,15 +260,6 @@ def _against_patients(v: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _start(patients: pd.DataFrame) -> pd.Series:
-    """Treatment start per patient id (first row of each id)."""
-    p = patients.drop_duplicates("patient_id")
-    return pd.Series(
-        pd.to_datetime(p["captem_start_date"]).to_numpy(dtype="datetime64[ns]"),
-        index=pd.Index(p["patient_id"].astype("string")),
-    )
-
-
 def _frame(
     v: pd.DataFrame,
     recorded: np.ndarray,
@@ -282,7 +273,7 @@ def _frame(
     date = v["assessment_date"]
     first = date.groupby(v["patient_id"]).transform("min")
     origin = (
-        v["patient_id"].map(_start(patients)).astype("datetime64[ns]")
+        v["patient_id"].map(start_dates(patients)).astype("datetime64[ns]")
         if patients is not None
         else pd.Series(pd.NaT, index=v.index, dtype="datetime64[ns]")
     )
