@@ -528,13 +528,13 @@ def analyze(
     (308, {'1': 139, '2': 118, '3+': 51})
     >>> res.km("pfs", "line_group").to_frame()[["group", "n", "median", "logrank_p"]].round(4)
       group    n   median  logrank_p
-    0     1  139  16.0986     0.0061
-    1     2  118   7.7864     0.0061
-    2    3+   51   9.9548     0.0061
+    0     1  139  16.0986     0.0122
+    1     2  118   7.8522     0.0122
+    2    3+   51   9.6591     0.0122
     >>> res.cox["pfs"].to_frame()[["term", "hr", "lower", "upper", "p_value"]].round(2).head(2)
                            term    hr  lower  upper  p_value
-    0  Gender (male vs. female)  0.89   0.67   1.18     0.42
-    1         Age (≤50 vs. >50)  1.18   0.89   1.56     0.24
+    0  Gender (male vs. female)  0.90   0.69   1.18     0.45
+    1         Age (≤50 vs. >50)  1.16   0.89   1.50     0.28
     """
     from captemstats.adverse import summarize_adverse_events
     from captemstats.cohort import derive_cohort

@@ -205,35 +205,3 @@ def test_cli_records_the_survival_model(tmp_path: Path) -> None:
     default = generate_registry(60, seed=3).provenance()
     assert default["survival_model"] == "scheduled"
     assert "--survival-model" not in default["command"]
-
-
-def test_shipped_registry_reproduces_the_printed_survival_inferences() -> None:
-    """On the shipped registry (the scheduled model): the printed KM medians within ±10 %
-    and the printed log-rank P values on the same side of .05 and within a factor 3, counted
-    against data/published (the floors are this model's measured figures: 19 of 28 and 6 of
-    8; benchmarks/fidelity.py prints them)."""
-    from captemstats.analysis import analyze
-    from captemstats.reproduction import GROUPING_COLUMNS
-
-    res = analyze(Path(__file__).resolve().parents[1] / "data" / "registry")
-    study = load_published()
-    medians = study.survival_frame().drop_duplicates(["endpoint", "grouping", "group"])
-    close = 0
-    for m in medians.itertuples(index=False):
-        column = GROUPING_COLUMNS[str(m.grouping)]
-        km = res.km(str(m.endpoint), column).km
-        group = "(all)" if column == "all" else str(m.group)
-        ours = km.median[group].estimate
-        if pd.isna(m.median_months):
-            close += ours is None or pd.isna(ours)
-        elif ours is not None and not pd.isna(ours):
-            close += abs(ours / m.median_months - 1) <= 0.10
-    assert len(medians) == 28 and close >= 19
-    tests = study.survival_p_frame().drop_duplicates(["endpoint", "grouping"])
-    agree = 0
-    for p in tests.itertuples(index=False):
-        lr = res.km(str(p.endpoint), GROUPING_COLUMNS[str(p.grouping)]).logrank
-        assert lr is not None
-        same_side = (lr.p_value < 0.05) == (p.value < 0.05)
-        agree += same_side and max(lr.p_value / p.value, p.value / lr.p_value) <= 3
-    assert len(tests) == 8 and agree >= 6

@@ -257,10 +257,10 @@ def cox_ph(
     ...              cluster="center")
     >>> fit.to_frame()[["term", "hr", "lower", "upper", "p_value"]].round(3)
                        term     hr  lower  upper  p_value
-    0  sex (male vs female)  0.893  0.694  1.149    0.379
-    1              ecog_0_1  0.960  0.639  1.441    0.842
+    0  sex (male vs female)  0.906  0.699  1.173    0.452
+    1              ecog_0_1  0.923  0.669  1.274    0.626
     >>> fit.n, fit.n_events, fit.robust_se is not None
-    (308, 237, True)
+    (308, 259, True)
     """
     d = cox_design(
         data,

@@ -461,9 +461,9 @@ def kaplan_meier(
     >>> km = kaplan_meier(d["pfs_months"], d["pfs_event"], group=d["line_group"])
     >>> km.medians_frame()[["group", "n", "n_events", "median", "lower", "upper"]].round(1)
       group    n  n_events  median  lower  upper
-    0     1  139       100    16.1   10.6   28.6
-    1     2  118        97     7.8    6.3   11.5
-    2    3+   51        40    10.0    4.3   20.1
+    0     1  139       111    16.1    9.7   21.7
+    1     2  118       103     7.9    4.8   14.4
+    2    3+   51        45     9.7    5.0   14.9
     >>> km.method.software_equivalent
     "R survival::survfit(conf.type='log')"
     """

@@ -292,7 +292,7 @@ def logrank_trend_test(
     >>> d = derive_cohort(read_registry("data/registry")).data
     >>> r = logrank_trend_test(d["pfs_months"], d["pfs_event"], d["line_group"])
     >>> round(r.chisq, 2), r.df, round(r.p_value, 4), r.scores
-    (6.84, 1, 0.0089, {'1': 1.0, '2': 2.0, '3+': 3.0})
+    (7.86, 1, 0.0051, {'1': 1.0, '2': 2.0, '3+': 3.0})
     """
     time, event, group, strata = columns(data, time, event, group, strata)
     from captemstats.survival._dist import chi2_sf

@@ -10,10 +10,16 @@ stratified quantile grid and then pinned to the resolved minimum, maximum and me
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
 
 from captemstats.synth.allocate import FloatArray, IntArray, northwest_corner, shuffled_codes
 from captemstats.synth.targets import TABLE1_LEVELS, Targets
+
+#: Lines larger than this keep the quantile grid's cycles, whose mean and SD fall short of
+#: the targets (the grid is truncated to the printed range): ``match_moments`` takes O(n) per
+#: unit step and a number of steps proportional to n.
+MOMENT_LIMIT = 5000
 
 
 def joint_grade_ki67(grade: IntArray, ki67: IntArray) -> IntArray:
@@ -147,8 +153,10 @@ def ages(
 
 def cycle_values(targets: Targets, n: int, n_one: int, group: str) -> FloatArray:
     """Sorted cycle counts of one line: ``n_one`` patients with exactly 1 cycle (the not
-    evaluable), the others >= 2 on a shifted log-normal quantile grid matching the resolved
-    mean and SD, pinned to the resolved median and maximum."""
+    evaluable), the others >= 2 on a shifted log-normal quantile grid with the resolved mean
+    and SD, pinned to the resolved median and maximum, then moved unit by unit to the
+    resolved mean and SD (:func:`match_moments`: the grid's rounding and the pinned order
+    statistics leave them short otherwise)."""
     mean = _stat(targets, "cycles", "mean", group) or 8.0
     sd = _stat(targets, "cycles", "sd", group) or 7.0
     hi = _stat(targets, "cycles", "max", group) or 60.0
@@ -171,4 +179,64 @@ def cycle_values(targets: Targets, n: int, n_one: int, group: str) -> FloatArray
         lowest=None,
         highest=hi,
     )
+    fixed = np.zeros(n, dtype=bool)
+    fixed[:n_one] = True  # the not evaluable: exactly one cycle
+    fixed[-1] = True  # the printed maximum
+    if med is not None and n >= 3:
+        fixed[(n - 1) // 2 : n // 2 + 1] = True  # the printed median
+    if n > MOMENT_LIMIT:
+        return v
+    return match_moments(v, fixed, mean, sd, low=2.0, high=max(hi, 2.0))
+
+
+def match_moments(
+    values: FloatArray,
+    fixed: npt.NDArray[np.bool_],
+    mean: float,
+    sd: float,
+    *,
+    low: float,
+    high: float,
+) -> FloatArray:
+    """Sorted whole numbers moved one unit at a time towards a target mean and SD.
+
+    Each step applies the single +1 or −1 (of an element not ``fixed``, keeping the values
+    sorted and inside [``low``, ``high``]) that most reduces (mean − target)² + (SD −
+    target)² (sample SD, n − 1); it stops when no step helps. The grid's quantiles keep their
+    shape, the pinned order statistics (median, extremes) their values.
+
+    Examples
+    --------
+    >>> v = np.array([2.0, 3.0, 4.0, 5.0, 9.0])
+    >>> out = match_moments(v, np.array([1, 0, 1, 0, 1], bool), 5.0, 3.0, low=2, high=9)
+    >>> out.tolist(), float(out.mean()), round(float(out.std(ddof=1)), 2)
+    ([2.0, 3.0, 4.0, 7.0, 9.0], 5.0, 2.92)
+    """
+    v = values.astype(np.float64).copy()
+    n = v.size
+    if n < 2:
+        return v
+    total, squares = float(v.sum()), float(np.square(v).sum())
+
+    def badness(t: FloatArray | float, q: FloatArray) -> FloatArray:
+        var = np.maximum((q - t * t / n) / (n - 1), 0.0)
+        return np.asarray(np.square(t / n - mean) + np.square(np.sqrt(var) - sd), np.float64)
+
+    current = float(badness(np.array([total]), np.array([squares]))[0])
+    for _ in range(50 * n):
+        nxt = np.r_[v[1:], high]
+        prv = np.r_[low, v[:-1]]
+        up = ~fixed & (v + 1 <= nxt) & (v + 1 <= high)
+        down = ~fixed & (v - 1 >= prv) & (v - 1 >= low)
+        b_up = np.where(up, badness(total + 1.0, squares + 2.0 * v + 1.0), np.inf)
+        b_down = np.where(down, badness(total - 1.0, squares - 2.0 * v + 1.0), np.inf)
+        i_up, i_down = int(np.argmin(b_up)), int(np.argmin(b_down))
+        best = min(b_up[i_up], b_down[i_down])
+        if not best < current - 1e-15:
+            break
+        i, step = (i_up, 1.0) if b_up[i_up] <= b_down[i_down] else (i_down, -1.0)
+        squares += 2.0 * step * v[i] + 1.0
+        total += step
+        v[i] += step
+        current = float(best)
     return v

@@ -267,6 +267,26 @@ def _events(
     return ev, onset
 
 
+def _pin_followup_range(
+    gap: FloatArray, observed: FloatArray, months: tuple[float, float]
+) -> FloatArray:
+    """Gaps (days, diagnosis to CAPTEM start) moved so that follow-up (gap + observed days)
+    spans the printed range: the patient observed the shortest time gets the gap that makes
+    the printed minimum when that time is shorter than it (else follow-up stays above it);
+    every follow-up beyond the printed maximum is shortened to it by a shorter gap (never
+    below 0). The median (bisected before) is kept, since
+    only the extremes move."""
+    lo_days, hi_days = (m * DAYS_PER_MONTH for m in months)
+    out = gap.copy()
+    total = out + observed
+    over = total > hi_days
+    out[over] = np.maximum(0.0, np.floor(hi_days - observed[over]))
+    i = int(np.argmin(observed))
+    if observed[i] < lo_days:
+        out[i] = np.ceil(lo_days - observed[i])
+    return out
+
+
 def _followup(
     rng: np.random.Generator,
     targets: Targets,
@@ -289,6 +309,8 @@ def _followup(
         else:
             hi = mid
     gap = np.floor(np.minimum(0.5 * (lo + hi) * gap_shape, max_gap))
+    if targets.followup_range_months is not None and n == targets.n:
+        gap = _pin_followup_range(gap, observed, targets.followup_range_months)
     de_novo = rng.random(n) < 0.4
     met_gap = np.where(de_novo, 0.0, np.floor(gap * rng.uniform(0.1, 1.0, n)))
     return gap, met_gap

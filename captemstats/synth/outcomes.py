@@ -81,6 +81,10 @@ def scheduled_outcomes(
         "os": fit_summary(out.os_fit),
         "pfs": fit_summary(out.pfs_fit),
         "exact_calibration": out.exact,
+        # each refinement term's error, 1 = at the reproduction appendix's tolerance
+        "refinement_errors": {
+            ep: {name: round(v, 4) for name, v in errs.items()} for ep, errs in out.refined.items()
+        },
     }
     return Outcomes(
         death=out.death,

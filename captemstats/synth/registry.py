@@ -16,7 +16,7 @@ from captemstats.synth import _columns as cols
 
 __all__ = ["GENERATOR_VERSION", "SyntheticRegistry"]
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 
 
 @dataclass

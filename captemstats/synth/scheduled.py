@@ -27,6 +27,7 @@ from captemstats.synth.calibrate import (
     fit_endpoint,
 )
 from captemstats.synth.lesions import BOR_CR, BOR_NE, BOR_PD, BOR_PR, BOR_SD
+from captemstats.synth.refine import REFINE_LIMIT, endpoint_terms, refine_assignment
 from captemstats.synth.survival import (
     DAYS_PER_MONTH,
     copula_uniforms,
@@ -50,6 +51,13 @@ OTHER_COVARIATES: tuple[str, ...] = (
     "prior_curative_surgery",
 )
 #: Published grouping -> the characteristic whose codes are its levels (in TABLE1_LEVELS order).
+#: The columns of the Table 3 design (``table3`` in :func:`scheduled_survival`), as named in
+#: the published Cox model.
+TABLE3_TERMS: tuple[str, ...] = (
+    *OTHER_COVARIATES,
+    *(c for c in COX_COVARIATES if c not in OTHER_COVARIATES),
+    "first_line",
+)
 MEDIAN_GROUPINGS: dict[str, str] = {
     "grade": "grade",
     "ki67_group": "ki67_group",
@@ -172,6 +180,9 @@ class ScheduledOutcome:
     os_fit: EndpointFit
     pfs_fit: EndpointFit
     exact: bool
+    #: Per endpoint, each refinement term's error (1 = at its tolerance; empty when the
+    #: cohort was too large to refine, see :mod:`~captemstats.synth.refine`).
+    refined: dict[str, dict[str, float]]
 
 
 def scheduled_survival(
@@ -222,7 +233,26 @@ def scheduled_survival(
         published.n,
     )
     os_all = _groupings(cat, targets, "os", everyone)
-    death_t = os_obs.floored(os_fit.times(le_os, os_fit.eta(x_other, os_all), line), death_floor)
+    eta_os = os_fit.eta(x_other, os_all)
+    refined: dict[str, dict[str, float]] = {}
+    refine = n <= REFINE_LIMIT
+    # follow-up = diagnosis-to-start gap + this observation: its printed minimum needs one
+    # observation at most that long (at the published size, where the range is pinned)
+    fu_range = targets.followup_range_months if n == published.n else None
+    shortest_followup = None if fu_range is None else fu_range[0] * DAYS_PER_MONTH
+    if refine:
+        # the published size: decide which patient gets which draw (synth.refine)
+        search = np.random.default_rng(rng.integers(2**63))
+        perm, refined["os"] = refine_assignment(
+            search,
+            lambda p: os_obs(os_fit.times(le_os[p], eta_os, line), everyone),
+            endpoint_terms(
+                targets, "os", os_all, line, table3, complete, TABLE3_TERMS, shortest_followup
+            ),
+            line,
+        )
+        le_os, le_pfs = le_os[perm], le_pfs[perm]
+    death_t = os_obs.floored(os_fit.times(le_os, eta_os, line), death_floor)
     n_eval = np.array([int((~ne & (line == j)).sum()) for j in range(3)])
     pd_share = targets.bor[4] / np.maximum(n_eval, 1)
     pfs_obs = PfsObservation(
@@ -243,9 +273,18 @@ def scheduled_survival(
         published.n,
     )
     pfs_all = PfsObservation(censor, death_t, schedule, line, ~ne, pd_share)
-    latent = pfs_fit.times(
-        le_pfs, pfs_fit.eta(x_other, _groupings(cat, targets, "pfs", everyone)), line
-    )
+    pfs_groups_all = _groupings(cat, targets, "pfs", everyone)
+    eta_pfs = pfs_fit.eta(x_other, pfs_groups_all)
+    if refine:
+        perm, refined["pfs"] = refine_assignment(
+            search,
+            lambda p: pfs_all(pfs_fit.times(le_pfs[p], eta_pfs, line), everyone),
+            endpoint_terms(targets, "pfs", pfs_groups_all, line, table3, complete, TABLE3_TERMS),
+            line,
+            neighbours_of=le_os,
+        )
+        le_pfs = le_pfs[perm]
+    latent = pfs_fit.times(le_pfs, eta_pfs, line)
     prog_t = pfs_all.progression_day(latent, everyone).astype(np.float64)
     first_pd = pfs_all.pd_mask(latent, everyone)
     progressed = (prog_t < death_t) & (prog_t <= censor)
@@ -255,7 +294,17 @@ def scheduled_survival(
     n_scans = np.bincount(owner, minlength=n)
     bor = assign_bor(rng, targets, line, ne, first_pd & progressed, n_scans, horizon)
     return ScheduledOutcome(
-        death_t, prog_t, progressed, window_end, horizon, bor, schedule, os_fit, pfs_fit, exact
+        death_t,
+        prog_t,
+        progressed,
+        window_end,
+        horizon,
+        bor,
+        schedule,
+        os_fit,
+        pfs_fit,
+        exact,
+        refined,
     )
 
 

@@ -74,13 +74,16 @@ def _km_steps(time: FloatArray, event: BoolArray) -> tuple[FloatArray, FloatArra
     return t[first], np.add.reduceat(e, first), (n - first).astype(np.int64)
 
 
-def km_median(time: FloatArray, event: BoolArray) -> float:
-    """Kaplan–Meier median (R ``survfit`` convention: smallest t with S(t) <= 0.5; the midpoint
-    to the next event time when S is exactly 0.5). ``inf`` when not reached."""
-    if time.size == 0:
-        return float("inf")
+def km_curve(time: FloatArray, event: BoolArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Distinct times (ascending), events at each, and the Kaplan–Meier curve just after each
+    (``time`` not empty)."""
     uniq, d, n_risk = _km_steps(time, event)
-    surv = np.cumprod(1.0 - d / n_risk)
+    return uniq, d, np.asarray(np.cumprod(1.0 - d / n_risk), dtype=np.float64)
+
+
+def curve_median(uniq: FloatArray, d: FloatArray, surv: FloatArray) -> float:
+    """The median of a :func:`km_curve` (R ``survfit`` convention: smallest t with S(t) <= 0.5;
+    the midpoint to the next event time when S is exactly 0.5). ``inf`` when not reached."""
     hit = np.flatnonzero(surv <= 0.5 + 1e-12)
     if hit.size == 0:
         return float("inf")
@@ -90,6 +93,13 @@ def km_median(time: FloatArray, event: BoolArray) -> float:
         if later.size:
             return float((uniq[i] + uniq[later[0]]) / 2.0)
     return float(uniq[i])
+
+
+def km_median(time: FloatArray, event: BoolArray) -> float:
+    """Kaplan–Meier median (:func:`curve_median`); ``inf`` when not reached or no data."""
+    if time.size == 0:
+        return float("inf")
+    return curve_median(*km_curve(time, event))
 
 
 def cox_breslow(

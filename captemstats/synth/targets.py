@@ -75,6 +75,8 @@ class Targets:
     group_medians: dict[tuple[str, str, str], float | None] = field(default_factory=dict)
     #: (endpoint, grouping) -> printed log-rank P (line included).
     group_p: dict[tuple[str, str], float] = field(default_factory=dict)
+    #: The printed range of follow-up (months), when the resolved values hold one.
+    followup_range_months: tuple[float, float] | None = None
 
     @property
     def n(self) -> int:
@@ -151,6 +153,11 @@ class Targets:
             if isinstance(fu_raw, dict)
             else FOLLOWUP_MEDIAN_MONTHS
         )
+        fu_range = (
+            (float(fu_raw["min"]), float(fu_raw["max"]))
+            if isinstance(fu_raw, dict) and "min" in fu_raw and "max" in fu_raw
+            else None
+        )
         return cls(
             line_n,
             table1,
@@ -163,6 +170,7 @@ class Targets:
             float(fu),
             group_medians,
             group_p,
+            fu_range,
         )
 
     def scaled(self, n: int) -> Targets:

@@ -89,9 +89,9 @@ def cox_table(
     >>> pfs = cox_ph(d, "pfs_months", "pfs_event", ["ecog_0_1", "first_line"])
     >>> os = cox_ph(d, "os_months", "os_event", ["ecog_0_1", "first_line"])
     >>> cox_table(pfs, os).data[["label", "pfs_hr", "pfs_ci", "pfs_p", "os_hr", "os_ci", "os_p"]]
-            label pfs_hr     pfs_ci pfs_p os_hr      os_ci  os_p
-    0    ecog_0_1   0.96  0.64–1.44   .84  0.76  0.47–1.21   .25
-    1  first_line   0.66  0.51–0.86  .002  0.60  0.43–0.83  .002
+            label pfs_hr     pfs_ci pfs_p os_hr      os_ci os_p
+    0    ecog_0_1   0.98  0.67–1.43   .91  0.81  0.49–1.32  .40
+    1  first_line   0.69  0.54–0.89  .004  0.65  0.47–0.91  .01
     """
     models = {
         "pfs": cox_terms(pfs, references=references),

@@ -98,11 +98,11 @@ def survival_summary_table(
     >>> t = survival_summary_table({"line_group": by_line("pfs_months", "pfs_event")},
     ...                            {"line_group": by_line("os_months", "os_event")})
     >>> t.data[["label", "n", "pfs_median", "pfs_p", "os_median", "os_p"]]
-                label    n        pfs_median pfs_p         os_median  os_p
-    0  Treatment line                         .006                    .002
-    1               1  139  16.1 (10.6–28.6)         105.8 (49.7–NR)
-    2               2  118    7.8 (6.3–11.5)        43.6 (23.7–69.8)
-    3              3+   51   10.0 (4.3–20.1)        24.0 (11.4–64.1)
+                label    n       pfs_median pfs_p         os_median  os_p
+    0  Treatment line                         .01                    .004
+    1               1  139  16.1 (9.7–21.7)         105.8 (61.7–NR)
+    2               2  118   7.9 (4.8–14.4)          46.8 (29.6–NR)
+    3              3+   51   9.7 (5.0–14.9)        26.1 (11.5–60.2)
     """
     if list(pfs) != list(os):
         raise ValueError(f"pfs and os name different groupings: {list(pfs)} vs {list(os)}")
