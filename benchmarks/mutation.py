@@ -62,6 +62,8 @@ PLAN: dict[str, list[str]] = {
         "tests/test_recist.py",
         "tests/test_recist_properties.py",
         "tests/test_boundaries.py",
+        "tests/test_recist_options.py",
+        "tests/test_mutation_best_response.py",
     ],
     "captemstats/compare/_exact.py": ["tests/test_compare.py", "tests/test_boundaries.py"],
     "captemstats/compare/_network.py": ["tests/test_compare.py"],

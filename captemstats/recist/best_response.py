@@ -344,8 +344,11 @@ def _counted_assessments(
     known = pos >= 0
 
     def take(col: pd.Series) -> np.ndarray:
-        vals = col.to_numpy()[np.where(known, pos, 0)] if n_p else col.to_numpy()[:0]
-        out: np.ndarray = vals
+        """A patient date per assessment row (NaT for a row of no known patient: with an
+        empty patients frame every row is one, and none is counted)."""
+        if not n_p:
+            return np.full(len(ids), np.datetime64("NaT"), dtype="datetime64[ns]")
+        out: np.ndarray = col.to_numpy()[np.where(known, pos, 0)]
         return out
 
     date = tp["assessment_date"].to_numpy(dtype="datetime64[ns]")

@@ -154,9 +154,8 @@ def cox_design(
     s_codes = codes(sub[strata], strata) if strata else np.zeros(len(t), dtype=np.intp)
     names = [c.name for c in covs]
     est, warnings = _estimable(t, e, x, s_codes, names)
-    # C order: x @ beta is then one dot product per row, so identical covariate rows get
-    # identical linear predictors and concordance counts their ties as R does (a column
-    # subset is Fortran-ordered, where BLAS rounds rows differently)
+    # C order (one contiguous row per subject) for the fit's row-wise products; the
+    # concordance forms its linear predictor column by column (_cox_summary.row_products)
     x = np.ascontiguousarray(x if est.all() else x[:, est])
     w = None if weights is None else as_weights(sub[weights], len(t), weights)
     entry = None if start is None else _entry_times(sub[start], t, start)
