@@ -49,9 +49,11 @@ if TYPE_CHECKING:
 
     from captemstats.adverse import AdverseEventSummary
     from captemstats.cohort import Cohort
+    from captemstats.compare import CategoricalComparison, CharacteristicsSummary
     from captemstats.io.registry import Registry
     from captemstats.recist.best_response import BestResponseResult
     from captemstats.recist.rates import ResponseRates
+    from captemstats.results import JSONObject
     from captemstats.survival.cox import Covariate, CoxResult, CoxResultCollection
     from captemstats.survival.followup import FollowUpResult
     from captemstats.survival.km import KaplanMeierResult
@@ -190,8 +192,8 @@ class StudyAnalysis:
     cohort: Cohort
     responses: BestResponseResult
     response_rates: ResponseRates
-    response_tests: dict[str, Any]
-    characteristics: Any
+    response_tests: dict[str, CategoricalComparison]
+    characteristics: CharacteristicsSummary
     survival: dict[tuple[str, str], SurvivalComparison]
     cox: dict[str, CoxResult]
     cox_univariable: dict[str, CoxResultCollection]
@@ -297,7 +299,7 @@ class StudyAnalysis:
         )
 
     # -- machine-readable output (captemstats.results_files) -------------------------------
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         """The ``results.json`` content (schema :data:`RESULTS_SCHEMA_VERSION`): no patient
         identifier and no date appears in it (:func:`captemstats.results_files.results_dict`)."""
         return results_dict(self)

@@ -31,8 +31,9 @@ unsuppressed counts: it is for the study team, not for a shared version.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from captemstats.results import JSONValue
 from captemstats.results_files import json_safe, results_dict
 
 if TYPE_CHECKING:
@@ -83,7 +84,8 @@ STAT_LABELS: dict[str, str] = {
     "n.censor": "Number Censored",
 }
 
-Row = dict[str, Any]
+#: One ARD row: :data:`ARD_COLUMNS` -> a JSON value (the statistic, its labels and keys).
+Row = dict[str, JSONValue]
 BY = "line_group"
 OVERALL = "all"
 
@@ -256,7 +258,7 @@ def _cohort(d: Mapping[str, Any]) -> Iterator[Row]:
             yield _row("followup", str(f["definition"]), stat, f[name])
 
 
-def ard_rows(results: Mapping[str, Any]) -> list[Row]:
+def ard_rows(results: Mapping[str, JSONValue]) -> list[Row]:
     """The ARD rows of a ``results.json`` document (its parsed content).
 
     Parameters
@@ -276,16 +278,17 @@ def ard_rows(results: Mapping[str, Any]) -> list[Row]:
     >>> len(rows), rows[0]["context"], rows[0]["stat_name"], rows[0]["stat"]
     (2162, 'attrition', 'n_before', 319)
     """
+    doc = cast("Mapping[str, Any]", results)  # read by the schema's keys, not by type
     rows: list[Row] = [
-        *_cohort(results),
-        *_table1(results["table1"]),
-        *_table2(results["table2"], results["table2_tests"]),
-        *_cox("regression", results["table3"]),
-        *_cox("regression_univariable", results["table3_univariable"]),
-        *_cox("regression_cluster", results["table3_cluster_robust"]),
-        *_zph(results["table3_proportional_hazards"]),
-        *_survival(results["survival"]),
-        *_table4(results["table4"]),
+        *_cohort(doc),
+        *_table1(doc["table1"]),
+        *_table2(doc["table2"], doc["table2_tests"]),
+        *_cox("regression", doc["table3"]),
+        *_cox("regression_univariable", doc["table3_univariable"]),
+        *_cox("regression_cluster", doc["table3_cluster_robust"]),
+        *_zph(doc["table3_proportional_hazards"]),
+        *_survival(doc["survival"]),
+        *_table4(doc["table4"]),
     ]
     return rows
 

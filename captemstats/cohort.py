@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,16 @@ from captemstats.errors import AnalysisError
 from captemstats.units import DAYS_PER_MONTH as DAYS_PER_MONTH  # re-exported
 
 Predicate = Callable[[pd.DataFrame], "pd.Series[bool]"]
+
+
+class RegistryLike(Protocol):
+    """What :func:`derive_cohort` reads of a registry: its typed ``patients`` frame (and, when
+    present, ``lesions`` and ``adverse_events``), e.g. a :class:`~captemstats.io.Registry`."""
+
+    @property
+    def patients(self) -> pd.DataFrame:
+        """The typed patients table."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,7 +459,7 @@ def derive_variables(
 
 
 def derive_cohort(
-    registry_or_patients: Any,
+    registry_or_patients: RegistryLike | pd.DataFrame,
     lesions: pd.DataFrame | None = None,
     adverse_events: pd.DataFrame | None = None,
     *,

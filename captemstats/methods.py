@@ -36,7 +36,7 @@ recomputes only the Table 1/2 categorical tests, without re-running the survival
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 from captemstats.formatting import PValueDisplay, format_p_as
 from captemstats.study import CAPTEM_STUDY, StudySpec
@@ -121,7 +121,7 @@ class MethodProfile:
     p_display: PValueDisplay
     software: str
 
-    def format_p(self, p: Any) -> str:
+    def format_p(self, p: float | None) -> str:
         """``p`` printed by this profile's display rule (presentation only)."""
         return format_p_as(p, self.p_display)
 
@@ -167,7 +167,7 @@ class MethodProfile:
         )
         return f"Methods as published ({self.software}): {_CHISQ} {rule}; {shown}."
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, str | float | None]:
         """The profile for ``results.json`` (``"methods"``): name, rules and description."""
         d = self.describe()
         return {

@@ -10,12 +10,13 @@ SHA-256s, never read from a flag. The record is ``results.json``'s ``"provenance
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from captemstats._version import __version__
 
 if TYPE_CHECKING:
     from captemstats.io.registry import Registry
+    from captemstats.results import JSONObject
 
 __all__ = ["Provenance", "package_versions", "registry_provenance"]
 
@@ -31,7 +32,7 @@ class Provenance:
     """
 
     registry: str
-    files: tuple[dict[str, Any], ...]
+    files: tuple[dict[str, str | int], ...]
     synthetic: bool
     captemstats_version: str
     package_versions: dict[str, str]
@@ -44,7 +45,7 @@ class Provenance:
         """A synthetic registry whose files differ from the recorded ones."""
         return self.synthetic_status == "modified"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         """The record for ``results.json`` (``"provenance"``)."""
         return {
             "registry": self.registry,
@@ -73,7 +74,7 @@ def package_versions() -> dict[str, str]:
 def registry_provenance(registry: Registry, label: str) -> Provenance:
     """The provenance of ``registry`` (``label``: its folder or workbook name, never a
     path), warning when a synthetic registry's files differ from the recorded ones."""
-    files = tuple(
+    files: tuple[dict[str, str | int], ...] = tuple(
         {
             "table": name,
             "file": info.path.name,

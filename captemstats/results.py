@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TypeAlias
+
+#: A JSON value: what :func:`json.dumps` writes and :func:`json.loads` returns (arrays and
+#: objects as read-only ``Sequence`` and ``Mapping``, so a ``dict[str, str]`` is one): the type
+#: of the ``to_dict()`` documents (``results.json``, the validation report).
+JSONValue: TypeAlias = (
+    str | int | float | bool | Sequence["JSONValue"] | Mapping[str, "JSONValue"] | None
+)
+
+#: A JSON object (``dict`` of :data:`JSONValue`).
+JSONObject: TypeAlias = dict[str, JSONValue]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +36,7 @@ class MethodInfo:
     software_equivalent: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, str | float | bool | None]:
         """The record as a plain dict (``notes`` joined by '; ')."""
         d = asdict(self)
         d["notes"] = "; ".join(self.notes)

@@ -175,8 +175,8 @@ def describe_characteristics(
     labels: Mapping[str, str] | None = None,
     overall: bool = True,
     types: Mapping[str, VariableType] | None = None,
-    levels: Mapping[str, Sequence[Any]] | None = None,
-    groups: Sequence[Any] | None = None,
+    levels: Mapping[str, Sequence[object]] | None = None,
+    groups: Sequence[object] | None = None,
 ) -> CharacteristicsSummary:
     """Describe ``variables`` by ``by`` as gtsummary's ``tbl_summary(by = by)``, without tests.
 
@@ -296,7 +296,7 @@ def add_tests(
     *,
     tests: bool | Collection[str] = True,
     types: Mapping[str, VariableType] | None = None,
-    levels: Mapping[str, Sequence[Any]] | None = None,
+    levels: Mapping[str, Sequence[object]] | None = None,
     b: int = DEFAULT_B,
     seed: int | None = DEFAULT_SEED,
     max_work: int = DEFAULT_MAX_WORK,
@@ -390,8 +390,8 @@ def summarize_characteristics(
     overall: bool = True,
     tests: bool | Collection[str] = True,
     types: Mapping[str, VariableType] | None = None,
-    levels: Mapping[str, Sequence[Any]] | None = None,
-    groups: Sequence[Any] | None = None,
+    levels: Mapping[str, Sequence[object]] | None = None,
+    groups: Sequence[object] | None = None,
     b: int = DEFAULT_B,
     seed: int | None = DEFAULT_SEED,
     max_work: int = DEFAULT_MAX_WORK,

@@ -146,7 +146,7 @@ class ChiSquareResult:
         )
 
 
-def chi_square_test(table: Any) -> ChiSquareResult:
+def chi_square_test(table: pd.DataFrame | npt.ArrayLike) -> ChiSquareResult:
     """Pearson's chi-square test without continuity correction: R's
     ``chisq.test(table, correct = FALSE)``.
 
@@ -267,7 +267,7 @@ class FisherResult:
 
 
 def fisher_test(
-    table: Any,
+    table: pd.DataFrame | npt.ArrayLike,
     *,
     simulate: bool = False,
     b: int = DEFAULT_B,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -240,8 +240,8 @@ def compare_categorical(
     by: str,
     *,
     test: CategoricalTest = "auto",
-    levels: Sequence[Any] | None = None,
-    groups: Sequence[Any] | None = None,
+    levels: Sequence[object] | None = None,
+    groups: Sequence[object] | None = None,
     b: int = DEFAULT_B,
     seed: int | None = DEFAULT_SEED,
     max_work: int = DEFAULT_MAX_WORK,
@@ -379,7 +379,7 @@ def _rank_test(samples: list[FloatArray]) -> tuple[RankTestResult, str]:
 
 
 def compare_continuous(
-    df: pd.DataFrame, variable: str, by: str, *, groups: Sequence[Any] | None = None
+    df: pd.DataFrame, variable: str, by: str, *, groups: Sequence[object] | None = None
 ) -> ContinuousComparison:
     """Compare a continuous variable across the ``by`` groups as gtsummary's ``add_p()``:
     Wilcoxon rank-sum (R ``wilcox.test``) for two groups, Kruskal–Wallis (R ``kruskal.test``)

@@ -97,7 +97,7 @@ def _wilcoxon_counts(m: int, n: int) -> FloatArray:
 
 
 def wilcoxon_rank_sum_test(
-    x: Any, y: Any, *, exact: bool | None = None, correct: bool = True
+    x: npt.ArrayLike, y: npt.ArrayLike, *, exact: bool | None = None, correct: bool = True
 ) -> RankTestResult:
     """Wilcoxon rank-sum (Mann–Whitney) test: R's ``wilcox.test(x, y)`` (two-sided).
 
@@ -179,7 +179,7 @@ def wilcoxon_rank_sum_test(
     )
 
 
-def kruskal_wallis_test(samples: Sequence[Any]) -> RankTestResult:
+def kruskal_wallis_test(samples: Sequence[npt.ArrayLike]) -> RankTestResult:
     """Kruskal–Wallis rank-sum test: R's ``kruskal.test(list(...))``.
 
     H = [12 / (N(N + 1)) Σ Rᵢ²/nᵢ − 3(N + 1)] / [1 − Σ(t³ − t)/(N³ − N)] (mid-ranks, tie

@@ -28,6 +28,7 @@ from captemstats.schema import TABLES
 if TYPE_CHECKING:
     from captemstats.io.mapping import ColumnMapping
     from captemstats.io.registry import Registry
+    from captemstats.results import JSONObject
 
 #: Version of the ``diff --format json`` layout (:data:`captemstats.diff.DIFF_SCHEMA`).
 DIFF_SCHEMA_VERSION = "1.0"
@@ -61,7 +62,7 @@ class CutSource:
     patients: int | None
     fingerprint: str
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         return {
             "kind": self.kind,
             "name": self.name,
@@ -101,7 +102,7 @@ class RecordChanges:
         frame = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
         return frame[["table", *[c for c in frame.columns if c != "table"]]]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         return {name: t.to_dict() for name, t in self.tables.items()}
 
 
@@ -146,7 +147,7 @@ class DataCutDiff:
             return pd.DataFrame(columns=columns)
         return pd.concat(parts, ignore_index=True)[columns]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         """The ``diff --format json`` content (:data:`DIFF_SCHEMA_VERSION`): may list patient
         ids — for the data manager, never for a shared document."""
         return {

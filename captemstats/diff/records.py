@@ -15,12 +15,15 @@ registry costs a few seconds.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from captemstats.schema import TABLES, TableSpec
+
+if TYPE_CHECKING:
+    from captemstats.results import JSONObject
 
 #: Key part pairing rows whose natural key repeats inside one cut (0 for the first such row).
 OCCURRENCE = "occurrence"
@@ -120,7 +123,7 @@ class TableDiff:
         frame = pd.concat([p.reindex(columns=cols) for p in parts if len(p)], ignore_index=True)
         return frame.reindex(columns=cols)
 
-    def to_dict(self, *, rows: bool = True) -> dict[str, Any]:
+    def to_dict(self, *, rows: bool = True) -> JSONObject:
         """JSON-ready content: counts, and (``rows=True``) the added/removed rows as text and
         every changed value. Patients' added/removed rows are listed by id only."""
         out: dict[str, Any] = {

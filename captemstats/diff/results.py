@@ -14,10 +14,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from captemstats.results import JSONObject, JSONValue
 
 #: Address of one number of ``results.json``.
 DIMENSIONS: tuple[str, ...] = ("section", "endpoint", "grouping", "level", "group", "quantity")
@@ -109,13 +112,15 @@ class ResultChanges:
         """A copy of :attr:`compared`."""
         return self.compared.copy()
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         """JSON-ready: the counts per status and every quantity that is not unchanged."""
         moved = self.moved.astype(object)
         return {
             "n_compared": len(self.compared),
             "counts": self.counts(),
-            "moved": moved.where(self.moved.notna(), None).to_dict("records"),
+            "moved": cast(
+                "list[JSONValue]", moved.where(self.moved.notna(), None).to_dict("records")
+            ),
         }
 
 

@@ -9,7 +9,7 @@ only when a caller asks for them.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 
@@ -48,7 +48,7 @@ class Problem:
     rule: str
     message: str
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, str | int | None]:
         return asdict(self)
 
     def location(self) -> str:

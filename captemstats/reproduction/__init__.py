@@ -22,13 +22,16 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from captemstats.reproduction._base import COLUMNS
 from captemstats.reproduction._survival import GROUPING_COLUMNS
 from captemstats.reproduction.rules import TOLERANCES, VERDICTS, Verdict, verdict
 
 if TYPE_CHECKING:
+    import os
+    import pathlib
+
     import pandas as pd
 
     from captemstats.analysis import StudyAnalysis
@@ -132,7 +135,7 @@ class Reproduction:
             keep &= ~hidden.astype(bool)
         return Reproduction(f[keep].reset_index(drop=True))
 
-    def to_csv(self, path: Any) -> Any:
+    def to_csv(self, path: str | os.PathLike[str]) -> pathlib.Path:
         """Write the rows as CSV (formula-safe, LF line ends); return the path.
 
         Example

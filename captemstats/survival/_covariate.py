@@ -36,8 +36,8 @@ class Covariate:
     """
 
     column: str
-    level: Any = None
-    reference: Any = None
+    level: object = None
+    reference: object = None
     label: str | None = None
 
     @property
@@ -117,15 +117,15 @@ class Factor:
     """
 
     column: str
-    reference: Any = None
-    levels: tuple[Any, ...] | None = None
+    reference: object = None
+    levels: tuple[object, ...] | None = None
     label: str | None = None
 
     @property
     def name(self) -> str:
         return self.label or self.column
 
-    def level_order(self, data: pd.DataFrame) -> list[Any]:
+    def level_order(self, data: pd.DataFrame) -> list[object]:
         """The occurring levels in model order, the reference first."""
         import pandas as pd
 

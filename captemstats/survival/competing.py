@@ -243,10 +243,10 @@ def _cif_method(variance: str, conf_type: str, conf_level: float) -> MethodInfo:
 
 
 def cumulative_incidence(
-    time: Any,
-    status: Any,
+    time: npt.ArrayLike,
+    status: npt.ArrayLike,
     *,
-    group: Any = None,
+    group: npt.ArrayLike | Sequence[object] | None = None,
     causes: Sequence[int] | None = None,
     conf_level: float = 0.95,
     conf_type: CIFConfType = "log",
@@ -319,13 +319,13 @@ def cumulative_incidence(
 
 
 def gray_test(
-    time: Any,
-    status: Any,
-    group: Any,
+    time: npt.ArrayLike,
+    status: npt.ArrayLike,
+    group: npt.ArrayLike | Sequence[object],
     *,
     cause: int = 1,
     rho: float = 0.0,
-    strata: Any = None,
+    strata: npt.ArrayLike | Sequence[object] | None = None,
     data: pd.DataFrame | None = None,
 ) -> GrayTestResult:
     """Gray's K-sample test that the cumulative incidence of ``cause`` is equal across groups.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal, TypedDict, Unpack
 
 import numpy as np
 
@@ -44,6 +44,18 @@ if TYPE_CHECKING:
     from captemstats.survival.zph import ZphResult
 
 Ties = Literal["efron", "breslow"]
+
+
+class CoxOptions(TypedDict, total=False):
+    """The keyword options of :func:`cox_ph` that :func:`univariable_cox` passes on."""
+
+    ties: Ties
+    cluster: str | None
+    strata: str | None
+    conf_level: float
+    weights: str | None
+    robust: bool | None
+    start: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +352,7 @@ def univariable_cox(
     duration: str,
     event: str,
     covariates: Sequence[str | Covariate | Factor],
-    **kwargs: Any,
+    **kwargs: Unpack[CoxOptions],
 ) -> CoxResultCollection:
     """One Cox model per covariate (each on its own complete cases), collected in order.
 

@@ -234,9 +234,9 @@ def _std_error(d: _Data, b: F64) -> F64:
 
 
 def fine_gray(
-    time: Any,
-    status: Any,
-    covariates: Any,
+    time: npt.ArrayLike,
+    status: npt.ArrayLike,
+    covariates: pd.DataFrame | npt.ArrayLike,
     *,
     cause: int = 1,
     gtol: float = 1e-6,

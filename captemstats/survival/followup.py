@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from captemstats.survival._inputs import as_event, as_time, group_codes
 from captemstats.survival.km import ConfType, kaplan_meier
 
 if TYPE_CHECKING:
+    import numpy.typing as npt
     import pandas as pd
 
 
@@ -132,10 +134,10 @@ def _complete(time: Any, event: Any, group: Any, dropna: bool) -> tuple[Any, Any
 
 
 def reverse_km_followup(
-    time: Any,
-    event: Any,
+    time: npt.ArrayLike,
+    event: npt.ArrayLike,
     *,
-    group: Any = None,
+    group: npt.ArrayLike | Sequence[object] | None = None,
     conf_type: ConfType = "log",
     conf_level: float = 0.95,
     dropna: bool = False,
@@ -215,7 +217,11 @@ def reverse_km_followup(
 
 
 def observed_followup(
-    time: Any, *, event: Any = None, group: Any = None, dropna: bool = False
+    time: npt.ArrayLike,
+    *,
+    event: npt.ArrayLike | None = None,
+    group: npt.ArrayLike | Sequence[object] | None = None,
+    dropna: bool = False,
 ) -> FollowUpResult:
     """Median observed follow-up (diagnosis to last follow-up or death) with its range: R
     ``median(time)``, ``range(time)`` per group.

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -387,14 +387,14 @@ class KaplanMeierResult:
 
 
 def kaplan_meier(
-    time: Any,
-    event: Any,
+    time: npt.ArrayLike,
+    event: npt.ArrayLike,
     *,
-    group: Any = None,
+    group: npt.ArrayLike | Sequence[object] | None = None,
     conf_type: ConfType = "log",
     conf_level: float = 0.95,
     times: Sequence[float] | None = None,
-    weights: Any = None,
+    weights: npt.ArrayLike | None = None,
     robust: bool | None = None,
     data: pd.DataFrame | None = None,
 ) -> KaplanMeierResult:

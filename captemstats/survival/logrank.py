@@ -9,8 +9,9 @@ Peto & Peto (1972) / Prentice modification of the Gehan–Wilcoxon test (Harring
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -148,11 +149,11 @@ def _parts(
 
 
 def logrank_test(
-    time: Any,
-    event: Any,
-    group: Any,
+    time: npt.ArrayLike,
+    event: npt.ArrayLike,
+    group: npt.ArrayLike | Sequence[object],
     *,
-    strata: Any = None,
+    strata: npt.ArrayLike | Sequence[object] | None = None,
     rho: float = 0.0,
     data: pd.DataFrame | None = None,
 ) -> LogRankResult:
@@ -237,12 +238,12 @@ def logrank_test(
 
 
 def logrank_trend_test(
-    time: Any,
-    event: Any,
-    group: Any,
+    time: npt.ArrayLike,
+    event: npt.ArrayLike,
+    group: npt.ArrayLike | Sequence[object],
     *,
-    scores: Any = None,
-    strata: Any = None,
+    scores: npt.ArrayLike | dict[str, float] | dict[int, float] | dict[float, float] | None = None,
+    strata: npt.ArrayLike | Sequence[object] | None = None,
     rho: float = 0.0,
     data: pd.DataFrame | None = None,
 ) -> LogRankResult:
@@ -305,11 +306,12 @@ def logrank_trend_test(
         except (TypeError, ValueError):
             s = np.arange(1, len(raw) + 1, dtype=float)
     elif isinstance(scores, dict):
-        missing = [g for g in labels if g not in scores and raw[labels.index(g)] not in scores]
+        by_key = cast("dict[object, float]", scores)  # keyed by label or by raw value
+        missing = [g for g in labels if g not in by_key and raw[labels.index(g)] not in by_key]
         if missing:
             raise AnalysisError(f"scores: no score for group(s) {missing}")
         s = np.array(
-            [float(scores[g] if g in scores else scores[raw[i]]) for i, g in enumerate(labels)]
+            [float(by_key[g] if g in by_key else by_key[raw[i]]) for i, g in enumerate(labels)]
         )
     else:
         s = np.asarray(scores, dtype=float)

@@ -27,8 +27,9 @@ time overall); ``extend=True`` carries S forward flat as ``print.survfit(rmean =
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -274,10 +275,10 @@ def _method(tau: float, conf_level: float, extend: bool) -> MethodInfo:
 
 
 def rmst(
-    time: Any,
-    event: Any,
+    time: npt.ArrayLike,
+    event: npt.ArrayLike,
     *,
-    group: Any = None,
+    group: npt.ArrayLike | Sequence[object] | None = None,
     tau: float,
     conf_level: float = 0.95,
     reference: str | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from rich.console import RenderableType
 
     from captemstats.io.readers import SourceInfo
+    from captemstats.results import JSONObject, JSONValue
 
 
 def sort_problems(frame: pd.DataFrame) -> pd.DataFrame:
@@ -91,7 +92,7 @@ class ValidationReport:
         rule, message."""
         return self.frame.copy()
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         return {
             "ok": self.ok,
             "n_errors": self.n_errors,
@@ -110,10 +111,13 @@ class ValidationReport:
                 for name, s in self.sources.items()
             },
             "problems": [p.to_dict() for p in self.problems],
-            "omitted": [
-                {**{k: (None if pd.isna(v) else v) for k, v in r.items()}, "n": int(r["n"])}
-                for r in self.omitted.astype(object).to_dict("records")
-            ],
+            "omitted": cast(
+                "list[JSONValue]",
+                [
+                    {**{k: (None if pd.isna(v) else v) for k, v in r.items()}, "n": int(r["n"])}
+                    for r in self.omitted.astype(object).to_dict("records")
+                ],
+            ),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
