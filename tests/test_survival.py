@@ -723,3 +723,26 @@ def test_cox_and_zph_invariant_to_row_order(d: pd.DataFrame, rnd: Any) -> None:
         return
     zo = cox_zph(other).global_chisq
     assert zo == pytest.approx(zb, rel=1e-6, abs=1e-9)
+
+
+def test_concordance_is_computed_on_first_use_and_kept() -> None:
+    """A fit does not pay for its concordance until it is read; then it is R's (the
+    cross-checks above) and computed once."""
+    rng = np.random.default_rng(8)
+    n = 400
+    d = pd.DataFrame(
+        {
+            "t": np.rint(rng.exponential(20.0, n)) + 1,
+            "e": rng.random(n) < 0.7,
+            "x": rng.integers(0, 3, n).astype(float),
+            "z": rng.normal(size=n),
+        }
+    )
+    fit = cox_ph(d, "t", "e", ["x", "z"])
+    assert "_concordance_pair" not in vars(fit)
+    first = fit.concordance_counts
+    assert "_concordance_pair" in vars(fit)
+    assert fit.concordance_counts is first
+    total = first["concordant"] + first["discordant"] + first["tied.x"]
+    assert fit.concordance == (first["concordant"] + first["tied.x"] / 2) / total
+    assert fit.to_frame()["concordance"].iloc[0] == fit.concordance

@@ -76,13 +76,43 @@ def _clearly_full_rank(xr: npt.NDArray[np.float64]) -> bool:
     projection basis per column (at 10^6 rows that was ~280 MiB and ~1 s). Near-singular
     designs take the exact column-by-column path.
     """
-    norms = np.array([float(np.sqrt(xr[:, j] @ xr[:, j])) for j in range(xr.shape[1])])
-    if xr.shape[1] == 0 or not (np.isfinite(norms).all() and (norms > 0.0).all()):
+    if xr.shape[1] == 0:
         return False
-    gram = (xr.T @ xr) / np.outer(norms, norms)
+    raw = xr.T @ xr  # one pass over the rows; its diagonal holds the squared column norms
+    norms = np.sqrt(np.diag(raw))
+    if not (np.isfinite(norms).all() and (norms > 0.0).all()):
+        return False
+    gram = raw / np.outer(norms, norms)
     if not np.isfinite(gram).all():
         return False
     return bool(np.linalg.eigvalsh(gram).min() > FULL_RANK_EIGENVALUE)
+
+
+def _uncentred_gram_full_rank(x: npt.NDArray[np.float64]) -> bool:
+    """:func:`_clearly_full_rank` of the centred columns, from the uncentred Gram matrix
+    (X'X - n m m', no centred copy of the data), with the cancellation accounted for.
+
+    Subtracting n m m' loses the digits a column's mean takes of its sum of squares: an
+    entry of the normalised centred Gram matrix is then off by up to about n ε (summation)
+    times that ratio. The shortcut is taken only when the smallest eigenvalue clears
+    :data:`FULL_RANK_EIGENVALUE` by that bound times the number of columns; otherwise the
+    caller centres a copy and decides as before, so the answer never changes.
+    """
+    n, p = x.shape
+    if p == 0 or n == 0:
+        return False
+    raw = x.T @ x
+    mean = x.mean(axis=0)
+    centred = raw - n * np.outer(mean, mean)
+    ss = np.diag(centred)
+    if not (np.isfinite(raw).all() and np.isfinite(ss).all() and (ss > 0.0).all()):
+        return False
+    cancel = float((np.diag(raw) / ss).max())
+    margin = p * n * np.finfo(np.float64).eps * cancel
+    if margin > 1e-3:
+        return False
+    gram = centred / np.sqrt(np.outer(ss, ss))
+    return bool(np.linalg.eigvalsh(gram).min() > FULL_RANK_EIGENVALUE + margin)
 
 
 def estimable_columns(
@@ -114,10 +144,17 @@ def estimable_columns(
     array([ True, False])
     """
     rows = informative_rows(time, event, strata)
-    xr = x[rows].copy()
     sr = strata[rows]
-    for s in np.unique(sr):  # centring within stratum: a stratum-constant column is aliased
-        xr[sr == s] -= xr[sr == s].mean(axis=0)
+    levels = np.unique(sr)
+    whole = bool(rows.all())
+    if levels.size == 1 and whole and _uncentred_gram_full_rank(x):
+        return np.ones(x.shape[1], dtype=bool)  # the common case: no copy of the data
+    xr = x[rows] if not whole else x.copy()
+    if levels.size == 1:
+        xr -= xr.mean(axis=0)
+    else:
+        for s in levels:  # centring within stratum: a stratum-constant column is aliased
+            xr[sr == s] -= xr[sr == s].mean(axis=0)
     if _clearly_full_rank(xr):
         return np.ones(x.shape[1], dtype=bool)
     keep = np.zeros(x.shape[1], dtype=bool)

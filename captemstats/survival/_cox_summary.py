@@ -132,12 +132,14 @@ def row_products(
     return out
 
 
-def _concordance(
-    design: CoxDesign, beta: npt.NDArray[np.float64]
+def concordance_of(
+    fit: _efron.FitData, beta: npt.NDArray[np.float64]
 ) -> tuple[float, dict[str, float]]:
-    """R's default concordance: Harrell's C of the linear predictor, within strata."""
-    lp = row_products(design.x, beta)
-    cc = concordance_counts(design.t, design.e, lp, design.strata, design.weights, design.entry)
+    """R's default concordance of a fitted model: Harrell's C of the linear predictor within
+    strata (``concordance(fit)``: concordant, discordant and x-tied pairs; C = (concordant +
+    tied.x / 2) / their sum), with the counts."""
+    lp = row_products(fit.x, beta)
+    cc = concordance_counts(fit.time, fit.event, lp, fit.strata, fit.weights, fit.entry)
     denom = cc["concordant"] + cc["discordant"] + cc["tied.x"]
     conc = (cc["concordant"] + cc["tied.x"] / 2) / denom if denom > 0 else np.nan
     return float(conc), cc
