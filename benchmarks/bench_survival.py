@@ -6,7 +6,7 @@ For each size it simulates patients — exponential survival with a 3-level grou
 8 covariates (4 binary, 4 continuous), independent exponential censoring (~35% censored),
 times rounded to 0.1 month so that ties occur as in registry data — and times three calls:
 
-* ``km``      kaplan_meier(time, event, group=group)   ~ survfit(Surv(time, event) ~ group)
+* ``km``      kaplan_meier(time, event, by=group)      ~ survfit(Surv(time, event) ~ group)
 * ``logrank`` logrank_test(time, event, group)         ~ survdiff(Surv(time, event) ~ group)
 * ``cox8``    cox_ph(..., 8 covariates, ties="efron")  ~ coxph(Surv(time, event) ~ x1 + ... + x8)
 

@@ -71,10 +71,10 @@ def time_python(d: pd.DataFrame, repeat: int, crr_n: int) -> dict[str, float]:
 
     runs = {
         "cumulative_incidence (ij)": lambda: cumulative_incidence(
-            d["time"], d["status"], group=d["group"]
+            d["time"], d["status"], by=d["group"]
         ),
         "cumulative_incidence (aalen)": lambda: cumulative_incidence(
-            d["time"], d["status"], group=d["group"], variance="aalen"
+            d["time"], d["status"], by=d["group"], variance="aalen"
         ),
         "gray_test (causes 1, 2)": lambda: [
             gray_test(d["time"], d["status"], d["group"], cause=c) for c in (1, 2)

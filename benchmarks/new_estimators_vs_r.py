@@ -119,11 +119,9 @@ def main() -> None:
     s = split(d)
     py: dict[str, float] = {}
     coefs: dict[str, np.ndarray] = {}
-    py["rmst"], _ = best(
-        lambda: rmst(d["time"], d["event"], group=d["group"], tau=2.0), args.repeat
-    )
+    py["rmst"], _ = best(lambda: rmst(d["time"], d["event"], by=d["group"], tau=2.0), args.repeat)
     py["km_weighted"], _ = best(
-        lambda: kaplan_meier(d["time"], d["event"], group=d["group"], weights=d["w"]),
+        lambda: kaplan_meier(d["time"], d["event"], by=d["group"], weights=d["w"]),
         args.repeat,
     )
     py["cox_weighted"], f1 = best(

@@ -83,7 +83,7 @@ def _f(x: Any) -> FloatArray:
 
 def _ours_calls(d: pd.DataFrame) -> Calls:
     return {
-        "km": lambda: kaplan_meier(d["time"], d["event"], group=d["group"]),
+        "km": lambda: kaplan_meier(d["time"], d["event"], by=d["group"]),
         "logrank": lambda: logrank_test(d["time"], d["event"], d["group"]),
         "cox8": lambda: cox_ph(d, "time", "event", COVARIATES, ties="efron"),
     }

@@ -385,7 +385,7 @@ def _survival(
             group = (
                 None if grouping == "all" else _grouping_levels(data, grouping, g.excluded_levels)
             )
-            km = kaplan_meier(data[tcol], data[ecol], group=group, conf_level=conf_level)
+            km = kaplan_meier(data[tcol], data[ecol], by=group, conf_level=conf_level)
             test = None
             if group is not None and len(km.groups) > 1:
                 test = logrank_test(data[tcol], data[ecol], group)

@@ -71,7 +71,7 @@ def num_key(x: float) -> str:
 
 def _fits(d: pd.DataFrame, **kw: object) -> list[CumulativeIncidenceResult]:
     return [
-        cumulative_incidence(d["time"], d["status"], group=d["group"], **kw),  # type: ignore[arg-type]
+        cumulative_incidence(d["time"], d["status"], by=d["group"], **kw),  # type: ignore[arg-type]
         cumulative_incidence(d["time"], d["status"], **kw),  # type: ignore[arg-type]
     ]
 
@@ -115,7 +115,7 @@ def ours_at(d: pd.DataFrame, times: list[float]) -> Values:
 
 
 def ours_cuminc(d: pd.DataFrame, rows: pd.DataFrame) -> Values:
-    fit = cumulative_incidence(d["time"], d["status"], group=d["group"], variance="aalen")
+    fit = cumulative_incidence(d["time"], d["status"], by=d["group"], variance="aalen")
     out: Values = {}
     for name, part in rows[rows["stat"] == "time"].groupby("group", sort=False):
         g, cause = str(name).rsplit(" ", 1)
@@ -282,7 +282,7 @@ def test_edge_cases(
     checks: dict[tuple[str, str, float], tuple[float, float | None]],
 ) -> None:
     for variance in ("ij", "aalen"):
-        fit = cumulative_incidence(time, status, group=group, causes=[1, 2], variance=variance)  # type: ignore[arg-type]
+        fit = cumulative_incidence(time, status, by=group, causes=[1, 2], variance=variance)  # type: ignore[arg-type]
         at = fit.at(sorted({k[2] for k in checks}))
         for (g, cause, t), (est, se) in checks.items():
             row = at[(at["group"] == g) & (at["cause"] == cause) & (at["time"] == t)].iloc[0]
@@ -304,7 +304,7 @@ def test_single_cause_is_one_minus_kaplan_meier() -> None:
 
 def test_result_records() -> None:
     d = data("mgus2_competing")
-    fit = cumulative_incidence(d["time"], d["status"], group=d["group"])
+    fit = cumulative_incidence(d["time"], d["status"], by=d["group"])
     assert fit.groups == ["F", "M"] and fit.causes == ["1", "2"]
     assert sum(fit.n.values()) == len(d)
     assert fit.n_events["F"]["1"] + fit.n_events["M"]["1"] == int((d["status"] == 1).sum())
@@ -362,7 +362,7 @@ def test_incidences_and_survival_sum_to_one(
     d: tuple[list[float], list[int], list[int]], variance: str
 ) -> None:
     time, status, group = d
-    fit = cumulative_incidence(time, status, group=group, causes=[1, 2, 3], variance=variance)  # type: ignore[arg-type]
+    fit = cumulative_incidence(time, status, by=group, causes=[1, 2, 3], variance=variance)  # type: ignore[arg-type]
     for g in fit.groups:
         c = fit.curves[g]
         np.testing.assert_allclose(c.estimate.sum(axis=0) + c.survival, 1.0, rtol=0, atol=1e-12)

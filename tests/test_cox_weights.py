@@ -154,11 +154,11 @@ def km_fit(model: str, robust: bool | None = None) -> KaplanMeierResult:
     if model.startswith("km_lung"):
         d = pd.read_csv(REF / "lung.csv").dropna(subset=["time", "status", "ph.ecog", "sex", "age"])
         d = d.assign(event=(d["status"] == 2).astype(int), w=fractional(len(d)))
-        return kaplan_meier(d["time"], d["event"], group=d["sex"], weights=d["w"], robust=robust)
+        return kaplan_meier(d["time"], d["event"], by=d["sex"], weights=d["w"], robust=robust)
     if model == "km_veteran_integer":
         d = pd.read_csv(REF / "veteran.csv")
         w = 1 + np.arange(len(d)) % 3
-        return kaplan_meier(d["time"], d["status"], group=d["trt"], weights=w)
+        return kaplan_meier(d["time"], d["status"], by=d["trt"], weights=w)
     d = pd.read_csv(REF / "captem_synthetic.csv").dropna(
         subset=["os_months", "os_event", "ecog_0_1", "first_line", "age", "center"]
     )

@@ -200,7 +200,7 @@ def _km_fixture(n: int = 90, seed: int = 7) -> Any:
     scale = np.select([group == "1", group == "2"], [24.0, 12.0], 9.0)
     t = rng.exponential(scale)
     c = rng.uniform(6, 60, n)
-    return km_module.kaplan_meier(np.minimum(t, c).round(1), (t <= c).astype(int), group=group)
+    return km_module.kaplan_meier(np.minimum(t, c).round(1), (t <= c).astype(int), by=group)
 
 
 def _risk_counts(fig: Any) -> dict[str, list[int]]:

@@ -30,7 +30,7 @@ def competing() -> tuple[pd.DataFrame, np.ndarray]:
 
 def fitted(group: bool = True) -> CumulativeIncidenceResult:
     d, status = competing()
-    return cumulative_incidence(d["pfs_months"], status, group=d["line_group"] if group else None)
+    return cumulative_incidence(d["pfs_months"], status, by=d["line_group"] if group else None)
 
 
 def test_every_curve_is_the_estimate_of_its_group_and_cause() -> None:

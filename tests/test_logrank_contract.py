@@ -182,7 +182,7 @@ def test_landmark_after_the_last_observation() -> None:
     from captemstats.survival import kaplan_meier
 
     # group a ends in an event (S reaches 0), group b ends censored at 4 (S = 0.5 stays unknown)
-    km = kaplan_meier([1.0, 2.0, 3.0, 4.0], [1, 1, 1, 0], group=["a", "a", "b", "b"])
+    km = kaplan_meier([1.0, 2.0, 3.0, 4.0], [1, 1, 1, 0], by=["a", "a", "b", "b"])
     later = km.survival_at([10.0]).set_index("group")
     assert later["surv"].isna().all()  # R's default drops rows after the last observation
     extended = km.survival_at([10.0], extend=True).set_index("group")

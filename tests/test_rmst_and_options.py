@@ -127,7 +127,7 @@ def ours_rmst(d: pd.DataFrame, tag: str) -> Values:
     extend = tag.endswith("x")
     out: Values = {}
     for group in (None, d["g"]):
-        r = rmst(d["time"], d["event"], group=group, tau=tau, extend=extend)
+        r = rmst(d["time"], d["event"], by=group, tau=tau, extend=extend)
         for g, e in r.estimates.items():
             for stat, v in (
                 ("rmean", e.rmst),
@@ -170,7 +170,7 @@ def ours_km(d: pd.DataFrame, ct: str) -> tuple[Values, Values]:
     table: Values = {}
     quant: Values = {}
     for group in (None, d["g"]):
-        fit = kaplan_meier(d["time"], d["event"], group=group, conf_type=ct)  # type: ignore[arg-type]
+        fit = kaplan_meier(d["time"], d["event"], by=group, conf_type=ct)  # type: ignore[arg-type]
         for g in fit.groups:
             t = fit.table(g)
             for i, row in enumerate(t.itertuples(index=False), start=1):
@@ -293,7 +293,7 @@ ERROR_CASES: list[tuple[str, Any, str]] = [
     ("tau not positive", lambda: rmst([2, 3], [1, 0], tau=0), "> 0"),
     (
         "unknown reference",
-        lambda: rmst([2, 3], [1, 0], group=["a", "b"], tau=2, reference="c"),
+        lambda: rmst([2, 3], [1, 0], by=["a", "b"], tau=2, reference="c"),
         "c",
     ),
     ("conf_type unknown", lambda: kaplan_meier([1, 2], [1, 0], conf_type=BAD), "arcsin"),
@@ -306,7 +306,7 @@ ERROR_CASES: list[tuple[str, Any, str]] = [
     ),
     ("fisher null OR", lambda: fisher_exact_2x2([[1, 2], [3, 4]], null_odds_ratio=-1), "null_odds"),
     ("rmst conf_level", lambda: rmst([2, 3], [1, 0], tau=2, conf_level=1.5), "conf_level"),
-    ("rmst no rows", lambda: rmst([2, 3], [1, 0], group=[None, None], tau=2), "no observations"),
+    ("rmst no rows", lambda: rmst([2, 3], [1, 0], by=[None, None], tau=2), "no observations"),
     ("fisher conf_level", lambda: fisher_exact_2x2([[1, 2], [3, 4]], conf_level=0), "conf_level"),
     ("zeroin same sign", lambda: zeroin(lambda x: x + 1, 0.0, 1.0), "opposite sign"),
 ]
@@ -314,7 +314,7 @@ ERROR_CASES: list[tuple[str, Any, str]] = [
 
 def _lung_rmst(tau: float) -> Any:
     d = data("lung")
-    return rmst(d["time"], d["event"], group=d["g"], tau=tau)
+    return rmst(d["time"], d["event"], by=d["g"], tau=tau)
 
 
 @pytest.mark.parametrize(("case", "call", "message"), ERROR_CASES, ids=[c[0] for c in ERROR_CASES])
@@ -336,7 +336,7 @@ EDGE_CASES: list[tuple[str, dict[str, Any], dict[str, float]]] = [
 @pytest.mark.parametrize(("case", "spec", "want"), EDGE_CASES, ids=[c[0] for c in EDGE_CASES])
 def test_rmst_edge_values(case: str, spec: dict[str, Any], want: dict[str, float]) -> None:
     d = data(spec["data"])
-    r = rmst(d["time"], d["event"], group=d["g"], tau=spec["tau"])
+    r = rmst(d["time"], d["event"], by=d["g"], tau=spec["tau"])
     e = r.estimates[spec["group"]]
     for k, v in want.items():
         assert getattr(e, k) == pytest.approx(v, abs=1e-12), (case, k)
@@ -344,8 +344,8 @@ def test_rmst_edge_values(case: str, spec: dict[str, Any], want: dict[str, float
 
 def test_rmst_reference_group_flips_contrasts() -> None:
     d = data("veteran")
-    a = rmst(d["time"], d["event"], group=d["g"], tau=365).contrasts
-    b = rmst(d["time"], d["event"], group=d["g"], tau=365, reference="2").contrasts
+    a = rmst(d["time"], d["event"], by=d["g"], tau=365).contrasts
+    b = rmst(d["time"], d["event"], by=d["g"], tau=365, reference="2").contrasts
     assert b[0].estimate == pytest.approx(-a[0].estimate, rel=1e-12)
     assert b[1].estimate == pytest.approx(1 / a[1].estimate, rel=1e-12)
     assert b[0].p_value == pytest.approx(a[0].p_value, rel=1e-12)
@@ -353,7 +353,7 @@ def test_rmst_reference_group_flips_contrasts() -> None:
 
 def test_rmst_frames_and_methods() -> None:
     d = data("captem_pfs")
-    r = rmst(d["time"], d["event"], group=d["g"], tau=12)
+    r = rmst(d["time"], d["event"], by=d["g"], tau=12)
     f = r.to_frame()
     assert list(f["group"]) == ["1", "2", "3+"] and (f["rmst"] + f["rmtl"] == 12).all()
     c = r.contrasts_frame()

@@ -137,7 +137,7 @@ def assert_matches(rows: pd.DataFrame, ours: Values, context: str) -> None:
 
 def _km(d: pd.DataFrame, by_group: bool, conf_type: str = "log") -> Any:
     group = d["g"] if by_group else None
-    return kaplan_meier(d[".time"], d[".event"], group=group, conf_type=conf_type)  # type: ignore[arg-type]
+    return kaplan_meier(d[".time"], d[".event"], by=group, conf_type=conf_type)  # type: ignore[arg-type]
 
 
 def km_fits(cfg: dict[str, str], d: pd.DataFrame, conf_type: str = "log") -> list[Any]:
@@ -351,13 +351,13 @@ def ours_followup(cfg: dict[str, str], d: pd.DataFrame, kind: str) -> Values:
     groups = [None, d["g"]] if cfg["group"] else [None]
     for group in groups:
         if kind == "reverse_km":
-            rk = reverse_km_followup(d[".time"], d[".event"], group=group)
+            rk = reverse_km_followup(d[".time"], d[".event"], by=group)
             for g, e in rk.estimates.items():
                 out[(g, "0.5", "quantile")] = opt(e.median)
                 out[(g, "0.5", "lower")] = opt(e.lower)
                 out[(g, "0.5", "upper")] = opt(e.upper)
         else:
-            ob = observed_followup(d[".time"], event=d[".event"], group=group)
+            ob = observed_followup(d[".time"], event=d[".event"], by=group)
             for g, e in ob.estimates.items():
                 out[(g, "", "median")] = opt(e.median)
                 out[(g, "", "min")] = e.minimum
@@ -599,7 +599,7 @@ FAST = settings(
 @FAST
 @given(survival_data(), st.sampled_from(CONF_TYPES))
 def test_km_survival_non_increasing_in_unit_interval(d: pd.DataFrame, conf_type: str) -> None:
-    fit = kaplan_meier(d["time"], d["event"], group=d["group"], conf_type=conf_type)  # type: ignore[arg-type]
+    fit = kaplan_meier(d["time"], d["event"], by=d["group"], conf_type=conf_type)  # type: ignore[arg-type]
     for g in fit.groups:
         tab = fit.table(g)
         s = tab["surv"].to_numpy()

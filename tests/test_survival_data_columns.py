@@ -41,10 +41,8 @@ def _frame(result: Any) -> pd.DataFrame:
 #: name -> (call with names and data=, call with the columns themselves)
 CASES: dict[str, tuple[Callable[[pd.DataFrame], Any], Callable[[pd.DataFrame], Any]]] = {
     "kaplan_meier": (
-        lambda d: kaplan_meier("pfs_months", "pfs_event", group="line_group", weights="w", data=d),
-        lambda d: kaplan_meier(
-            d["pfs_months"], d["pfs_event"], group=d["line_group"], weights=d["w"]
-        ),
+        lambda d: kaplan_meier("pfs_months", "pfs_event", by="line_group", weights="w", data=d),
+        lambda d: kaplan_meier(d["pfs_months"], d["pfs_event"], by=d["line_group"], weights=d["w"]),
     ),
     "logrank_test": (
         lambda d: logrank_test("pfs_months", "pfs_event", "line_group", strata="sex", data=d),
@@ -55,12 +53,12 @@ CASES: dict[str, tuple[Callable[[pd.DataFrame], Any], Callable[[pd.DataFrame], A
         lambda d: logrank_trend_test(d["pfs_months"], d["pfs_event"], d["line"]),
     ),
     "rmst": (
-        lambda d: rmst("os_months", "os_event", group="line_group", tau=36.0, data=d),
-        lambda d: rmst(d["os_months"], d["os_event"], group=d["line_group"], tau=36.0),
+        lambda d: rmst("os_months", "os_event", by="line_group", tau=36.0, data=d),
+        lambda d: rmst(d["os_months"], d["os_event"], by=d["line_group"], tau=36.0),
     ),
     "cumulative_incidence": (
-        lambda d: cumulative_incidence("pfs_months", "status", group="line_group", data=d),
-        lambda d: cumulative_incidence(d["pfs_months"], d["status"], group=d["line_group"]),
+        lambda d: cumulative_incidence("pfs_months", "status", by="line_group", data=d),
+        lambda d: cumulative_incidence(d["pfs_months"], d["status"], by=d["line_group"]),
     ),
     "gray_test": (
         lambda d: gray_test("pfs_months", "status", "line_group", data=d),

@@ -194,7 +194,7 @@ def test_table2_best_response_from_measurements(shipped: Pipeline, resolved: Any
 def _medians(d: pd.DataFrame, endpoint: str) -> dict[str, float]:
     t, e = d[f"{endpoint}_months"], d[f"{endpoint}_event"]
     overall = kaplan_meier(t, e).median
-    by_line = kaplan_meier(t, e, group=d["line_group"]).median
+    by_line = kaplan_meier(t, e, by=d["line_group"]).median
     out = {"all": next(iter(overall.values())).estimate}
     out |= {g: m.estimate for g, m in by_line.items()}
     return {g: float("nan") if v is None else float(v) for g, v in out.items()}

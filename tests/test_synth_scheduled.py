@@ -161,9 +161,7 @@ def test_median_order_by_grade_and_ki67_follows_the_paper(scheduled: object) -> 
         pub = published[(published["endpoint"] == "os") & (published["grouping"] == grouping)]
         pub_med = dict(zip(pub["group"].astype(str), pub["median_months"], strict=True))
         keep = d[d[grouping].astype("string").isin(list(pub_med))]
-        km = kaplan_meier(
-            keep["os_months"], keep["os_event"], group=keep[grouping].astype("string")
-        )
+        km = kaplan_meier(keep["os_months"], keep["os_event"], by=keep[grouping].astype("string"))
         ours = {g: km.median[g].estimate for g in pub_med}
         for g, value in pub_med.items():
             if g == worst:

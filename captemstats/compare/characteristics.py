@@ -126,7 +126,7 @@ class CharacteristicsSummary:
 # -- describing -------------------------------------------------------------------------------
 
 
-def default_variables(df: pd.DataFrame, by: str) -> list[str]:
+def default_variables(data: pd.DataFrame, by: str) -> list[str]:
     """The columns a summary describes when none are named (gtsummary's default, every
     column), in frame order, leaving out ``by``, date and time columns and identifiers (a
     text column with a distinct value in every row), which a characteristics table should
@@ -134,7 +134,7 @@ def default_variables(df: pd.DataFrame, by: str) -> list[str]:
 
     Parameters
     ----------
-    df
+    data
         One row per patient.
     by
         The grouping column.
@@ -147,16 +147,16 @@ def default_variables(df: pd.DataFrame, by: str) -> list[str]:
     Examples
     --------
     >>> import pandas as pd
-    >>> df = pd.DataFrame({"id": ["p1", "p2", "p3"], "arm": list("ABA"), "ecog": [0, 1, 1],
+    >>> data = pd.DataFrame({"id": ["p1", "p2", "p3"], "arm": list("ABA"), "ecog": [0, 1, 1],
     ...                    "start": pd.to_datetime(["2020-01-01"] * 3)})
-    >>> default_variables(df, "arm")
+    >>> default_variables(data, "arm")
     ['ecog']
     """
     import pandas as pd
 
     out = []
-    for name in df.columns:
-        col = df[name]
+    for name in data.columns:
+        col = data[name]
         if name == by or pd.api.types.is_datetime64_any_dtype(col.dtype):
             continue
         text = pd.api.types.is_string_dtype(col.dtype) or col.dtype == object
@@ -168,7 +168,7 @@ def default_variables(df: pd.DataFrame, by: str) -> list[str]:
 
 
 def describe_characteristics(
-    df: pd.DataFrame,
+    data: pd.DataFrame,
     by: str,
     variables: Sequence[str] | None = None,
     *,
@@ -182,7 +182,7 @@ def describe_characteristics(
 
     Parameters
     ----------
-    df, by, variables, labels, overall, types, levels, groups
+    data, by, variables, labels, overall, types, levels, groups
         As :func:`summarize_characteristics` (which documents the groups, types, levels and
         the frame's columns).
 
@@ -195,24 +195,24 @@ def describe_characteristics(
     Examples
     --------
     >>> import pandas as pd
-    >>> df = pd.DataFrame({
+    >>> data = pd.DataFrame({
     ...     "arm": ["A"] * 6 + ["B"] * 6,
     ...     "sex": ["female", "male", "male", "female", "female", "male",
     ...             "male", "male", "male", "female", "male", "male"],
     ...     "age": [54, 61, 47, 70, 66, 58, 49, 52, 63, 71, 45, 60],
     ... })
-    >>> s = describe_characteristics(df, "arm", ["age", "sex"])
+    >>> s = describe_characteristics(data, "arm", ["age", "sex"])
     >>> s.groups, s.group_sizes, bool(s.frame["p_value"].isna().all())
     (('all', 'A', 'B'), {'all': 12, 'A': 6, 'B': 6}, True)
     """
     labels, types, levels = dict(labels or {}), dict(types or {}), dict(levels or {})
-    variables = default_variables(df, by) if variables is None else list(variables)
-    missing_cols = [v for v in variables if v not in df.columns]
+    variables = default_variables(data, by) if variables is None else list(variables)
+    missing_cols = [v for v in variables if v not in data.columns]
     if missing_cols:
         raise AnalysisError(f"summarize_characteristics: column(s) {missing_cols} not in the data")
     if by in variables:
         raise AnalysisError(f"summarize_characteristics: {by!r} is the grouping column")
-    group_names, gcode = _group_codes(df, by, groups)
+    group_names, gcode = _group_codes(data, by, groups)
     if not group_names:
         raise AnalysisError(f"column {by!r} has no non-missing values to group by")
     k = len(group_names)
@@ -220,7 +220,7 @@ def describe_characteristics(
     out_groups = ([OVERALL] if overall else []) + group_names
     parts: list[pd.DataFrame] = []
     for variable in variables:
-        s = df[variable]
+        s = data[variable]
         kind = types.get(variable) or _variable_type(s)
         label = labels.get(variable, variable)
         if kind == "categorical":
@@ -292,7 +292,7 @@ def _test_variable(
 
 def add_tests(
     summary: CharacteristicsSummary,
-    df: pd.DataFrame,
+    data: pd.DataFrame,
     *,
     tests: bool | Collection[str] = True,
     types: Mapping[str, VariableType] | None = None,
@@ -307,8 +307,8 @@ def add_tests(
     Parameters
     ----------
     summary
-        The description made by :func:`describe_characteristics` from ``df``.
-    df
+        The description made by :func:`describe_characteristics` from ``data``.
+    data
         The data the summary describes (its ``by`` column and variables).
     tests, b, seed, max_work, categorical_test
         As :func:`summarize_characteristics`.
@@ -324,13 +324,13 @@ def add_tests(
     Examples
     --------
     >>> import pandas as pd
-    >>> df = pd.DataFrame({
+    >>> data = pd.DataFrame({
     ...     "arm": ["A"] * 6 + ["B"] * 6,
     ...     "sex": ["female", "male", "male", "female", "female", "male",
     ...             "male", "male", "male", "female", "male", "male"],
     ...     "age": [54, 61, 47, 70, 66, 58, 49, 52, 63, 71, 45, 60],
     ... })
-    >>> s = add_tests(describe_characteristics(df, "arm", ["age", "sex"]), df)
+    >>> s = add_tests(describe_characteristics(data, "arm", ["age", "sex"]), data)
     >>> s.frame.drop_duplicates("variable")[["variable", "p_value", "test"]].round(3)
       variable  p_value      test
     0      age    0.699  wilcoxon
@@ -340,25 +340,25 @@ def add_tests(
 
     tested = set(summary.variables) if tests is True else set() if tests is False else set(tests)
     types, levels = dict(types or {}), dict(levels or {})
-    missing_cols = [v for v in summary.variables if v not in df.columns]
+    missing_cols = [v for v in summary.variables if v not in data.columns]
     if missing_cols:
         raise AnalysisError(f"add_tests: column(s) {missing_cols} not in the data")
     group_names = summary.groups[1:] if summary.overall else summary.groups
-    _, gcode = _group_codes(df, summary.by, group_names)
+    _, gcode = _group_codes(data, summary.by, group_names)
     frame = summary.frame.copy()
     described = dict(zip(frame["variable"].tolist(), frame["type"].tolist(), strict=True))
     comparisons: dict[str, Comparison | None] = {}
     for variable in summary.variables:
         cmp: Comparison | None = None
         if variable in tested:
-            kind = types.get(variable) or _variable_type(df[variable])
+            kind = types.get(variable) or _variable_type(data[variable])
             if described.get(variable, kind) != kind:
                 raise AnalysisError(
                     f"add_tests: {variable!r} was described as {described[variable]}, "
                     f"not {kind}; pass the types given to describe_characteristics"
                 )
             cmp = _test_variable(
-                df,
+                data,
                 summary,
                 variable,
                 kind,
@@ -382,7 +382,7 @@ def add_tests(
 
 
 def summarize_characteristics(
-    df: pd.DataFrame,
+    data: pd.DataFrame,
     by: str,
     variables: Sequence[str] | None = None,
     *,
@@ -427,7 +427,7 @@ def summarize_characteristics(
 
     Parameters
     ----------
-    df
+    data
         One row per patient.
     by
         The grouping column (e.g. the treatment line).
@@ -462,13 +462,13 @@ def summarize_characteristics(
     Examples
     --------
     >>> import pandas as pd
-    >>> df = pd.DataFrame({
+    >>> data = pd.DataFrame({
     ...     "arm": ["A"] * 6 + ["B"] * 6,
     ...     "sex": ["female", "male", "male", "female", "female", "male",
     ...             "male", "male", "male", "female", "male", "male"],
     ...     "age": [54, 61, 47, 70, 66, 58, 49, 52, 63, 71, 45, 60],
     ... })
-    >>> s = summarize_characteristics(df, "arm", ["age", "sex"])
+    >>> s = summarize_characteristics(data, "arm", ["age", "sex"])
     >>> s.frame[["variable", "level", "group", "n", "pct", "median", "p_value", "test"]].round(2)
       variable   level group   n    pct  median  p_value      test
     0      age    <NA>   all  12    NaN    59.0     0.70  wilcoxon
@@ -482,7 +482,7 @@ def summarize_characteristics(
     8      sex    male     B   5  83.33     NaN     0.55    fisher
     """
     summary = describe_characteristics(
-        df,
+        data,
         by,
         variables,
         labels=labels,
@@ -493,7 +493,7 @@ def summarize_characteristics(
     )
     return add_tests(
         summary,
-        df,
+        data,
         tests=tests,
         types=types,
         levels=levels,

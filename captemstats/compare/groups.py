@@ -235,7 +235,7 @@ def _categorical_from_counts(
 
 
 def compare_categorical(
-    df: pd.DataFrame,
+    data: pd.DataFrame,
     variable: str,
     by: str,
     *,
@@ -259,7 +259,7 @@ def compare_categorical(
 
     Parameters
     ----------
-    df
+    data
         One row per patient.
     variable
         The categorical column compared.
@@ -282,23 +282,25 @@ def compare_categorical(
     Examples
     --------
     >>> import pandas as pd
-    >>> df = pd.DataFrame({
+    >>> data = pd.DataFrame({
     ...     "arm": ["A"] * 6 + ["B"] * 6,
     ...     "sex": ["female", "male", "male", "female", "female", "male",
     ...             "male", "male", "male", "female", "male", "male"],
     ...     "age": [54, 61, 47, 70, 66, 58, 49, 52, 63, 71, 45, 60],
     ... })
-    >>> c = compare_categorical(df, "sex", "arm")
+    >>> c = compare_categorical(data, "sex", "arm")
     >>> c.test, round(c.p_value, 4)
     ('fisher', 0.5455)
     >>> print(c.reason)
     4 of 4 expected counts < 5 (minimum 2.00): Fisher's exact test;
     0 missing value(s) of 'sex' excluded
     """
-    if variable not in df.columns:
+    if variable not in data.columns:
         raise AnalysisError(f"column {variable!r} is not in the data")
-    group_names, gcode = _group_codes(df, by, groups)
-    names, counts, missing = _cross_counts(df[variable], variable, gcode, len(group_names), levels)
+    group_names, gcode = _group_codes(data, by, groups)
+    names, counts, missing = _cross_counts(
+        data[variable], variable, gcode, len(group_names), levels
+    )
     return _categorical_from_counts(
         variable,
         by,
@@ -379,7 +381,7 @@ def _rank_test(samples: list[FloatArray]) -> tuple[RankTestResult, str]:
 
 
 def compare_continuous(
-    df: pd.DataFrame, variable: str, by: str, *, groups: Sequence[object] | None = None
+    data: pd.DataFrame, variable: str, by: str, *, groups: Sequence[object] | None = None
 ) -> ContinuousComparison:
     """Compare a continuous variable across the ``by`` groups as gtsummary's ``add_p()``:
     Wilcoxon rank-sum (R ``wilcox.test``) for two groups, Kruskal–Wallis (R ``kruskal.test``)
@@ -388,7 +390,7 @@ def compare_continuous(
 
     Parameters
     ----------
-    df
+    data
         One row per patient.
     variable
         The numeric column compared.
@@ -405,20 +407,20 @@ def compare_continuous(
     Examples
     --------
     >>> import pandas as pd
-    >>> df = pd.DataFrame({
+    >>> data = pd.DataFrame({
     ...     "arm": ["A"] * 6 + ["B"] * 6,
     ...     "sex": ["female", "male", "male", "female", "female", "male",
     ...             "male", "male", "male", "female", "male", "male"],
     ...     "age": [54, 61, 47, 70, 66, 58, 49, 52, 63, 71, 45, 60],
     ... })
-    >>> c = compare_continuous(df, "age", "arm")
+    >>> c = compare_continuous(data, "age", "arm")
     >>> c.test, round(c.p_value, 4), c.exact
     ('wilcoxon', 0.6991, True)
     """
-    if variable not in df.columns:
+    if variable not in data.columns:
         raise AnalysisError(f"column {variable!r} is not in the data")
-    names, gcode = _group_codes(df, by, groups)
-    values = _numeric(df[variable], variable)
+    names, gcode = _group_codes(data, by, groups)
+    values = _numeric(data[variable], variable)
     ok = (gcode >= 0) & ~np.isnan(values)
     n_missing = int(((gcode >= 0) & np.isnan(values)).sum())
     n_missing_by = int((gcode < 0).sum())

@@ -131,7 +131,7 @@ def cif_figure(
     >>> t = [2.0, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     >>> status = [1, 2, 0, 1, 1, 2, 0, 1, 2, 1]
     >>> arm = list("ABABABABAB")
-    >>> cif = cumulative_incidence(t, status, group=arm)
+    >>> cif = cumulative_incidence(t, status, by=arm)
     >>> g = gray_test(t, status, arm, cause=1)
     >>> fig = cif_figure(cif, gray=[g], cause_labels={"1": "Progression", "2": "Death"})
     >>> [a.get_label() for a in fig.axes]

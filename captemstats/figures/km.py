@@ -107,7 +107,7 @@ def km_figure(
     >>> from captemstats.cohort import derive_cohort
     >>> d = derive_cohort(read_registry("data/registry")).data
     >>> from captemstats.survival import kaplan_meier, logrank_test
-    >>> km = kaplan_meier(d["pfs_months"], d["pfs_event"], group=d["line_group"])
+    >>> km = kaplan_meier(d["pfs_months"], d["pfs_event"], by=d["line_group"])
     >>> lr = logrank_test(d["pfs_months"], d["pfs_event"], d["line_group"])
     >>> fig = km_figure(km, logrank=lr, labels={"1": "First line", "2": "Second line",
     ...                                        "3+": "Third line or later"})

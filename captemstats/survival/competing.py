@@ -246,7 +246,7 @@ def cumulative_incidence(
     time: npt.ArrayLike,
     status: npt.ArrayLike,
     *,
-    group: npt.ArrayLike | Sequence[object] | None = None,
+    by: npt.ArrayLike | Sequence[object] | None = None,
     causes: Sequence[int] | None = None,
     conf_level: float = 0.95,
     conf_type: CIFConfType = "log",
@@ -262,7 +262,7 @@ def cumulative_incidence(
         Follow-up times (finite, >= 0).
     status
         0 = censored, 1, 2, ... = the cause of the event.
-    group
+    by
         Optional group labels; rows with a missing group are excluded (``n_excluded``).
     causes
         The cause codes to report (default: the nonzero codes present); a cause without
@@ -278,7 +278,7 @@ def cumulative_incidence(
     data
         Optional DataFrame: any argument given as a string is then the name of a column of
         ``data`` (pingouin's and gtsummary's style), e.g.
-        ``cumulative_incidence("pfs_months", "status", group="line_group", data=d)``.
+        ``cumulative_incidence("pfs_months", "status", by="line_group", data=d)``.
 
     Returns
     -------
@@ -297,9 +297,9 @@ def cumulative_incidence(
     [{'cause': '1', 'estimate': 0.4, 'std_error': 0.219}, {'cause': '2', 'estimate': 0.2, \
 'std_error': 0.179}]
     """
-    time, status, group = columns(data, time, status, group)
+    time, status, by = columns(data, time, status, by)
     _check_cif_options(conf_type, variance, conf_level)
-    t, st, labels, codes, n_excl = _prepare(time, status, group, "cumulative_incidence")
+    t, st, labels, codes, n_excl = _prepare(time, status, by, "cumulative_incidence")
     if timefix:
         t = aeq_times(t)
     names, idx = cause_states(st, codes, causes)
@@ -321,7 +321,7 @@ def cumulative_incidence(
 def gray_test(
     time: npt.ArrayLike,
     status: npt.ArrayLike,
-    group: npt.ArrayLike | Sequence[object],
+    by: npt.ArrayLike | Sequence[object],
     *,
     cause: int = 1,
     rho: float = 0.0,
@@ -335,7 +335,7 @@ def gray_test(
 
     Parameters
     ----------
-    time, status, group
+    time, status, by
         As :func:`cumulative_incidence`; at least two groups.
     cause
         The status code whose incidence is compared (every other nonzero code competes).
@@ -359,10 +359,10 @@ def gray_test(
     >>> (round(r.statistic, 4), r.df)
     (2.1654, 1)
     """
-    time, status, group, strata = columns(data, time, status, group, strata)
+    time, status, by, strata = columns(data, time, status, by, strata)
     from captemstats.survival._dist import chi2_sf
 
-    t, st, labels, codes, n_excl = _prepare(time, status, group, "gray_test")
+    t, st, labels, codes, n_excl = _prepare(time, status, by, "gray_test")
     del n_excl
     keep = codes >= 0
     sk = np.zeros(len(t), dtype=np.intp)

@@ -208,7 +208,7 @@ def _global_tests(
 
 def cox_ph(
     data: pd.DataFrame,
-    duration: str,
+    time: str,
     event: str,
     covariates: Sequence[str | Covariate | Factor],
     *,
@@ -220,7 +220,7 @@ def cox_ph(
     robust: bool | None = None,
     start: str | None = None,
 ) -> CoxResult:
-    """Fit a Cox model equal to R ``coxph(Surv(duration, event) ~ covariates
+    """Fit a Cox model equal to R ``coxph(Surv(time, event) ~ covariates
     [+ strata(strata)], ties = ties [, cluster = cluster])``.
 
     Rows missing any used column are excluded and counted in ``n_excluded`` (R's
@@ -233,8 +233,9 @@ def cox_ph(
     ----------
     data
         One row per patient.
-    duration, event
-        Columns of ``data``: follow-up time and event indicator (1 = event, 0 = censored).
+    time, event
+        Columns of ``data``: follow-up time and event indicator (1 = event, 0 = censored);
+        the same names as :func:`kaplan_meier` and :func:`logrank_test` take.
     covariates
         Column names (numbers as they are, booleans as 0/1, text or categorical columns as a
         :class:`Factor` with its first level as reference), :class:`Covariate` terms (a 0/1
@@ -256,7 +257,7 @@ def cox_ph(
         copies of the row.
     start
         Optional column of start times for counting-process data (R ``Surv(start, stop,
-        event)``, e.g. time-varying covariates split into intervals): ``duration`` is then
+        event)``, e.g. time-varying covariates split into intervals): ``time`` is then
         the stop time, and a row is at risk at an event time t only when start < t <= stop.
         Give ``cluster`` (the subject id) for a variance robust to a subject's several rows.
     robust
@@ -300,7 +301,7 @@ def cox_ph(
     """
     d = cox_design(
         data,
-        duration,
+        time,
         event,
         covariates,
         ties=ties,
@@ -370,7 +371,7 @@ def cox_ph(
 
 def univariable_cox(
     data: pd.DataFrame,
-    duration: str,
+    time: str,
     event: str,
     covariates: Sequence[str | Covariate | Factor],
     **kwargs: Unpack[CoxOptions],
@@ -379,7 +380,7 @@ def univariable_cox(
 
     Parameters
     ----------
-    data, duration, event
+    data, time, event
         As :func:`cox_ph`.
     covariates
         One model is fitted per entry (a column name or a :class:`Covariate`).
@@ -403,4 +404,4 @@ def univariable_cox(
     0      0    x  8
     1      1    z  8
     """
-    return CoxResultCollection([cox_ph(data, duration, event, [c], **kwargs) for c in covariates])
+    return CoxResultCollection([cox_ph(data, time, event, [c], **kwargs) for c in covariates])

@@ -137,7 +137,7 @@ def reverse_km_followup(
     time: npt.ArrayLike,
     event: npt.ArrayLike,
     *,
-    group: npt.ArrayLike | Sequence[object] | None = None,
+    by: npt.ArrayLike | Sequence[object] | None = None,
     conf_type: ConfType = "log",
     conf_level: float = 0.95,
     dropna: bool = False,
@@ -155,7 +155,7 @@ def reverse_km_followup(
         Follow-up times (e.g. months from start to death or last contact).
     event
         1 = death (the outcome), 0 = alive at last contact.
-    group
+    by
         Optional group labels.
     conf_type, conf_level
         As :func:`~captemstats.survival.kaplan_meier`.
@@ -180,10 +180,10 @@ def reverse_km_followup(
     >>> round(fu.median, 1), round(fu.lower, 1), round(fu.upper, 1), fu.n_censored
     (58.2, 51.6, 71.6, 164)
     """
-    time, event, group, n_drop = _complete(time, event, group, dropna)
+    time, event, by, n_drop = _complete(time, event, by, dropna)
     t = as_time(time)
     e = as_event(event, len(t))
-    km = kaplan_meier(t, 1.0 - e, group=group, conf_type=conf_type, conf_level=conf_level)
+    km = kaplan_meier(t, 1.0 - e, by=by, conf_type=conf_type, conf_level=conf_level)
     estimates: dict[str, FollowUpEstimate] = {}
     for g in km.groups:
         m = km.median[g]
@@ -220,7 +220,7 @@ def observed_followup(
     time: npt.ArrayLike,
     *,
     event: npt.ArrayLike | None = None,
-    group: npt.ArrayLike | Sequence[object] | None = None,
+    by: npt.ArrayLike | Sequence[object] | None = None,
     dropna: bool = False,
 ) -> FollowUpResult:
     """Median observed follow-up (diagnosis to last follow-up or death) with its range: R
@@ -235,7 +235,7 @@ def observed_followup(
         Observed follow-up times.
     event
         Optional event indicator (1 = death): only fills ``n_censored``.
-    group
+    by
         Optional group labels.
     dropna
         Exclude (and count) rows missing time instead of raising.
@@ -251,10 +251,10 @@ def observed_followup(
     >>> fu.overall.median, fu.overall.minimum, fu.overall.maximum
     (12.0, 4.0, 41.0)
     """
-    time, event, group, n_drop = _complete(time, event, group, dropna)
+    time, event, by, n_drop = _complete(time, event, by, dropna)
     t = as_time(time)
     e = None if event is None else as_event(event, len(t))
-    labels, codes, n_excl = group_codes(group, len(t))
+    labels, codes, n_excl = group_codes(by, len(t))
     if len(t) - n_excl == 0:
         raise AnalysisError("observed_followup: no observations")
     estimates: dict[str, FollowUpEstimate] = {}

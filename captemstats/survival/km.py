@@ -390,7 +390,7 @@ def kaplan_meier(
     time: npt.ArrayLike,
     event: npt.ArrayLike,
     *,
-    group: npt.ArrayLike | Sequence[object] | None = None,
+    by: npt.ArrayLike | Sequence[object] | None = None,
     conf_type: ConfType = "log",
     conf_level: float = 0.95,
     times: Sequence[float] | None = None,
@@ -413,7 +413,7 @@ def kaplan_meier(
         Follow-up times (finite, >= 0), any 1-D array-like.
     event
         Event indicators: 1 (or True) = event, 0 = censored.
-    group
+    by
         Optional group labels, one per row (a categorical's order, else sorted); None gives
         one curve labelled ``"(all)"``.
     conf_type
@@ -433,7 +433,7 @@ def kaplan_meier(
     data
         Optional DataFrame: any argument given as a string is then the name of a column of
         ``data`` (pingouin's and gtsummary's style), e.g.
-        ``kaplan_meier("pfs_months", "pfs_event", group="grade", data=d)``.
+        ``kaplan_meier("pfs_months", "pfs_event", by="grade", data=d)``.
 
     Returns
     -------
@@ -458,7 +458,7 @@ def kaplan_meier(
     >>> from captemstats import read_registry
     >>> from captemstats.cohort import derive_cohort
     >>> d = derive_cohort(read_registry("data/registry")).data
-    >>> km = kaplan_meier(d["pfs_months"], d["pfs_event"], group=d["line_group"])
+    >>> km = kaplan_meier(d["pfs_months"], d["pfs_event"], by=d["line_group"])
     >>> km.medians_frame()[["group", "n", "n_events", "median", "lower", "upper"]].round(1)
       group    n  n_events  median  lower  upper
     0     1  139       111    16.1    9.7   21.7
@@ -467,7 +467,7 @@ def kaplan_meier(
     >>> km.method.software_equivalent
     "R survival::survfit(conf.type='log')"
     """
-    time, event, group, weights = columns(data, time, event, group, weights)
+    time, event, by, weights = columns(data, time, event, by, weights)
     del times
     if conf_type not in CONF_TYPES:
         raise AnalysisError(f"conf_type {conf_type!r} is not one of {', '.join(CONF_TYPES)}")
@@ -475,7 +475,7 @@ def kaplan_meier(
         raise AnalysisError(f"conf_level {conf_level!r} is not in (0, 1)")
     t = as_time(time)
     e = as_event(event, len(t))
-    labels, codes, n_excl = group_codes(group, len(t))
+    labels, codes, n_excl = group_codes(by, len(t))
     w = None if weights is None else as_weights(weights, len(t))
     if w is not None and np.isnan(w).any():  # a missing weight: the row is left out (R)
         codes = np.where(np.isnan(w), -1, codes)

@@ -151,7 +151,7 @@ def _parts(
 def logrank_test(
     time: npt.ArrayLike,
     event: npt.ArrayLike,
-    group: npt.ArrayLike | Sequence[object],
+    by: npt.ArrayLike | Sequence[object],
     *,
     strata: npt.ArrayLike | Sequence[object] | None = None,
     rho: float = 0.0,
@@ -167,7 +167,7 @@ def logrank_test(
 
     Parameters
     ----------
-    time, event, group
+    time, event, by
         Survival times, event indicators (1 = event, 0 = censored) and group labels.
     strata
         Optional stratum labels (``strata()`` in R's formula).
@@ -191,13 +191,13 @@ def logrank_test(
     >>> r.df, r.method.software_equivalent
     (1, 'R survival::survdiff(rho = 1)')
     """
-    time, event, group, strata = columns(data, time, event, group, strata)
+    time, event, by, strata = columns(data, time, event, by, strata)
     from captemstats.survival._dist import chi2_sf
 
     rho = float(rho)
     if not np.isfinite(rho):
         raise AnalysisError(f"rho {rho!r} must be a finite number (0 = log-rank, 1 = Peto-Peto)")
-    raw, codes, o, e, v, _, n_excl = _parts(time, event, group, strata, rho)
+    raw, codes, o, e, v, _, n_excl = _parts(time, event, by, strata, rho)
     pos = np.flatnonzero(e > 0)
     if len(pos) < 2:
         chisq, df = 0.0, 0
@@ -240,7 +240,7 @@ def logrank_test(
 def logrank_trend_test(
     time: npt.ArrayLike,
     event: npt.ArrayLike,
-    group: npt.ArrayLike | Sequence[object],
+    by: npt.ArrayLike | Sequence[object],
     *,
     scores: npt.ArrayLike | dict[str, float] | dict[int, float] | dict[float, float] | None = None,
     strata: npt.ArrayLike | Sequence[object] | None = None,
@@ -261,7 +261,7 @@ def logrank_trend_test(
     ----------
     time, event
         Survival times and event indicators (1 = event, 0 = censored).
-    group
+    by
         Ordered group labels, one per row.
     scores
         Optional scores: a sequence in group order or a mapping label -> score.
@@ -295,10 +295,10 @@ def logrank_trend_test(
     >>> round(r.chisq, 2), r.df, round(r.p_value, 4), r.scores
     (7.86, 1, 0.0051, {'1': 1.0, '2': 2.0, '3+': 3.0})
     """
-    time, event, group, strata = columns(data, time, event, group, strata)
+    time, event, by, strata = columns(data, time, event, by, strata)
     from captemstats.survival._dist import chi2_sf
 
-    raw, codes, o, e, v, _, n_excl = _parts(time, event, group, strata, rho)
+    raw, codes, o, e, v, _, n_excl = _parts(time, event, by, strata, rho)
     labels = [label_str(x) for x in raw]
     if scores is None:
         try:

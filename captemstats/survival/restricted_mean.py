@@ -278,7 +278,7 @@ def rmst(
     time: npt.ArrayLike,
     event: npt.ArrayLike,
     *,
-    group: npt.ArrayLike | Sequence[object] | None = None,
+    by: npt.ArrayLike | Sequence[object] | None = None,
     tau: float,
     conf_level: float = 0.95,
     reference: str | None = None,
@@ -295,7 +295,7 @@ def rmst(
     ----------
     time, event
         Survival times (>= 0) and event indicators (1 = event, 0 = censored).
-    group
+    by
         Optional group labels (a categorical's order, else sorted); rows with a missing group
         are excluded and counted in ``n_excluded``.
     tau
@@ -310,7 +310,7 @@ def rmst(
     data
         Optional DataFrame: any argument given as a string is then the name of a column of
         ``data`` (pingouin's and gtsummary's style), e.g.
-        ``rmst("os_months", "os_event", group="line_group", tau=36, data=d)``.
+        ``rmst("os_months", "os_event", by="line_group", tau=36, data=d)``.
 
     Returns
     -------
@@ -320,17 +320,17 @@ def rmst(
 
     Examples
     --------
-    >>> r = rmst([2, 3, 5, 7, 8, 9], [1, 0, 1, 1, 0, 1], group=["a", "b"] * 3, tau=7)
+    >>> r = rmst([2, 3, 5, 7, 8, 9], [1, 0, 1, 1, 0, 1], by=["a", "b"] * 3, tau=7)
     >>> round(r.estimates["a"].rmst, 4), r.contrasts[0].measure
     (4.6667, 'difference')
     """
-    time, event, group = columns(data, time, event, group)
+    time, event, by = columns(data, time, event, by)
     from captemstats.survival._dist import norm_ppf
 
     tau = _check_options(tau, conf_level)
     t = as_time(time)
     e = as_event(event, len(t))
-    labels, codes, n_excl = group_codes(group, len(t))
+    labels, codes, n_excl = group_codes(by, len(t))
     if len(t) - n_excl == 0:
         raise AnalysisError("rmst: no observations")
     last = _last_times(t, e, labels, codes, tau)

@@ -93,7 +93,7 @@ def survival_summary_table(
     >>> d = derive_cohort(read_registry("data/registry")).data
     >>> from captemstats.survival import kaplan_meier, logrank_test
     >>> def by_line(time, event):
-    ...     return (kaplan_meier(d[time], d[event], group=d["line_group"]),
+    ...     return (kaplan_meier(d[time], d[event], by=d["line_group"]),
     ...             logrank_test(d[time], d[event], d["line_group"]))
     >>> t = survival_summary_table({"line_group": by_line("pfs_months", "pfs_event")},
     ...                            {"line_group": by_line("os_months", "os_event")})

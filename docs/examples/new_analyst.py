@@ -10,7 +10,7 @@ data = captemstats.analyze("data/registry").cohort.data
 # 1. Table 1 by grade: every column typed and tested, labels and levels as the data say
 table1 = characteristics_table(summarize_characteristics(data, by="grade"))
 # 2. PFS by Ki-67 class: Kaplan-Meier, log-rank and the figure with its risk table
-km = kaplan_meier("pfs_months", "pfs_event", group="ki67_group", data=data)
+km = kaplan_meier("pfs_months", "pfs_event", by="ki67_group", data=data)
 logrank = logrank_test("pfs_months", "pfs_event", "ki67_group", data=data)
 figure = km_figure(km, logrank=logrank)
 # 3. A two-covariate Cox model of overall survival (sex, a text column, is coded itself)
