@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: A JSON value: what :func:`json.dumps` writes and :func:`json.loads` returns (arrays and
 #: objects as read-only ``Sequence`` and ``Mapping``, so a ``dict[str, str]`` is one): the type
@@ -41,3 +44,39 @@ class MethodInfo:
         d = asdict(self)
         d["notes"] = "; ".join(self.notes)
         return d
+
+
+class Displayed:
+    """What every statistical result shows of itself (mixin): a one-line ``repr`` that says
+    what the result holds (not its arrays), :meth:`summary` as a tidy frame, and that frame as
+    the notebook display (``_repr_html_``), as pandas and great_tables objects display.
+
+    A result class defines :meth:`summary` and :meth:`_headline` and is a dataclass with
+    ``repr=False`` (a dataclass would otherwise write its own ``repr`` of every field).
+
+    Examples
+    --------
+    >>> from captemstats.survival import kaplan_meier
+    >>> kaplan_meier([1, 2, 3, 4], [1, 0, 1, 1])
+    <KaplanMeierResult: 1 group, n = 4, 3 events; .summary(), .to_frame()>
+    """
+
+    __slots__ = ()  # slotted results stay slotted
+
+    def summary(self) -> pd.DataFrame:
+        """The result's main numbers, one row per group or term."""
+        raise NotImplementedError
+
+    def _headline(self) -> str:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self._headline()}; .summary(), .to_frame()>"
+
+    def _repr_html_(self) -> str:
+        return str(self.summary().to_html(index=False, na_rep="", float_format="{:.4g}".format))
+
+
+def count_words(n: int, word: str) -> str:
+    """``"1 group"``, ``"3 groups"``: a count with its noun (plural in ``s``)."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

@@ -39,7 +39,7 @@ from captemstats.compare.groups import (
     compare_continuous,
 )
 from captemstats.errors import AnalysisError
-from captemstats.results import MethodInfo
+from captemstats.results import Displayed, MethodInfo, count_words
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -72,8 +72,8 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 Comparison = CategoricalComparison | ContinuousComparison
 
 
-@dataclass(frozen=True, eq=False)
-class CharacteristicsSummary:
+@dataclass(frozen=True, eq=False, repr=False)
+class CharacteristicsSummary(Displayed):
     """Table 1 content: gtsummary's ``tbl_summary(by = ) |> add_p()`` as a tidy frame.
 
     ``frame`` has one row per level per group for categorical variables and one row per group
@@ -104,6 +104,16 @@ class CharacteristicsSummary:
     n_missing_by: int
     comparisons: dict[str, CategoricalComparison | ContinuousComparison | None]
     overall: bool = True
+
+    def _headline(self) -> str:
+        return (
+            f"{count_words(len(self.variables), 'variable')} by {self.by!r} "
+            f"({count_words(len(self.groups), 'group')})"
+        )
+
+    def summary(self) -> pd.DataFrame:
+        """The table's rows: one per variable and level (:meth:`to_frame`)."""
+        return self.to_frame()
 
     def to_frame(self) -> pd.DataFrame:
         return self.frame.copy()

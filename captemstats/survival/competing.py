@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from captemstats.errors import AnalysisError
-from captemstats.results import MethodInfo
+from captemstats.results import Displayed, MethodInfo, count_words
 from captemstats.survival._aalen_johansen import (
     Curve,
     aeq_times,
@@ -54,8 +54,8 @@ EVENT_FREE = "(s0)"
 _CONF = ("log", "plain", "log-log", "logit", "arcsin")
 
 
-@dataclass(frozen=True, eq=False)
-class CumulativeIncidenceResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class CumulativeIncidenceResult(Displayed):
     """Cumulative incidence of each cause by group, with the event-free probability.
 
     ``causes`` are the status codes as text (R's state names); ``curves[group]`` holds the
@@ -72,6 +72,32 @@ class CumulativeIncidenceResult:
     variance: str
     n_excluded: int
     method: MethodInfo
+
+    def _headline(self) -> str:
+        return (
+            f"{count_words(len(self.causes), 'cause')}, "
+            f"{count_words(len(self.groups), 'group')}, n = {sum(self.n.values())}"
+        )
+
+    def summary(self) -> pd.DataFrame:
+        """Per group and cause: n, events and the cumulative incidence at the group's last
+        time, with its CI."""
+        import pandas as pd
+
+        last = self.to_frame().groupby(["group", "cause"], sort=False).tail(1)
+        events = [self.n_events[g][c] for g, c in zip(last["group"], last["cause"], strict=True)]
+        return pd.DataFrame(
+            {
+                "group": last["group"].to_numpy(),
+                "cause": last["cause"].to_numpy(),
+                "n": [self.n[g] for g in last["group"]],
+                "n_events": events,
+                "time": last["time"].to_numpy(),
+                "estimate": last["estimate"].to_numpy(),
+                "lower": last["lower"].to_numpy(),
+                "upper": last["upper"].to_numpy(),
+            }
+        )
 
     def _limits(
         self, p: npt.NDArray[np.float64], se: npt.NDArray[np.float64]
@@ -169,8 +195,8 @@ class CumulativeIncidenceResult:
         return select_group(self.groups, group)
 
 
-@dataclass(frozen=True, slots=True)
-class GrayTestResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class GrayTestResult(Displayed):
     """Gray's K-sample test for one cause: chi-square ``statistic`` on ``df`` degrees of
     freedom, ``p_value`` (upper tail), the score of the first K - 1 groups and its variance."""
 
@@ -183,6 +209,16 @@ class GrayTestResult:
     variance: tuple[tuple[float, ...], ...]
     rho: float
     method: MethodInfo
+
+    def _headline(self) -> str:
+        return (
+            f"cause {self.cause}, statistic {self.statistic:.4g} on {self.df} df, "
+            f"P = {self.p_value:.3g}, {count_words(len(self.groups), 'group')}"
+        )
+
+    def summary(self) -> pd.DataFrame:
+        """The test: statistic, df and P (:meth:`to_frame`)."""
+        return self.to_frame()
 
     def to_frame(self) -> pd.DataFrame:
         """One row: cause, statistic, df, p_value, rho, groups (joined by ', ')."""

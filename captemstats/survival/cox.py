@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal, TypedDict, Unpack
 
 import numpy as np
 
-from captemstats.results import MethodInfo
+from captemstats.results import Displayed, MethodInfo, count_words
 from captemstats.survival import _efron
 from captemstats.survival._alias import wtest
 from captemstats.survival._covariate import Covariate as Covariate  # re-exported
@@ -68,8 +68,8 @@ class ChiSquareTest:
     p_value: float
 
 
-@dataclass(frozen=True, eq=False)
-class CoxResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class CoxResult(Displayed):
     """A fitted Cox model. Per term (in ``terms`` order): coef, hr, se (model-based),
     robust_se (cluster sandwich, or None), lower/upper (HR CI), z and Wald p_value — the last
     four use robust_se when a cluster was given, as R's ``summary.coxph``, and
@@ -107,6 +107,16 @@ class CoxResult:
     _fit: _efron.FitData | None = field(default=None, repr=False)
     #: the estimable coefficients as fitted (the linear predictor of the concordance)
     _beta: npt.NDArray[np.float64] | None = field(default=None, repr=False)
+
+    def _headline(self) -> str:
+        return (
+            f"{count_words(len(self.terms), 'term')}, n = {self.n}, {self.n_events} events, "
+            f"likelihood-ratio P = {self.lr_test.p_value:.3g}"
+        )
+
+    def summary(self) -> pd.DataFrame:
+        """Per term: HR with its CI and P (robust ones with a cluster), as Table 3 prints."""
+        return self.to_frame()[["term", "hr", "lower", "upper", "p_value"]]
 
     @functools.cached_property
     def _concordance_pair(self) -> tuple[float, dict[str, float]]:
@@ -168,11 +178,19 @@ class CoxResult:
         return cox_term_tests(self)
 
 
-@dataclass(frozen=True, eq=False)
-class CoxResultCollection:
+@dataclass(frozen=True, eq=False, repr=False)
+class CoxResultCollection(Displayed):
     """Several Cox models (e.g. one univariable model per covariate), in order."""
 
     results: list[CoxResult]
+
+    def _headline(self) -> str:
+        return count_words(len(self.results), "model")
+
+    def summary(self) -> pd.DataFrame:
+        """Per model and term: HR with its CI and P."""
+        cols = ["model", "term", "hr", "lower", "upper", "p_value"]
+        return self.to_frame()[cols]
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from captemstats.errors import AnalysisError
-from captemstats.results import MethodInfo
+from captemstats.results import Displayed, MethodInfo, count_words
 from captemstats.survival._inputs import as_status, as_time
 
 if TYPE_CHECKING:
@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     F64 = npt.NDArray[np.float64]
 
 
-@dataclass(frozen=True, slots=True)
-class FineGrayResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class FineGrayResult(Displayed):
     """Coefficients (log subdistribution hazard ratios), standard errors, Wald z and
     two-sided P, as ``summary(crr(...))``."""
 
@@ -45,6 +45,13 @@ class FineGrayResult:
     n: int
     cause: int
     method: MethodInfo
+
+    def _headline(self) -> str:
+        return f"cause {self.cause}, {count_words(len(self.terms), 'term')}, n = {self.n}"
+
+    def summary(self) -> pd.DataFrame:
+        """Per term: coefficient, subdistribution HR, SE and P (:meth:`to_frame`)."""
+        return self.to_frame()
 
     def to_frame(self) -> pd.DataFrame:
         """One row per term: term, coef, shr (exp(coef)), std_error, z, p_value."""

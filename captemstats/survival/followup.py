@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from captemstats.errors import AnalysisError
-from captemstats.results import MethodInfo
+from captemstats.results import Displayed, MethodInfo, count_words
 from captemstats.survival._inputs import as_event, as_time, group_codes
 from captemstats.survival.km import ConfType, kaplan_meier
 
@@ -46,8 +46,8 @@ class FollowUpEstimate:
     maximum: float
 
 
-@dataclass(frozen=True, eq=False)
-class FollowUpResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class FollowUpResult(Displayed):
     """Median follow-up per group (``groups`` in order) under one ``definition``
     (``"reverse_km"`` or ``"observed"``).
 
@@ -66,6 +66,13 @@ class FollowUpResult:
     conf_level: float | None
     n_excluded: int
     method: MethodInfo
+
+    def _headline(self) -> str:
+        return f"{self.definition} follow-up, {count_words(len(self.groups), 'group')}"
+
+    def summary(self) -> pd.DataFrame:
+        """Per group: the median follow-up with its CI or range (:meth:`to_frame`)."""
+        return self.to_frame()
 
     def __getitem__(self, group: str) -> FollowUpEstimate:
         if group not in self.estimates:

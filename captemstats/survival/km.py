@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from captemstats.errors import AnalysisError
-from captemstats.results import MethodInfo
+from captemstats.results import Displayed, MethodInfo, count_words
 from captemstats.survival._confint import CONF_TYPES, ConfType, confidence_limits
 from captemstats.survival._inputs import ALL as ALL  # re-exported
 from captemstats.survival._inputs import (
@@ -200,8 +200,8 @@ def _opt(x: float) -> float | None:
     return None if np.isnan(x) else float(x)
 
 
-@dataclass(frozen=True, eq=False)
-class KaplanMeierResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class KaplanMeierResult(Displayed):
     """Kaplan–Meier curves, one per group (``groups`` in order), with medians and methods.
 
     Examples
@@ -228,6 +228,14 @@ class KaplanMeierResult:
     method: MethodInfo
     weighted: bool = False
     robust: bool = False
+
+    def _headline(self) -> str:
+        n, events = sum(self.n.values()), sum(self.n_events.values())
+        return f"{count_words(len(self.groups), 'group')}, n = {n:g}, {events:g} events"
+
+    def summary(self) -> pd.DataFrame:
+        """Per group: n, events and the median with its CI (:meth:`medians_frame`)."""
+        return self.medians_frame()
 
     def table(self, group: str | None = None) -> pd.DataFrame:
         """The survival table of one group: time, n_risk, n_event, n_censor (sums of case

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from captemstats.errors import AnalysisError
-from captemstats.results import MethodInfo
+from captemstats.results import Displayed, MethodInfo, count_words
 from captemstats.survival._inputs import as_event, as_labels, as_time, columns
 from captemstats.survival.km import label_str
 
@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 FloatArray = "npt.NDArray[np.float64]"
 
 
-@dataclass(frozen=True, eq=False)
-class LogRankResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class LogRankResult(Displayed):
     """A log-rank test: chi-square on ``df`` degrees of freedom with observed and expected
     events per group (summed over strata for a stratified test).
 
@@ -53,6 +53,16 @@ class LogRankResult:
     n_excluded: int
     method: MethodInfo
     scores: dict[str, float] | None = None
+
+    def _headline(self) -> str:
+        return (
+            f"chi-square {self.chisq:.4g} on {self.df} df, P = {self.p_value:.3g}, "
+            f"{count_words(len(self.groups), 'group')}"
+        )
+
+    def summary(self) -> pd.DataFrame:
+        """Per group: n, observed and expected events (:meth:`to_frame`)."""
+        return self.to_frame()
 
     def to_frame(self) -> pd.DataFrame:
         """One row per group: n, observed, expected, (O-E)^2/E, and the test's chisq, df, P."""

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from captemstats.errors import AnalysisError
-from captemstats.results import MethodInfo
+from captemstats.results import Displayed, MethodInfo, count_words
 from captemstats.survival._inputs import as_event, as_time, columns, group_codes
 from captemstats.survival.km import risk_sets
 
@@ -76,8 +76,8 @@ class RMSTContrast:
     p_value: float
 
 
-@dataclass(frozen=True, eq=False)
-class RMSTResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class RMSTResult(Displayed):
     """RMST per group (``estimates``, groups in order) and each group against ``reference``."""
 
     tau: float
@@ -88,6 +88,13 @@ class RMSTResult:
     contrasts: list[RMSTContrast]
     n_excluded: int
     method: MethodInfo
+
+    def _headline(self) -> str:
+        return f"tau = {self.tau:g}, {count_words(len(self.groups), 'group')}"
+
+    def summary(self) -> pd.DataFrame:
+        """Per group: the restricted mean with its CI (:meth:`to_frame`)."""
+        return self.to_frame()
 
     def to_frame(self) -> pd.DataFrame:
         """One row per group: n, events, tau, rmst, se, lower, upper, rmtl, last_time."""

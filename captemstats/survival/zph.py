@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import numpy as np
 
 from captemstats.errors import AnalysisError
-from captemstats.results import MethodInfo
+from captemstats.results import Displayed, MethodInfo, count_words
 from captemstats.survival import _efron
 
 if TYPE_CHECKING:
@@ -58,8 +58,8 @@ _TRANSFORMS = ("km", "rank", "identity", "log")
 GLOBAL = "GLOBAL"
 
 
-@dataclass(frozen=True, eq=False)
-class ZphResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class ZphResult(Displayed):
     """Proportional-hazards tests per term (and GLOBAL) with the scaled Schoenfeld residuals.
 
     ``chisq``/``df``/``p_value`` hold one entry per term in ``terms`` order; the global test is
@@ -83,6 +83,16 @@ class ZphResult:
     strata: npt.NDArray[np.intp] | None
     var: npt.NDArray[np.float64]
     method: MethodInfo
+
+    def _headline(self) -> str:
+        return (
+            f"{count_words(len(self.terms), 'term')}, global chi-square "
+            f"{self.global_chisq:.4g} on {self.global_df} df, P = {self.global_p_value:.3g}"
+        )
+
+    def summary(self) -> pd.DataFrame:
+        """Per term and globally: chi-square, df and P (:meth:`to_frame`)."""
+        return self.to_frame()
 
     def to_frame(self) -> pd.DataFrame:
         """The test table as R prints it: one row per term then GLOBAL; columns term, chisq,
