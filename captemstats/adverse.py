@@ -15,14 +15,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from captemstats.results import Displayed, count_words
 from captemstats.schema import CTCAE_TERMS
 
 #: Grade bands of Table 4, in print order.
 BANDS: tuple[str, ...] = ("grade_1_2", "grade_3", "grade_4", "grade_5")
 
 
-@dataclass(frozen=True, slots=True)
-class AdverseEventSummary:
+@dataclass(frozen=True, slots=True, repr=False)
+class AdverseEventSummary(Displayed):
     """Patients per CTCAE term by worst grade band, with interruption/discontinuation counts.
 
     ``counts`` is indexed by term with columns :data:`BANDS` + ``interruption``,
@@ -52,6 +53,14 @@ class AdverseEventSummary:
         default="Patients counted once per term at their worst CTCAE v4.0 grade; "
         "percentages of all patients in the cohort."
     )
+
+    def _headline(self) -> str:
+        events = count_words(self.n_events, "event")
+        return f"{events}, {self.grade34_patients} of {self.denominator} patients with grade 3-4"
+
+    def summary(self) -> pd.DataFrame:
+        """Per term: patients by grade band (:meth:`to_frame`)."""
+        return self.to_frame()
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy long frame: term, band, n, denominator, pct."""

@@ -1,8 +1,9 @@
 """Results display themselves (issue 17, item 2): a one-line ``repr`` that says what the
 result holds, ``summary()`` as a tidy frame, and that frame as the notebook display.
 
-Checked on every result class that shows itself (``captemstats.results.Displayed``), each
-made from the shipped registry or a small example.
+Checked on every result class that shows itself (``captemstats.results.Displayed``): those
+of survival, compare, recist and adverse, each made from the shipped registry or a small
+example.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def results() -> dict[str, Any]:
     import captemstats
+    from captemstats.compare import chi_square_test, fisher_test, wilcoxon_rank_sum_test
+    from captemstats.recist import assess_timepoints
     from captemstats.survival import cumulative_incidence, fine_gray, gray_test, rmst
 
     res = captemstats.analyze(ROOT / "data" / "registry")
@@ -43,16 +46,27 @@ def results() -> dict[str, Any]:
             d["pfs_months"], status, d[["first_line"]].astype(float).to_numpy()
         ),
         "CoxResultCollection": res.cox_univariable["pfs"],
+        "BestResponseResult": res.responses,
+        "ResponseRates": res.response_rates,
+        "TimepointResult": assess_timepoints(res.cohort.lesions, patients=d),
+        "AdverseEventSummary": res.adverse,
+        "CategoricalComparison": res.response_tests["ORR"],
+        "ContinuousComparison": res.characteristics.comparisons["age"],
+        "ChiSquareResult": chi_square_test([[3, 4], [5, 6]]),
+        "FisherResult": fisher_test([[1, 2], [3, 4]]),
+        "RankTestResult": wilcoxon_rank_sum_test([1, 2, 3], [4, 5, 6]),
     }
 
 
 def test_every_displayed_class_is_checked(results: dict[str, Any]) -> None:
+    import captemstats.adverse
     import captemstats.compare
+    import captemstats.recist
     import captemstats.survival
 
     classes = {
         name
-        for mod in (captemstats.survival, captemstats.compare)
+        for mod in (captemstats.survival, captemstats.compare, captemstats.recist)
         for name in mod.__all__
         if isinstance(getattr(mod, name), type) and issubclass(getattr(mod, name), Displayed)
     }
@@ -78,6 +92,15 @@ def test_every_displayed_class_is_checked(results: dict[str, Any]) -> None:
         "CumulativeIncidenceResult",
         "FineGrayResult",
         "CoxResultCollection",
+        "BestResponseResult",
+        "ResponseRates",
+        "TimepointResult",
+        "AdverseEventSummary",
+        "CategoricalComparison",
+        "ContinuousComparison",
+        "ChiSquareResult",
+        "FisherResult",
+        "RankTestResult",
     ],
 )
 def test_result_shows_a_line_a_summary_and_a_table(results: dict[str, Any], name: str) -> None:

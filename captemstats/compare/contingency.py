@@ -29,7 +29,7 @@ from captemstats.compare._exact import (
     _fisher_rxc,
 )
 from captemstats.errors import AnalysisError
-from captemstats.results import MethodInfo
+from captemstats.results import Displayed, MethodInfo
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -96,8 +96,8 @@ def _expected(counts: IntArray) -> FloatArray:
 # -- Pearson chi-square -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
-class ChiSquareResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class ChiSquareResult(Displayed):
     """Pearson's chi-square test of independence (no continuity correction).
 
     ``observed``/``expected`` are the table as given (rows × columns); ``min_expected`` and
@@ -122,6 +122,13 @@ class ChiSquareResult:
     n_expected_below_5: int
     method: MethodInfo
     test: str = "chisq"
+
+    def _headline(self) -> str:
+        return f"chi-square {self.statistic:.4g} on {self.df} df, P = {self.p_value:.3g}"
+
+    def summary(self) -> pd.DataFrame:
+        """The test: statistic, df, P and the smallest expected count (:meth:`to_frame`)."""
+        return self.to_frame()
 
     @property
     def any_expected_below_5(self) -> bool:
@@ -214,8 +221,8 @@ def chi_square_test(table: pd.DataFrame | npt.ArrayLike) -> ChiSquareResult:
 # -- Fisher's exact test ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
-class FisherResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class FisherResult(Displayed):
     """Fisher's exact test of independence for an r×c table.
 
     ``algorithm`` is ``"hypergeometric"`` (2×2), ``"network"`` (exact r×c enumeration) or
@@ -240,6 +247,14 @@ class FisherResult:
     seed: int | None = None
     hits: int | None = None
     test: str = "fisher"
+
+    def _headline(self) -> str:
+        rows, cols = self.shape
+        return f"{rows} x {cols} table, n = {self.n}, P = {self.p_value:.3g} ({self.algorithm})"
+
+    def summary(self) -> pd.DataFrame:
+        """The test: P and how it was computed (:meth:`to_frame`)."""
+        return self.to_frame()
 
     @property
     def simulated(self) -> bool:

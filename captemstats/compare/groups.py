@@ -34,7 +34,7 @@ from captemstats.compare.contingency import (
 )
 from captemstats.compare.rank import RankTestResult, kruskal_wallis_test, wilcoxon_rank_sum_test
 from captemstats.errors import AnalysisError
-from captemstats.results import MethodInfo
+from captemstats.results import Displayed, MethodInfo
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 CategoricalTest = Literal["auto", "chisq", "chisq_yates", "fisher", "fisher_mc"]
 
 
-@dataclass(frozen=True, eq=False)
-class CategoricalComparison:
+@dataclass(frozen=True, eq=False, repr=False)
+class CategoricalComparison(Displayed):
     """A categorical variable compared across groups: the test gtsummary's rule chose, why,
     and the table it was computed on (levels × groups, missing values excluded).
 
@@ -82,6 +82,13 @@ class CategoricalComparison:
     chisq: ChiSquareResult | None
     fisher: FisherResult | None
     method: MethodInfo | None
+
+    def _headline(self) -> str:
+        return f"{self.variable!r} by {self.by!r}, {self.test}, P = {self.p_value:.3g}"
+
+    def summary(self) -> pd.DataFrame:
+        """The comparison: variable, test, statistic and P (:meth:`to_frame`)."""
+        return self.to_frame()
 
     def to_frame(self) -> pd.DataFrame:
         """One row: variable, test, statistic, df, P, minimum expected count, n, missing, reason."""
@@ -316,8 +323,8 @@ def compare_categorical(
     )
 
 
-@dataclass(frozen=True, eq=False)
-class ContinuousComparison:
+@dataclass(frozen=True, eq=False, repr=False)
+class ContinuousComparison(Displayed):
     """A continuous variable compared across groups by a rank test (Wilcoxon or
     Kruskal–Wallis), with the groups compared and the missing values excluded.
 
@@ -348,6 +355,13 @@ class ContinuousComparison:
     reason: str
     result: RankTestResult | None
     method: MethodInfo | None
+
+    def _headline(self) -> str:
+        return f"{self.variable!r} by {self.by!r}, {self.test}, P = {self.p_value:.3g}"
+
+    def summary(self) -> pd.DataFrame:
+        """The comparison: variable, test, statistic and P (:meth:`to_frame`)."""
+        return self.to_frame()
 
     def to_frame(self) -> pd.DataFrame:
         """One row: variable, test, statistic, df, P, exact, n, missing, reason."""

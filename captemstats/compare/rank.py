@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from captemstats.errors import AnalysisError
-from captemstats.results import MethodInfo
+from captemstats.results import Displayed, MethodInfo
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     FloatArray = npt.NDArray[np.float64]
 
 
-@dataclass(frozen=True, eq=False)
-class RankTestResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class RankTestResult(Displayed):
     """A Wilcoxon rank-sum or Kruskal–Wallis test.
 
     ``statistic`` is R's W (sum of the first group's ranks minus n₁(n₁+1)/2) or the
@@ -55,6 +55,13 @@ class RankTestResult:
     exact: bool
     ties: bool
     method: MethodInfo
+
+    def _headline(self) -> str:
+        return f"{self.test}, statistic {self.statistic:.4g}, P = {self.p_value:.3g}, n = {self.n}"
+
+    def summary(self) -> pd.DataFrame:
+        """The test: statistic, df and P (:meth:`to_frame`)."""
+        return self.to_frame()
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd

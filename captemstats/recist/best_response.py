@@ -37,7 +37,7 @@ from captemstats.recist.sequence import (
     disease_control,
 )
 from captemstats.recist.timepoint import CR, NCNP, NE, PD, PR, SD, TimepointResult, choose
-from captemstats.results import MethodInfo
+from captemstats.results import Displayed, MethodInfo, count_words
 
 #: ``bor_from_sequence`` lives in :mod:`captemstats.recist.sequence`; it is re-exported here.
 __all__ = [
@@ -79,8 +79,8 @@ class NotEvaluableRule(StrEnum):
     NO_POST_BASELINE_ASSESSMENT = "no_post_baseline_assessment"
 
 
-@dataclass(frozen=True)
-class BestResponseResult:
+@dataclass(frozen=True, repr=False)
+class BestResponseResult(Displayed):
     """Best overall response per patient.
 
     Attributes:
@@ -118,6 +118,14 @@ class BestResponseResult:
     assessments: pd.DataFrame
     errors: pd.DataFrame = field(default_factory=empty_errors)
     config: RecistConfig = field(default_factory=RecistConfig)
+
+    def _headline(self) -> str:
+        errors = count_words(len(self.errors), "input error")
+        return f"{count_words(len(self.patients), 'patient')}, {errors}"
+
+    def summary(self) -> pd.DataFrame:
+        """Per patient: best overall response, confirmed, disease control (:meth:`to_frame`)."""
+        return self.to_frame()
 
     def to_frame(self) -> pd.DataFrame:
         """The per-patient table (a copy)."""

@@ -13,6 +13,7 @@ import pandas as pd
 
 from captemstats.recist.errors import RecistInputError
 from captemstats.recist.timepoint import CR, NCNP, NE, PD, PR, SD
+from captemstats.results import Displayed, count_words
 
 #: Rows of the rates table, in print order: each response category, then ORR and DCR.
 MEASURES: tuple[str, ...] = (CR, PR, SD, NCNP, PD, NE, "ORR", "DCR")
@@ -70,8 +71,8 @@ def clopper_pearson(
     return np.where(empty, np.nan, lower), np.where(empty, np.nan, upper)
 
 
-@dataclass(frozen=True)
-class ResponseRates:
+@dataclass(frozen=True, repr=False)
+class ResponseRates(Displayed):
     """Response counts and rates per group and overall.
 
     ``table`` is tidy: one row per group × measure (:data:`MEASURES`) with ``count``, ``n``
@@ -97,6 +98,15 @@ class ResponseRates:
     by: str | None
     column: str
     evaluable_only: bool
+
+    def _headline(self) -> str:
+        groups = count_words(int(self.table["group"].nunique()), "group")
+        measures = ", ".join(dict.fromkeys(str(m) for m in self.table["measure"]))
+        return f"{measures} by {self.by!r}, {groups}"
+
+    def summary(self) -> pd.DataFrame:
+        """Per group: ORR and DCR with exact CIs (:meth:`to_frame`)."""
+        return self.to_frame()
 
     def to_frame(self) -> pd.DataFrame:
         """The tidy rates table (a copy)."""

@@ -27,6 +27,7 @@ from captemstats.recist.classify import (
 from captemstats.recist.config import RecistConfig
 from captemstats.recist.errors import concat_errors, empty_errors
 from captemstats.recist.inputs import NO_DAY, NON_TARGET, TARGET, prepare
+from captemstats.results import Displayed, count_words
 
 #: The response labels, ``choose`` and ``reclassify_after_cr`` live in
 #: :mod:`captemstats.recist.classify`; they are re-exported because other modules import
@@ -63,8 +64,8 @@ TIMEPOINT_COLUMNS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class TimepointResult:
+@dataclass(frozen=True, repr=False)
+class TimepointResult(Displayed):
     """Timepoint responses, baselines and input errors.
 
     Attributes:
@@ -102,6 +103,14 @@ class TimepointResult:
     errors: pd.DataFrame = field(default_factory=empty_errors)
     config: RecistConfig = field(default_factory=RecistConfig)
     window_checked: bool = False
+
+    def _headline(self) -> str:
+        errors = count_words(len(self.errors), "input error")
+        return f"{count_words(len(self.timepoints), 'assessment')}, {errors}"
+
+    def summary(self) -> pd.DataFrame:
+        """Per assessment: the timepoint response (:meth:`to_frame`)."""
+        return self.to_frame()
 
     def to_frame(self) -> pd.DataFrame:
         """The timepoint table (a copy)."""
