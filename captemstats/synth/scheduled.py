@@ -50,7 +50,6 @@ OTHER_COVARIATES: tuple[str, ...] = (
     "ecog_0_1",
     "prior_curative_surgery",
 )
-#: Published grouping -> the characteristic whose codes are its levels (in TABLE1_LEVELS order).
 #: The columns of the Table 3 design (``table3`` in :func:`scheduled_survival`), as named in
 #: the published Cox model.
 TABLE3_TERMS: tuple[str, ...] = (
@@ -58,6 +57,7 @@ TABLE3_TERMS: tuple[str, ...] = (
     *(c for c in COX_COVARIATES if c not in OTHER_COVARIATES),
     "first_line",
 )
+#: Published grouping -> the characteristic whose codes are its levels (in TABLE1_LEVELS order).
 MEDIAN_GROUPINGS: dict[str, str] = {
     "grade": "grade",
     "ki67_group": "ki67_group",
