@@ -274,8 +274,7 @@ def _pin_followup_range(
     spans the printed range: the patient observed the shortest time gets the gap that makes
     the printed minimum when that time is shorter than it (else follow-up stays above it);
     every follow-up beyond the printed maximum is shortened to it by a shorter gap (never
-    below 0). The median (bisected before) is kept, since
-    only the extremes move."""
+    below 0). Only the extremes move, so the median bisected before is kept."""
     lo_days, hi_days = (m * DAYS_PER_MONTH for m in months)
     out = gap.copy()
     total = out + observed

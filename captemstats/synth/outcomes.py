@@ -81,7 +81,7 @@ def scheduled_outcomes(
         "os": fit_summary(out.os_fit),
         "pfs": fit_summary(out.pfs_fit),
         "exact_calibration": out.exact,
-        # each refinement term's error, 1 = at the reproduction appendix's tolerance
+        # each refinement term's error, 1 = at its tolerance (synth.refine)
         "refinement_errors": {
             ep: {name: round(v, 4) for name, v in errs.items()} for ep, errs in out.refined.items()
         },
