@@ -40,7 +40,7 @@ def setup() -> None:
         print(f"creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", ".[report,test,dev,docs]")
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", ".[report,test,dev,docs,scale]")
     STAMP.write_text(digest)
 
 

@@ -16,7 +16,13 @@ names the same patient count and generator version). Then, each in its own child
 Printed per run: wall time, CPU time (user + system: less sensitive than wall time to other
 work on a shared machine), peak resident memory of the child (``os.wait4``'s rusage, so each
 child is measured on its own), the ratio of the wall time to the floor's, the load average
-(1 min) before the run, and the registry's size on disk. The issue's targets (issue 15):
+(1 min) before the run, and the registry's size on disk.
+
+``--recist N`` also times the out-of-core RECIST stage alone
+(:func:`captemstats.scale.partitioned_best_response`, DuckDB) on the lesion and patient
+Parquet files of an N-patient registry (640,000 patients: about 10^7 lesion rows) under
+``--memory-limit`` (default 1GB), in a child process: wall, CPU, peak RSS, partitions, and
+whether the peak stayed under the limit. The issue's targets (issue 15):
 ``analyze`` on 10^5 patients under 8 s and within 8x the floor; ``validate`` on a 200 MB CSV
 (about 1.6 x 10^5 patients) under 20 s and 1 GB. This is not a test: times depend on the
 machine and on its load (the machine is shared: compare runs at similar load averages).
@@ -38,6 +44,13 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "benchmarks" / "out" / "pipeline"
 CLI = [sys.executable, "-m", "captemstats"]
 
+SYNTH = """
+import sys
+from captemstats.synth import generate_registry, write_registry
+n, seed, out, fmt = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+write_registry(generate_registry(n, seed, 11), out, format=fmt)
+"""
+
 FLOOR = """
 import sys, pathlib
 fmt, folder = sys.argv[1], pathlib.Path(sys.argv[2])
@@ -53,7 +66,7 @@ print(sum(t.num_rows for t in tables))
 
 def registry(n: int, fmt: str) -> Path:
     """The cached synthetic registry of ``n`` eligible patients in ``fmt`` (made if absent)."""
-    from captemstats.synth import DEFAULT_SEED, GENERATOR_VERSION, generate_registry, write_registry
+    from captemstats.synth import DEFAULT_SEED, GENERATOR_VERSION
 
     out = CACHE / f"{fmt}_{n}"
     prov = out / "provenance.json"
@@ -63,7 +76,11 @@ def registry(n: int, fmt: str) -> Path:
             return out
     shutil.rmtree(out, ignore_errors=True)
     t0 = time.perf_counter()
-    write_registry(generate_registry(n, DEFAULT_SEED, 11), out, format=fmt)  # type: ignore[arg-type]
+    # in a child: a parent holding the synthesised frames would lend its resident memory to
+    # every child it starts (Linux counts the pages of a forked parent in the child's peak RSS)
+    subprocess.run(
+        [sys.executable, "-c", SYNTH, str(n), str(DEFAULT_SEED), str(out), fmt], check=True
+    )
     print(f"  synthesised {fmt} {n:,} in {time.perf_counter() - t0:.1f} s -> {out}", flush=True)
     return out
 
@@ -118,6 +135,62 @@ def run(n: int, fmt: str, repeat: int) -> list[dict[str, object]]:
     return rows
 
 
+RECIST = """
+import json, sys, time
+from captemstats.scale import partitioned_best_response
+folder, limit = sys.argv[1], sys.argv[2]
+t0 = time.perf_counter()
+res = partitioned_best_response(folder + "/lesions.parquet", folder + "/patients.parquet",
+                                memory_limit=limit)
+print(json.dumps({"seconds": time.perf_counter() - t0, "partitions": res.partitions,
+                  "lesion_rows": res.lesion_rows, "patients": res.patients.num_rows,
+                  "errors": res.errors.num_rows}))
+"""
+
+
+def run_recist(n: int, memory_limit: str) -> dict[str, object]:
+    """The partitioned RECIST stage on an ``n``-patient Parquet registry, in a child."""
+    from captemstats.scale import memory_bytes
+
+    folder = registry(n, "parquet")
+    load = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-c", RECIST, str(folder), memory_limit],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - t0
+    out = child.stdout.read().decode() if child.stdout else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        err = child.stderr.read().decode(errors="replace") if child.stderr else ""
+        raise RuntimeError(f"partitioned RECIST failed:\n{err[-2000:]}")
+    info = json.loads(out.strip().splitlines()[-1])
+    peak = usage.ru_maxrss * 1024
+    row = {
+        "patients": n,
+        "step": "recist (partitioned)",
+        "lesion_rows": info["lesion_rows"],
+        "partitions": info["partitions"],
+        "wall_s": round(wall, 2),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "peak_rss_MB": round(peak / 1e6),
+        "memory_limit": memory_limit,
+        "under_limit": peak <= memory_bytes(memory_limit),
+        "load1": round(load, 2),
+    }
+    print(
+        f"recist   {n:>9,} {info['lesion_rows']:>11,} lesion rows in {info['partitions']} "
+        f"partitions: {row['wall_s']} s ({row['cpu_s']} s CPU), peak {row['peak_rss_MB']} MB "
+        f"RSS, limit {memory_limit} ({'under' if row['under_limit'] else 'OVER'})"
+        f"  load {row['load1']}",
+        flush=True,
+    )
+    return row
+
+
 def _line(row: dict[str, object]) -> str:
     return (
         f"{row['format']:<8} {row['patients']:>9,} {row['MB']:>7} MB  {row['step']:<9}"
@@ -129,17 +202,22 @@ def _line(row: dict[str, object]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sizes", nargs="*", type=int, default=[10_000, 100_000])
+    parser.add_argument("sizes", nargs="*", type=int, default=None)
     parser.add_argument("--formats", default="parquet,csv")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--recist", type=int, default=0, metavar="N", help="patients (0: skip)")
+    parser.add_argument("--memory-limit", default="1GB")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()}, {os.cpu_count()} CPUs", flush=True)
+    sizes = args.sizes if args.sizes else ([] if args.recist else [10_000, 100_000])
     rows = [
         row
-        for n in args.sizes
+        for n in sizes
         for fmt in args.formats.split(",")
         for row in run(n, fmt.strip(), args.repeat)
     ]
+    if args.recist:
+        rows.append(run_recist(args.recist, args.memory_limit))
     (CACHE / "last_run.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
     print(f"written {CACHE / 'last_run.json'}")
 

@@ -44,6 +44,7 @@ PACKAGES = (
     "captemstats.tables",
     "captemstats.figures",
     "captemstats.ard",
+    "captemstats.scale",
 )
 
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE

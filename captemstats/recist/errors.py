@@ -166,3 +166,51 @@ def concat_errors(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return out.sort_values(
         ["patient_id", "assessment_date", "row", "rule"], na_position="last", kind="stable"
     ).reset_index(drop=True)
+
+
+def renumber_rows(errors: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """The same errors with each lesion-row number ``r`` replaced by ``positions[r]``.
+
+    For an engine run on a subset of a lesions table (one partition of
+    :mod:`captemstats.scale`): the errors then count rows within the subset, and
+    ``positions`` gives each subset row's position in the whole table, so that ``row`` and the
+    message (``lesions row 17 (...``) name the row of the whole table, as a run on the whole
+    table would.
+
+    Parameters
+    ----------
+    errors
+        An errors frame (:func:`empty_errors` columns) from the subset.
+    positions
+        For each subset row, its 0-based position in the whole table (integers).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy; rows without a row number (patient-level errors) are unchanged.
+
+    Examples
+    --------
+    >>> e = make_errors(pd.DataFrame({"patient_id": ["P1"], "row": [1]}), ErrorRule.MISSING_KEY,
+    ...                 "lesion_id", "lesion id is empty")
+    >>> out = renumber_rows(e, np.array([40, 41]))
+    >>> int(out.loc[0, "row"]), out.loc[0, "message"].split(" (")[0]
+    (41, 'lesions row 41')
+    """
+    out = errors.copy()
+    numbered = out["row"].notna().to_numpy()
+    if not numbered.any():
+        return out
+    old = out.loc[numbered, "row"].to_numpy(dtype=np.int64)
+    new = np.asarray(positions, dtype=np.int64)[old]
+    messages = out.loc[numbered, "message"].to_numpy(dtype=object)
+    renumbered = []
+    for message, o, n in zip(messages, old, new, strict=True):
+        head = f"lesions row {o} "
+        # make_errors writes every numbered row as a lesions row; anything else is a bug here
+        if not message.startswith(head):
+            raise AssertionError(f"unexpected error message for row {o}: {message!r}")
+        renumbered.append(f"lesions row {n} " + message[len(head) :])
+    out.loc[numbered, "row"] = new
+    out.loc[numbered, "message"] = pd.array(renumbered, dtype="string")
+    return out
