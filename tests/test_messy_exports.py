@@ -292,3 +292,41 @@ def test_digits_of_any_script_read_as_ascii(number: int, zero: int) -> None:
 def test_invisible_characters_are_named(value: str, found: str | None) -> None:
     got = invisible_characters(pd.Series([value], dtype="string")).iloc[0]
     assert (None if pd.isna(got) else got) == found
+
+
+_INVISIBLE = {"Cc", "Cf", "Zs", "Zl", "Zp"}
+
+
+def _first_invisible(value: str) -> str | None:
+    """The rule read from the Unicode database, one character at a time: the code point and
+    the 1-based position of the first invisible character."""
+    for i, ch in enumerate(value):
+        if unicodedata.category(ch) in _INVISIBLE and ch != " ":
+            return f"U+{ord(ch):04X} at position {i + 1}"
+    return None
+
+
+def _code_and_position(described: str) -> str:
+    """``U+XXXX at position N`` of a description (the name between is left out)."""
+    code, _, position = described.partition(" ")
+    return f"{code} at position {position.rsplit(' ', 1)[-1]}"
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=6),
+            st.text(max_size=6),
+            st.none(),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_invisible_characters_follow_the_unicode_categories(values: list[str | None]) -> None:
+    """The vectorised printable-ASCII shortcut gives what a character-by-character reading
+    of the categories gives, for any mix of plain, Unicode and missing values."""
+    got = invisible_characters(pd.Series(values, dtype="string")).tolist()
+    expected = [None if v is None else _first_invisible(v) for v in values]
+    assert [None if pd.isna(g) else _code_and_position(g) for g in got] == expected

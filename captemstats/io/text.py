@@ -188,8 +188,13 @@ def ascii_digits(s: pd.Series) -> pd.Series:
     >>> ascii_digits(pd.Series(["٥٤", "５４", "8²"], dtype="string")).tolist()
     ['54', '54', '8²']
     """
-    table = _tables()[1]
-    return _per_value(s, lambda v: v if v.isascii() else v.translate(table))
+    codes, uniques = pd.factorize(s.astype("string"), use_na_sentinel=True)
+    values = np.full(len(uniques) + 1, None, dtype=object)  # the last: missing (code -1)
+    values[:-1] = np.asarray(uniques, dtype=object)
+    # ASCII values are left as they are; the Unicode tables are built only for the others
+    for i in np.flatnonzero(~_only_bytes(values[:-1], 0x00, 0x7F)):
+        values[i] = str(values[i]).translate(_tables()[1])
+    return pd.Series(values[codes], index=s.index, dtype="string")
 
 
 def invisible_characters(s: pd.Series) -> pd.Series:
@@ -201,9 +206,46 @@ def invisible_characters(s: pd.Series) -> pd.Series:
     >>> invisible_characters(pd.Series(["P0\\u200b01", "P002"], dtype="string")).tolist()
     ['U+200B ZERO WIDTH SPACE at position 3', <NA>]
     """
-    pattern = _tables()[0]
-    described = _per_value(s, lambda v: _describe_first(v) if pattern.search(v) else "")
-    return described.mask(described == "")
+    codes, uniques = pd.factorize(s.astype("string"), use_na_sentinel=True)
+    values = np.asarray(uniques, dtype=object)
+    described = np.full(len(values) + 1, None, dtype=object)  # the last: missing (code -1)
+    # Printable ASCII holds no invisible character (U+0020 is not one): only the other
+    # distinct values are searched, and the Unicode tables are not built when there are none
+    # (ids of 10^5 patients: one vectorised pass instead of 10^5 searches).
+    suspect = np.flatnonzero(~printable_ascii(values))
+    if len(suspect):
+        pattern = _tables()[0]
+        for i in suspect:
+            value = str(values[i])
+            if pattern.search(value):
+                described[i] = _describe_first(value)
+    return pd.Series(described[codes], index=s.index, dtype="string")
+
+
+def printable_ascii(values: np.ndarray) -> np.ndarray:
+    """Whether each string holds only printable ASCII (U+0020 to U+007E), vectorised over the
+    UTF-8 bytes (a non-ASCII character's bytes are all above 0x7F).
+
+    Example
+    -------
+    >>> printable_ascii(np.array(["P001", "P0\\u200b01", "", "a\\x01b"], dtype=object)).tolist()
+    [True, False, True, False]
+    """
+    return _only_bytes(values, 0x20, 0x7E)
+
+
+def _only_bytes(values: np.ndarray, low: int, high: int) -> np.ndarray:
+    """Whether each string's UTF-8 bytes all lie in ``low``..``high`` (one pass over the
+    bytes of every value, through an Arrow string array)."""
+    import pyarrow as pa
+
+    arr = pa.array(values, type=pa.large_string())
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[: len(arr) + 1]
+    data = arr.buffers()[2]
+    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    bad = np.concatenate([[0], np.cumsum((raw < low) | (raw > high), dtype=np.int64)])
+    within: np.ndarray = bad[offsets[1:]] == bad[offsets[:-1]]
+    return within
 
 
 def strip_invisible(s: pd.Series) -> pd.Series:
@@ -248,6 +290,7 @@ __all__ = [
     "fold_one",
     "invisible_characters",
     "lookup",
+    "printable_ascii",
     "strip_invisible",
     "tidy",
     "tidy_one",

@@ -3,6 +3,7 @@ value read from a :class:`~captemstats.analysis.StudyAnalysis` (nothing is estim
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from captemstats.reproduction._base import number, row
@@ -106,11 +107,12 @@ def _p_row(
     return out
 
 
-def table1_rows(res: StudyAnalysis, study: PublishedStudy) -> list[dict[str, Any]]:
+def table1_rows(
+    res: StudyAnalysis, study: PublishedStudy, tests: Mapping[str, pd.DataFrame]
+) -> list[dict[str, Any]]:
     """Table 1: group sizes, every ``n (%)`` cell, the continuous summaries and the P values
-    (recommended and as-published profiles)."""
-    from captemstats.reanalysis import categorical_tests
-
+    (``tests``: the categorical tests under the "recommended" and "as_published" profiles,
+    :func:`captemstats.reanalysis.categorical_tests`)."""
     chars = res.characteristics.to_frame()
     cat = _index(chars[chars["type"] == "categorical"], ["variable", "level", "group"])
     cont = _index(chars[chars["type"] == "continuous"], ["variable", "group"])
@@ -166,8 +168,8 @@ def table1_rows(res: StudyAnalysis, study: PublishedStudy) -> list[dict[str, Any
                 disclosure_key=f"t1|N|{group}",
             )
         )
-    rec = _p_by_variable(categorical_tests(res, "recommended"), "table1")
-    ap = _p_by_variable(categorical_tests(res, "as_published"), "table1")
+    rec = _p_by_variable(tests["recommended"], "table1")
+    ap = _p_by_variable(tests["as_published"], "table1")
     for p in study.table1_p_frame().to_dict(orient="records"):
         var = str(p["variable"])
         rows.append(
@@ -190,10 +192,11 @@ def _p_by_variable(tests: pd.DataFrame, table: str) -> dict[str, float]:
     return {str(v): float(p) for v, p in zip(sub["variable"], sub["p_value"], strict=True)}
 
 
-def table2_rows(res: StudyAnalysis, study: PublishedStudy) -> list[dict[str, Any]]:
-    """Table 2: the denominators, every ``n (%)`` cell and the P values (both profiles)."""
-    from captemstats.reanalysis import categorical_tests
-
+def table2_rows(
+    res: StudyAnalysis, study: PublishedStudy, tests: Mapping[str, pd.DataFrame]
+) -> list[dict[str, Any]]:
+    """Table 2: the denominators, every ``n (%)`` cell and the P values (``tests`` as for
+    :func:`table1_rows`)."""
     rates = res.response_rates.table.copy()
     rates["group"] = rates["group"].astype(str).replace({"All patients": "all"})
     got = _index(rates, ["measure", "group"])
@@ -233,8 +236,8 @@ def table2_rows(res: StudyAnalysis, study: PublishedStudy) -> list[dict[str, Any
             key=f"t2|{resp}|{group}",
             denominator_key=f"t2|N|{group}",
         )
-    rec = _p_by_variable(categorical_tests(res, "recommended"), "table2")
-    ap = _p_by_variable(categorical_tests(res, "as_published"), "table2")
+    rec = _p_by_variable(tests["recommended"], "table2")
+    ap = _p_by_variable(tests["as_published"], "table2")
     for r in study.table2.responses:
         if r.p_value is None:
             continue
