@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from _compare import problem
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from captemstats.errors import AnalysisError
@@ -31,6 +31,7 @@ from captemstats.survival import (
     cumulative_incidence,
     fine_gray,
     gray_test,
+    gray_tests,
     kaplan_meier,
 )
 
@@ -147,6 +148,21 @@ def ours_gray(d: pd.DataFrame, analysis: str) -> Values:
     return out
 
 
+def ours_gray_all(d: pd.DataFrame, analysis: str) -> Values:
+    """The same values from :func:`gray_tests` (every cause from one layout)."""
+    kw: dict[str, object] = {}
+    if analysis == "gray_strata":
+        kw["strata"] = d["strata"]
+    if analysis == "gray_rho1":
+        kw["rho"] = 1.0
+    out: Values = {}
+    for cause, r in gray_tests(d["time"], d["status"], d["group"], **kw).items():  # type: ignore[arg-type]
+        out[("", cause, "stat")] = r.statistic
+        out[("", cause, "df")] = r.df
+        out[("", cause, "p_upper")] = r.p_value
+    return out
+
+
 def ours_crr(name: str, d: pd.DataFrame) -> Values:
     """fine_gray on the design of make_competing_reference.R: indicators of the groups but
     the first, and strata."""
@@ -220,7 +236,40 @@ def test_matches_r(name: str, analysis: str) -> None:
         ours = ours_crr(name, d)
     else:
         ours = ours_gray(d, analysis)
+        compare(rows, ours_gray_all(d, analysis), f"{name} {analysis} (gray_tests)")
     compare(rows, ours, f"{name} {analysis}")
+
+
+@settings(max_examples=40)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n=st.integers(8, 300),
+    n_causes=st.integers(1, 4),
+    n_groups=st.integers(2, 4),
+    stratified=st.booleans(),
+    rho=st.sampled_from([0.0, 0.5, 1.0]),
+)
+def test_gray_tests_equal_gray_test_for_each_cause(
+    seed: int, n: int, n_causes: int, n_groups: int, stratified: bool, rho: float
+) -> None:
+    """One layout for all causes gives each cause's score and variance exactly as the
+    one-cause call, ties and strata included."""
+    rng = np.random.default_rng(seed)
+    time = rng.integers(1, 30, n).astype(float)  # many ties
+    status = rng.integers(0, n_causes + 1, n)
+    group = rng.choice(list("abcd"[:n_groups]), n)
+    strata = rng.choice(["s1", "s2"], n) if stratified else None
+    if len(set(group)) < 2:
+        return
+    every = gray_tests(time, status, group, rho=rho, strata=strata)
+    assert list(every) == [str(c) for c in sorted(set(status.tolist()) - {0})]
+    for cause, r in every.items():
+        one = gray_test(time, status, group, cause=int(cause), rho=rho, strata=strata)
+        assert r.score == one.score and r.variance == one.variance
+        assert r.statistic == one.statistic or (np.isnan(r.statistic) and np.isnan(one.statistic))
+    asked = gray_tests(time, status, group, causes=[n_causes + 1], rho=rho, strata=strata)
+    absent = gray_test(time, status, group, cause=n_causes + 1, rho=rho, strata=strata)
+    assert asked[str(n_causes + 1)].variance == absent.variance
 
 
 def test_every_dataset_has_references() -> None:

@@ -7,7 +7,8 @@
 - :func:`cox_zph` — proportional-hazards test (``cox.zph``)
 - :func:`reverse_km_followup`, :func:`observed_followup` — median follow-up
 - :func:`cumulative_incidence`, :func:`gray_test` — competing risks: Aalen–Johansen
-  incidence (``survfit`` multi-state, ``cmprsk::cuminc``) and Gray's test (``cuminc``)
+  incidence (``survfit`` multi-state, ``cmprsk::cuminc``) and Gray's test (``cuminc``;
+  :func:`gray_tests` tests every cause in one pass)
 - :func:`fine_gray` — Fine–Gray subdistribution hazard regression (``cmprsk::crr``)
 - :func:`rmst` — restricted mean survival time and group contrasts (``print(survfit, rmean=)``,
   survRM2's ``rmst2``)
@@ -47,6 +48,7 @@ _LAZY: dict[str, str] = {
     "cumulative_incidence": "captemstats.survival.competing",
     "CumulativeIncidenceResult": "captemstats.survival.competing",
     "gray_test": "captemstats.survival.competing",
+    "gray_tests": "captemstats.survival.competing",
     "GrayTestResult": "captemstats.survival.competing",
     "fine_gray": "captemstats.survival.finegray",
     "FineGrayResult": "captemstats.survival.finegray",
@@ -82,6 +84,7 @@ __all__ = [
     "cumulative_incidence",
     "fine_gray",
     "gray_test",
+    "gray_tests",
     "kaplan_meier",
     "logrank_test",
     "logrank_trend_test",
@@ -97,6 +100,7 @@ if TYPE_CHECKING:  # pragma: no cover
         GrayTestResult,
         cumulative_incidence,
         gray_test,
+        gray_tests,
     )
     from captemstats.survival.cox import (
         ChiSquareTest,

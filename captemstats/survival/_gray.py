@@ -30,23 +30,38 @@ def _weighted_gram(big: F64, w: F64) -> F64:
     return m.T @ (m * w.reshape(-1, 1))
 
 
-def gray_score(
-    time: F64, mark: npt.NDArray[np.intp], group: npt.NDArray[np.intp], n_groups: int, rho: float
+def gray_layout(
+    time: F64,
+    cause: npt.NDArray[np.intp],
+    group: npt.NDArray[np.intp],
+    n_groups: int,
+    n_causes: int,
 ) -> tuple[F64, F64]:
-    """Score (K-1) and variance (K-1 x K-1) in one stratum; ``mark`` is 0 censored, 1 the
-    cause of interest, 2 another cause; ``group`` is 0..K-1."""
-    ng = n_groups
+    """The counts Gray's test reads, shared by every cause: events ``(T, K, C)`` by group and
+    cause index (``cause`` 0 censored, 1..C a cause) and the numbers at risk ``(T, K)``, at
+    the T distinct times with an event of any cause (one sort for all causes, as ``cuminc``
+    tests every cause in one call)."""
+    ng, nc = n_groups, n_causes + 1
     uniq, inv = np.unique(time, return_inverse=True)
-    t_len = len(uniq)
     cnt = (
-        np.bincount((inv * ng + group) * 3 + mark, minlength=t_len * ng * 3)
-        .reshape(t_len, ng, 3)
+        np.bincount((inv * ng + group) * nc + cause, minlength=len(uniq) * ng * nc)
+        .reshape(len(uniq), ng, nc)
         .astype(float)
     )
     rs_all = np.cumsum(cnt.sum(axis=2)[::-1], axis=0)[::-1]
-    d1, d2 = cnt[:, :, 1], cnt[:, :, 2]
-    keep = (d1 + d2).sum(axis=1) > 0  # event times only
-    d1, d2, rs = d1[keep], d2[keep], rs_all[keep]
+    events = cnt[:, :, 1:]
+    keep = events.sum(axis=(1, 2)) > 0  # event times only
+    return events[keep], rs_all[keep]
+
+
+def gray_score_of(d1: F64, d2: F64, rs: F64, rho: float) -> tuple[F64, F64]:
+    """Score and variance from the counts of :func:`gray_layout`: ``d1`` the events of the
+    cause of interest, ``d2`` those of the other causes, ``rs`` at risk (each ``(T, K)``).
+
+    Only the first K - 1 groups' rows of the ``(T, K, K)`` arrays enter the score and its
+    variance, so those arrays are ``(T, K - 1, K)``.
+    """
+    ng = d1.shape[1]
     nd1 = d1.sum(axis=1)
     live = rs > 0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -61,10 +76,9 @@ def gray_score(
         f = np.cumsum(nd1 / tr)
         fm = np.concatenate(([0.0], f[:-1]))
         fb = (1 - fm) ** rho
-        eye = np.eye(ng)
-        a = fb[:, None, None] * (
-            t1[:, :, None] * eye[None] - t1[:, :, None] * t1[:, None, :] / tr[:, None, None]
-        )
+        eye = np.eye(ng)[: ng - 1]
+        t1k = t1[:, : ng - 1, None]
+        a = fb[:, None, None] * (t1k * eye[None] - t1k * t1[:, None, :] / tr[:, None, None])
         inc = np.where(nd1 > 0, nd1 / (tr * (1 - fm)), 0.0)
         c = np.cumsum(a * inc[:, None, None], axis=0)
         score_t = np.where(live, d1 - nd1[:, None] * rs * (1 - f1m) / (skmm * tq[:, None]), 0.0)
@@ -75,7 +89,7 @@ def gray_score(
         t5 = np.where(nd1[:, None] > 1, 1 - (nd1[:, None] - 1) / (tr[:, None] * skmm - 1), 1.0)
         t3 = np.where(on1, t5 * skmm * nd1[:, None] / (tr[:, None] * rs), 0.0)
         r1 = nd1 > 0  # only these times contribute
-        big = a[r1, : ng - 1, :] - t4[r1, None, :] * c[r1, : ng - 1, :]
+        big = a[r1] - t4[r1, None, :] * c[r1]
         v3 = (t4 * t4 * t3).sum(axis=0)
         v2 = np.einsum("eik,ek->ik", big, (t4 * t3)[r1])
         v = _weighted_gram(big, t3[r1])
@@ -85,10 +99,10 @@ def gray_score(
         t5 = np.where(d2 > 1, 1 - (d2 - 1) / (rs - 1), 1.0)
         t3 = np.where(on2, t5 * skmm**2 * d2 / rs**2, 0.0)
         r2 = on2.any(axis=1)
-        big = t4[r2, None, :] * c[r2, : ng - 1, :]
+        big = t4[r2, None, :] * c[r2]
         v3 = v3 + (t4 * t4 * t3).sum(axis=0)
         v2 = v2 - np.einsum("eik,ek->ik", big, (t4 * t3)[r2])
         v = v + _weighted_gram(big, t3[r2])
-    cend = c[-1, : ng - 1, :] if len(c) else np.zeros((ng - 1, ng))
+    cend = c[-1] if len(c) else np.zeros((ng - 1, ng))
     v = v + (cend * v3) @ cend.T + cend @ v2.T + v2 @ cend.T
     return score, v

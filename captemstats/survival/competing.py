@@ -32,7 +32,7 @@ from captemstats.survival._aalen_johansen import (
     group_curves,
     probability_limits,
 )
-from captemstats.survival._gray import gray_score
+from captemstats.survival._gray import gray_layout, gray_score_of
 from captemstats.survival._inputs import ALL as ALL  # re-exported
 from captemstats.survival._inputs import (
     as_labels,
@@ -395,10 +395,61 @@ def gray_test(
     >>> (round(r.statistic, 4), r.df)
     (2.1654, 1)
     """
-    time, status, by, strata = columns(data, time, status, by, strata)
-    from captemstats.survival._dist import chi2_sf
+    return _gray(time, status, by, [cause], rho, strata, data, "gray_test")[str(cause)]
 
-    t, st, labels, codes, n_excl = _prepare(time, status, by, "gray_test")
+
+def gray_tests(
+    time: npt.ArrayLike,
+    status: npt.ArrayLike,
+    by: npt.ArrayLike | Sequence[object],
+    *,
+    causes: Sequence[int] | None = None,
+    rho: float = 0.0,
+    strata: npt.ArrayLike | Sequence[object] | None = None,
+    data: pd.DataFrame | None = None,
+) -> dict[str, GrayTestResult]:
+    """Gray's K-sample test for every cause at once, as ``cmprsk::cuminc(...)$Tests``.
+
+    Each result equals :func:`gray_test` for that cause; the times are sorted and counted
+    once for all causes (``cuminc`` also tests every cause in one call), so testing C causes
+    costs one layout and C scores instead of C of each.
+
+    Parameters
+    ----------
+    time, status, by
+        As :func:`cumulative_incidence`; at least two groups.
+    causes
+        The status codes to test (default: every nonzero code present, in order).
+    rho, strata, data
+        As :func:`gray_test`.
+
+    Returns
+    -------
+    dict of str to GrayTestResult
+        Keyed by the cause code as text, in the order of ``causes``.
+
+    Examples
+    --------
+    >>> tests = gray_tests([1, 2, 3, 4, 5, 6], [1, 2, 1, 1, 0, 2], ["a", "a", "a", "b", "b", "b"])
+    >>> {cause: round(t.statistic, 4) for cause, t in tests.items()}
+    {'1': 2.1654, '2': 0.9412}
+    """
+    return _gray(time, status, by, causes, rho, strata, data, "gray_tests")
+
+
+def _gray(
+    time: npt.ArrayLike,
+    status: npt.ArrayLike,
+    by: npt.ArrayLike | Sequence[object],
+    causes: Sequence[int] | None,
+    rho: float,
+    strata: npt.ArrayLike | Sequence[object] | None,
+    data: pd.DataFrame | None,
+    name: str,
+) -> dict[str, GrayTestResult]:
+    """Gray's test of each of ``causes`` from one layout per stratum."""
+    time, status, by, strata = columns(data, time, status, by, strata)
+    t, st, labels, codes, n_excl = _prepare(time, status, by, name)
     del n_excl
     keep = codes >= 0
     sk = np.zeros(len(t), dtype=np.intp)
@@ -411,15 +462,37 @@ def gray_test(
     codes = np.searchsorted(used, codes)
     ng = len(labels)
     if ng < 2:
-        raise AnalysisError(f"gray_test: needs at least two groups, got {labels}")
-    mark = np.where(st == 0, 0, np.where(st == cause, 1, 2)).astype(np.intp)
-    score = np.zeros(ng - 1)
-    var = np.zeros((ng - 1, ng - 1))
+        raise AnalysisError(f"{name}: needs at least two groups, got {labels}")
+    present = [int(c) for c in np.unique(st) if c != 0]
+    wanted = present if causes is None else [int(c) for c in causes]
+    # index 0: censored; 1..C: the causes present (every one competes with the others)
+    index = np.searchsorted(present, st) + 1
+    index[st == 0] = 0
+    scores = {c: np.zeros(ng - 1) for c in wanted}
+    variances = {c: np.zeros((ng - 1, ng - 1)) for c in wanted}
     for s in np.unique(sk):
         sel = sk == s
-        sc, v = gray_score(t[sel], mark[sel], codes[sel], ng, rho)
-        score += sc
-        var += v
+        events, rs = gray_layout(t[sel], index[sel].astype(np.intp), codes[sel], ng, len(present))
+        all_events = events.sum(axis=2)
+        for c in wanted:
+            d1 = events[:, :, present.index(c)] if c in present else np.zeros_like(all_events)
+            sc, v = gray_score_of(d1, all_events - d1, rs, rho)
+            scores[c] += sc
+            variances[c] += v
+    return {str(c): _gray_result(scores[c], variances[c], labels, c, rho) for c in wanted}
+
+
+def _gray_result(
+    score: npt.NDArray[np.float64],
+    var: npt.NDArray[np.float64],
+    labels: list[str],
+    cause: int,
+    rho: float,
+) -> GrayTestResult:
+    """The test statistic score' V^-1 score and its record (NaN when V is singular)."""
+    from captemstats.survival._dist import chi2_sf
+
+    ng = len(labels)
     if np.linalg.matrix_rank(var) < ng - 1:
         stat = float("nan")
     else:
