@@ -176,6 +176,22 @@ def test_partitioned_equals_in_memory(
     assert sorted(p.name for p in tmp.iterdir() if p.name.startswith("captemstats-")) == []
 
 
+def test_timepoints_without_explanations_change_nothing_else() -> None:
+    lesions, patients = random_registry(13, 500)
+    full = assess_timepoints(lesions, patients=patients)
+    bare = assess_timepoints(lesions, patients=patients, explanations=False)
+    assert bare.timepoints["explanation"].isna().all()
+    assert full.timepoints["explanation"].notna().all()
+    pd.testing.assert_frame_equal(
+        bare.timepoints.drop(columns="explanation"), full.timepoints.drop(columns="explanation")
+    )
+    pd.testing.assert_frame_equal(bare.errors, full.errors)
+    pd.testing.assert_frame_equal(bare.baselines, full.baselines)
+    pd.testing.assert_frame_equal(
+        whole_bor(bare, patients).patients, whole_bor(full, patients).patients
+    )
+
+
 def test_row_numbers_name_the_whole_table() -> None:
     lesions, patients = random_registry(7, 200)
     res = partitioned_best_response(lesions, patients, rows_per_partition=400)

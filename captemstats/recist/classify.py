@@ -102,8 +102,9 @@ class _NonTargets:
     na_names: np.ndarray
 
 
-def classify(g: pd.DataFrame, cfg: RecistConfig) -> pd.DataFrame:
-    """Timepoint responses for patients without input errors (frame keyed by pid, day)."""
+def classify(g: pd.DataFrame, cfg: RecistConfig, explanations: bool = True) -> pd.DataFrame:
+    """Timepoint responses for patients without input errors (frame keyed by pid, day); the
+    explanation column is empty (None) unless ``explanations``."""
     is_base = g["is_base"].to_numpy()
     role = g["role"].to_numpy()
     bt = g.loc[is_base & (role == TARGET), ["pid", "lcode", "lesion_id", "nodal", "diam"]]
@@ -122,23 +123,27 @@ def classify(g: pd.DataFrame, cfg: RecistConfig) -> pd.DataFrame:
 
     pid = tp["pid"].to_numpy()
     overall, reappeared = _overall_response(pid, t, nt, new)
-    explanation = explain(
-        overall,
-        reappeared,
-        t.resp,
-        nt.resp,
-        psum=t.psum,
-        tsum=t.tsum,
-        nadir=t.nadir,
-        base=t.base,
-        inc=t.inc,
-        pct_nadir=t.pct_nadir,
-        pct_base=t.pct_base,
-        n_na=t.n_na,
-        t_names=t.names,
-        up_names=nt.up_names,
-        nna_names=nt.na_names,
-        new_names=new_names,
+    explanation = (
+        explain(
+            overall,
+            reappeared,
+            t.resp,
+            nt.resp,
+            psum=t.psum,
+            tsum=t.tsum,
+            nadir=t.nadir,
+            base=t.base,
+            inc=t.inc,
+            pct_nadir=t.pct_nadir,
+            pct_base=t.pct_base,
+            n_na=t.n_na,
+            t_names=t.names,
+            up_names=nt.up_names,
+            nna_names=nt.na_names,
+            new_names=new_names,
+        )
+        if explanations
+        else np.full(len(tp), None, dtype=object)
     )
     return pd.DataFrame(
         {

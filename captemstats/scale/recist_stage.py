@@ -387,7 +387,8 @@ def _run(
         les = _read_part(work, LESIONS, LESIONS.names, k)
         pat = _read_part(work, PATIENTS, PATIENT_COLUMNS, k)
         positions = les.pop("_row").to_numpy(dtype=np.int64)
-        tp = assess_timepoints(les, config, patients=pat)
+        # the explanations only when the timepoints are kept (they are a third of the time)
+        tp = assess_timepoints(les, config, patients=pat, explanations=timepoints is not None)
         res = best_overall_response(tp, pat, config)
         del les
         bors.append(pa.Table.from_pandas(res.patients[list(BOR_COLUMNS)], preserve_index=False))
