@@ -21,6 +21,7 @@ def _register() -> None:
     # Each import adds its command(s) to `app`; keep the list sorted.
     import captemstats.cli.analyze_cmd
     import captemstats.cli.diff_cmd
+    import captemstats.cli.recist_cmd
     import captemstats.cli.report_cmd  # noqa: F401
     import captemstats.cli.synth_cmd as _synth_cmd  # noqa: F401
     from captemstats.cli import validate_cmd  # noqa: F401

@@ -188,8 +188,8 @@ def partitioned_best_response(
     Raises
     ------
     RecistInputError
-        A required column is missing, a cell cannot be cast to its type, or a patient id
-        appears twice in the patients table.
+        A source is missing or not Parquet, a required column is missing, a cell cannot be
+        cast to its type, or a patient id appears twice in the patients table.
 
     Examples
     --------
@@ -270,10 +270,13 @@ def _source(
         label = f"{name} frame"
     else:
         root = Path(data)
-        source_sql(root)  # the not-found and empty-folder messages
+        try:
+            source_sql(root)  # the not-found and empty-folder messages
+        except FileNotFoundError as exc:
+            raise RecistInputError(f"the {name} table: {exc}") from exc
         files = sorted(root.rglob("*.parquet")) if root.is_dir() else [root]
         label = root.name
-    offsets = np.concatenate([[0], np.cumsum([pq.ParquetFile(f).metadata.num_rows for f in files])])
+    offsets = np.concatenate([[0], np.cumsum([_rows_in(f, name) for f in files])])
     con.execute(f"CREATE TEMP TABLE {name}_files (filename VARCHAR, start BIGINT)")
     con.executemany(
         f"INSERT INTO {name}_files VALUES (?, ?)",
@@ -287,6 +290,22 @@ def _source(
         f"JOIN {name}_files f USING (filename)"
     )
     return f"{name}_source", label
+
+
+def _rows_in(path: Path, table: str) -> int:
+    """The row count a Parquet file's footer gives; a file that is not Parquet is refused."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if path.suffix.lower() != ".parquet":
+        raise RecistInputError(
+            f"{path.name}: the {table} table must be Parquet for the out-of-core stage (a CSV, "
+            "XLSX or SPSS export: read it with captemstats.io.read_registry, or convert it)"
+        )
+    try:
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise RecistInputError(f"{path.name}: not a readable Parquet file ({exc})") from exc
 
 
 def _count(con: duckdb.DuckDBPyConnection, source: str) -> int:
