@@ -45,13 +45,19 @@ PLAN: dict[str, list[str]] = {
         "tests/test_recist.py",
         "tests/test_recist_properties.py",
         "tests/test_boundaries.py",
+        "tests/test_mutation_recist.py",
     ],
     "captemstats/recist/classify.py": [
         "tests/test_recist.py",
         "tests/test_recist_properties.py",
         "tests/test_boundaries.py",
+        "tests/test_mutation_recist.py",
     ],
-    "captemstats/recist/sequence.py": ["tests/test_recist.py", "tests/test_boundaries.py"],
+    "captemstats/recist/sequence.py": [
+        "tests/test_recist.py",
+        "tests/test_boundaries.py",
+        "tests/test_mutation_recist.py",
+    ],
     "captemstats/recist/baseline.py": ["tests/test_recist.py", "tests/test_boundaries.py"],
     "captemstats/recist/rates.py": [
         "tests/test_recist.py",
