@@ -461,10 +461,11 @@ def _values(s: pd.Series) -> list[object]:
     return [None if pd.isna(x) else x for x in s.tolist()]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def cohort() -> TimepointResult:
-    # a fixture, not a module constant: mutmut forks its runs from a process that already
-    # ran the tests, so a cached result would hide a mutant
+    # function-scoped, never cached: mutmut runs for each mutant only the tests that called
+    # the mutated function when it collected its statistics, and a cached result would not
+    # be recomputed (nor the test selected) for a mutant
     return assess_timepoints(lesion_frame(COHORT), patients=patient_frame(list("ABCD")))
 
 
