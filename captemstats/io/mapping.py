@@ -24,6 +24,7 @@ the mapping file.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -240,6 +241,11 @@ def _check_depth(text: str, path: Path) -> None:
     before PyYAML's recursive composer (and its scanner, quadratic in the flow depth) runs."""
     import yaml
 
+    if _flow_depth(text, MAX_MAPPING_DEPTH) > MAX_MAPPING_DEPTH:
+        raise MappingError(
+            f"mapping file {path}: nested more than {MAX_MAPPING_DEPTH} levels "
+            "deep; a column mapping has four"
+        )
     depth = 0
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, yaml.CollectionStartEvent):
@@ -251,6 +257,77 @@ def _check_depth(text: str, path: Path) -> None:
                 )
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
+
+
+_FLOW_MARKS = re.compile(r"""[\[\]{}'"#\n]""")
+#: the characters after which a flow collection can start (YAML 1.1 §9: a node follows an
+#: indicator, the start of a line or a space; "a[b" is a plain scalar, not a sequence)
+_NODE_START = frozenset("[{,:-?\n")
+
+
+def _flow_depth(text: str, limit: int | None = None) -> int:
+    """The deepest nesting of flow collections (``[`` / ``{``), quoted scalars and comments
+    skipped, in one pass over the bracket, quote and comment characters only; with ``limit``,
+    the count stops at the first level beyond it.
+
+    PyYAML's pure-Python scanner looks ahead over every pending flow level before it emits
+    the first event (quadratic in the depth: 20,000 ``[`` took seconds), so this linear
+    count refuses a deep flow before it runs. A bracket inside a plain scalar is not counted
+    (it cannot open a collection there); the event check after it remains the rule.
+
+    Example
+    -------
+    >>> _flow_depth("a: [1, {b: [2]}]\\nc: 'x[[[y'\\nd: e[f  # [[\\n")
+    3
+    """
+    depth = deepest = 0
+    quote = ""
+    skip_to = -1
+    for m in _FLOW_MARKS.finditer(text):
+        pos, ch = m.start(), m.group()
+        if pos < skip_to:
+            continue
+        if quote:
+            # '' inside single quotes is one quote; a double-quoted scalar ends at an
+            # unescaped quote
+            if quote == "'" and ch == "'" and text.startswith("'", pos + 1):
+                skip_to = pos + 2
+            elif ch == quote and (quote == "'" or _unescaped(text, pos)):
+                quote = ""
+            continue
+        before = _previous(text, pos)
+        if ch in "'\"":
+            if before in _NODE_START or before == "":
+                quote = ch
+        elif ch == "#":
+            if pos == 0 or text[pos - 1] in " \t\n":
+                end = text.find("\n", pos)
+                skip_to = len(text) if end < 0 else end
+        elif ch in "[{":
+            if before in _NODE_START or before == "":
+                depth += 1
+                deepest = max(deepest, depth)
+                if limit is not None and deepest > limit:
+                    break
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def _previous(text: str, pos: int) -> str:
+    """The character before ``pos`` with spaces and tabs skipped ("" at the start)."""
+    j = pos - 1
+    while j >= 0 and text[j] in " \t":
+        j -= 1
+    return text[j] if j >= 0 else ""
+
+
+def _unescaped(text: str, pos: int) -> bool:
+    """Whether the character at ``pos`` follows an even number of backslashes."""
+    j = pos - 1
+    while j >= 0 and text[j] == "\\":
+        j -= 1
+    return (pos - 1 - j) % 2 == 0
 
 
 def _check_expanded_size(root: object, path: Path) -> None:
