@@ -530,13 +530,13 @@ def analyze(
     (308, {'1': 139, '2': 118, '3+': 51})
     >>> res.km("pfs", "line_group").to_frame()[["group", "n", "median", "logrank_p"]].round(4)
       group    n   median  logrank_p
-    0     1  139  16.0986     0.0122
-    1     2  118   7.8522     0.0122
-    2    3+   51   9.6591     0.0122
+    0     1  139  15.9343     0.0116
+    1     2  118   7.8193     0.0116
+    2    3+   51   9.6591     0.0116
     >>> res.cox["pfs"].to_frame()[["term", "hr", "lower", "upper", "p_value"]].round(2).head(2)
                            term    hr  lower  upper  p_value
-    0  Gender (male vs. female)  0.90   0.69   1.18     0.45
-    1         Age (≤50 vs. >50)  1.16   0.89   1.50     0.28
+    0  Gender (male vs. female)  0.92    0.7   1.21     0.55
+    1         Age (≤50 vs. >50)  1.18    0.9   1.56     0.23
     """
     from captemstats.adverse import summarize_adverse_events
     from captemstats.cohort import derive_cohort

@@ -396,7 +396,7 @@ def derive_variables(
     >>> reg = read_registry("data/registry")
     >>> d = derive_variables(reg.patients, reg.adverse_events)
     >>> d["line_group"].value_counts().sort_index().to_dict()
-    {'1': 143, '2': 122, '3+': 54}
+    {'1': 144, '2': 123, '3+': 52}
     >>> d[["pfs_months", "pfs_event", "grade34_ae"]].dtypes.astype(str).tolist()
     ['float64', 'bool', 'boolean']
     """

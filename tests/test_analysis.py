@@ -15,6 +15,7 @@ from pathlib import Path
 import jsonschema
 import pandas as pd
 import pytest
+from _edits import move_progressions_at_the_median
 from typer.testing import CliRunner
 
 import captemstats
@@ -210,19 +211,9 @@ def test_reproduction_lines_up_every_published_median(res: StudyAnalysis) -> Non
 
 def test_changed_progression_date_changes_median_pfs(tmp_path: Path) -> None:
     base = analyze(REGISTRY)
-    km = base.km("pfs").km
-    median = km.median["(all)"].estimate
-    data = base.cohort.data
-    at_median = data[(data["pfs_months"] == median) & data["pfs_event"]]
-    assert len(at_median) >= 1
-    pid = str(at_median["patient_id"].iloc[0])
+    median = base.km("pfs").km.median["(all)"].estimate
     copy = tmp_path / "registry"
-    shutil.copytree(REGISTRY, copy)
-    patients = pd.read_csv(copy / "patients.csv", dtype=str, keep_default_na=False)
-    row = patients["patient_id"] == pid
-    start = pd.to_datetime(patients.loc[row, "captem_start_date"]).iloc[0]
-    patients.loc[row, "progression_date"] = (start + pd.Timedelta(days=14)).strftime("%Y-%m-%d")
-    patients.to_csv(copy / "patients.csv", index=False)
+    move_progressions_at_the_median(REGISTRY, base.cohort.data, median, copy)
     changed = analyze(copy)
     assert changed.km("pfs").km.median["(all)"].estimate != median
 

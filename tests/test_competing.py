@@ -438,8 +438,11 @@ def test_fine_gray_without_competing_events_is_breslow_cox() -> None:
     d = data("captem_competing")
     d = d.assign(ev=(d["status"] > 0).astype(int), pancreas=d["strata"].astype(float))
     cox = cox_ph(d, "time", "ev", ["pancreas"], ties="breslow")
-    fg = fine_gray(d["time"], d["ev"], d[["pancreas"]], gtol=1e-13, maxiter=50)
-    assert fg.converged
+    assert fine_gray(d["time"], d["ev"], d[["pancreas"]], gtol=1e-9).converged
+    # Newton as far as rounding lets it go: on this cohort the score's rounding (~1e-10 on a
+    # log-likelihood of -1,173) stops crr's step halving before a gtol of 1e-11 is met, at a
+    # coefficient 3e-9 from Cox's; the comparison below is the test's 1e-8 as everywhere
+    fg = fine_gray(d["time"], d["ev"], d[["pancreas"]], gtol=1e-11, maxiter=50)
     assert problem(fg.coef[0], float(cox.coef[0])) is None
     assert problem(fg.loglik, cox.loglik) is None
 

@@ -14,8 +14,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 import pytest
+from _edits import move_progressions_at_the_median
 
 from captemstats.analysis import StudyAnalysis, analyze
 from captemstats.io import read_registry
@@ -176,15 +176,8 @@ def test_changed_progression_date_changes_the_stated_median(
 ) -> None:
     res = rendered.res
     median = res.km("pfs").km.median["(all)"].estimate
-    data = res.cohort.data
-    pid = str(data.loc[(data["pfs_months"] == median) & data["pfs_event"], "patient_id"].iloc[0])
     copy = tmp_path / "registry"
-    shutil.copytree(REGISTRY, copy)
-    patients = pd.read_csv(copy / "patients.csv", dtype=str, keep_default_na=False)
-    row = patients["patient_id"] == pid
-    start = pd.to_datetime(patients.loc[row, "captem_start_date"]).iloc[0]
-    patients.loc[row, "progression_date"] = (start + pd.Timedelta(days=14)).strftime("%Y-%m-%d")
-    patients.to_csv(copy / "patients.csv", index=False)
+    move_progressions_at_the_median(REGISTRY, res.cohort.data, median, copy)
     result = _render(copy, tmp_path / "out", ("html",))
     text = _html_text(result.outputs["html"])
     new = ProseNumbers(analyze(copy))

@@ -140,7 +140,7 @@ def read_registry(
     --------
     >>> reg = read_registry("data/registry")
     >>> len(reg.patients), len(reg.lesions), len(reg.adverse_events), len(reg.parse_problems)
-    (319, 5090, 917, 0)
+    (319, 6201, 917, 0)
     >>> str(reg.patients["captem_start_date"].dtype)
     'datetime64[ns]'
     """

@@ -312,10 +312,10 @@ def cox_ph(
     ...              cluster="center")
     >>> fit.to_frame()[["term", "hr", "lower", "upper", "p_value"]].round(3)
                        term     hr  lower  upper  p_value
-    0  sex (male vs female)  0.906  0.699  1.173    0.452
-    1              ecog_0_1  0.923  0.669  1.274    0.626
+    0  sex (male vs female)  0.962  0.728  1.271    0.785
+    1              ecog_0_1  0.972  0.631  1.497    0.897
     >>> fit.n, fit.n_events, fit.robust_se is not None
-    (308, 259, True)
+    (308, 236, True)
     """
     d = cox_design(
         data,

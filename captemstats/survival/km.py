@@ -469,9 +469,9 @@ def kaplan_meier(
     >>> km = kaplan_meier(d["pfs_months"], d["pfs_event"], by=d["line_group"])
     >>> km.medians_frame()[["group", "n", "n_events", "median", "lower", "upper"]].round(1)
       group    n  n_events  median  lower  upper
-    0     1  139       111    16.1    9.7   21.7
-    1     2  118       103     7.9    4.8   14.4
-    2    3+   51        45     9.7    5.0   14.9
+    0     1  139       100    15.9    9.3   32.6
+    1     2  118        91     7.8    4.9   17.9
+    2    3+   51        45     9.7    4.2   15.6
     >>> km.method.software_equivalent
     "R survival::survfit(conf.type='log')"
     """

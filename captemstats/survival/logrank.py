@@ -303,7 +303,7 @@ def logrank_trend_test(
     >>> d = derive_cohort(read_registry("data/registry")).data
     >>> r = logrank_trend_test(d["pfs_months"], d["pfs_event"], d["line_group"])
     >>> round(r.chisq, 2), r.df, round(r.p_value, 4), r.scores
-    (7.86, 1, 0.0051, {'1': 1.0, '2': 2.0, '3+': 3.0})
+    (8.82, 1, 0.003, {'1': 1.0, '2': 2.0, '3+': 3.0})
     """
     time, event, by, strata = columns(data, time, event, by, strata)
     from captemstats.survival._dist import chi2_sf

@@ -306,9 +306,9 @@ def cox_zph(
     >>> fit = cox_ph(d, "pfs_months", "pfs_event", ["ecog_0_1", "first_line"])
     >>> cox_zph(fit).to_frame().round(3)
              term  chisq  df  p_value
-    0    ecog_0_1  0.351   1    0.554
-    1  first_line  0.535   1    0.465
-    2      GLOBAL  0.847   2    0.655
+    0    ecog_0_1  0.349   1    0.555
+    1  first_line  0.360   1    0.549
+    2      GLOBAL  0.739   2    0.691
     """
     fit = _checked_fit(result, transform)
     names, groups = _groups(result, terms)

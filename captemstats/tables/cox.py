@@ -90,8 +90,8 @@ def cox_table(
     >>> os = cox_ph(d, "os_months", "os_event", ["ecog_0_1", "first_line"])
     >>> cox_table(pfs, os).data[["label", "pfs_hr", "pfs_ci", "pfs_p", "os_hr", "os_ci", "os_p"]]
             label pfs_hr     pfs_ci pfs_p os_hr      os_ci os_p
-    0    ecog_0_1   0.98  0.67–1.43   .91  0.81  0.49–1.32  .40
-    1  first_line   0.69  0.54–0.89  .004  0.65  0.47–0.91  .01
+    0    ecog_0_1   0.97  0.65–1.44   .89  0.75  0.46–1.22  .25
+    1  first_line   0.69  0.53–0.90  .005  0.68  0.48–0.94  .02
     """
     models = {
         "pfs": cox_terms(pfs, references=references),

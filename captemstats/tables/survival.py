@@ -99,10 +99,10 @@ def survival_summary_table(
     ...                            {"line_group": by_line("os_months", "os_event")})
     >>> t.data[["label", "n", "pfs_median", "pfs_p", "os_median", "os_p"]]
                 label    n       pfs_median pfs_p         os_median  os_p
-    0  Treatment line                         .01                    .004
-    1               1  139  16.1 (9.7–21.7)         105.8 (61.7–NR)
-    2               2  118   7.9 (4.8–14.4)          46.8 (29.6–NR)
-    3              3+   51   9.7 (5.0–14.9)        26.1 (11.5–60.2)
+    0  Treatment line                         .01                    .005
+    1               1  139  15.9 (9.3–32.6)         105.8 (61.7–NR)
+    2               2  118   7.8 (4.9–17.9)          50.1 (28.8–NR)
+    3              3+   51   9.7 (4.2–15.6)        26.1 (11.4–61.1)
     """
     if list(pfs) != list(os):
         raise ValueError(f"pfs and os name different groupings: {list(pfs)} vs {list(os)}")
