@@ -49,8 +49,25 @@ def test() -> None:
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "mypy", "--strict", "captemstats")
-    run(BIN / "pytest", "--cov=captemstats", "--cov-report=term:skip-covered", *sys.argv[2:])
+    run(
+        BIN / "pytest",
+        *_workers(),
+        "--cov=captemstats",
+        "--cov-report=term:skip-covered",
+        *sys.argv[2:],
+    )
     _build_docs()
+
+
+def _workers() -> list[str]:
+    """pytest-xdist options: one worker per core, each test file on one worker (``loadfile``),
+    so that a module's fixtures (a rendered manuscript, a synthesised registry) are built once.
+    ``CAPTEM_TEST_WORKERS=0`` runs in this process, as plain pytest does."""
+    value = os.environ.get("CAPTEM_TEST_WORKERS", str(os.cpu_count() or 1))
+    if not value.isdigit():
+        sys.exit(f"CAPTEM_TEST_WORKERS={value!r}: give a number of workers (0: no workers)")
+    workers = int(value)
+    return ["-n", str(workers), "--dist", "loadfile"] if workers > 0 else []
 
 
 def _build_docs() -> None:
