@@ -214,6 +214,15 @@ def test_patients_columns_beyond_the_needed_ones_are_not_read(tmp_path: Path) ->
     assert len(a) == len(b) == len(patients)
 
 
+@pytest.mark.parametrize("column", ["filename", "file_name", "start"])
+def test_a_registry_column_named_like_the_stage_s_own_is_harmless(column: str) -> None:
+    """DuckDB's file-name column has a name of the stage's own, not "filename"."""
+    lesions, patients = random_registry(4, 60)
+    res = partitioned_best_response(lesions.assign(**{column: "x"}), patients)
+    bor, _, _ = in_memory(lesions, patients, RecistConfig())
+    pd.testing.assert_frame_equal(res.to_frame(), bor)
+
+
 def _text_with(frame: pd.DataFrame, column: str) -> pd.Series:
     """``column`` as ISO text, its first cell "x"."""
     text = frame[column].dt.strftime("%Y-%m-%d").astype(object)

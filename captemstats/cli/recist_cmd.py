@@ -78,12 +78,13 @@ def recist(
                 temp_directory=temp_dir,
                 timepoints_out=staging / "timepoints" if timepoints else None,
             )
-            _write(res.to_frame(), staging / f"best_response.{fmt.value}", fmt)
+            frame = res.to_frame()
+            _write(frame, staging / f"best_response.{fmt.value}", fmt)
             _write(res.errors_frame(), staging / f"errors.{fmt.value}", fmt)
     except CaptemError as exc:
         print_error(err, str(exc))
         raise typer.Exit(2) from None
-    counts = res.to_frame()["bor"].value_counts(dropna=False)
+    counts = frame["bor"].value_counts(dropna=False)
     shown = ", ".join(f"{k} {v:,}" for k, v in counts.items())
     typer.echo(
         f"{res.patients.num_rows:,} patients, {res.lesion_rows:,} lesion rows in "

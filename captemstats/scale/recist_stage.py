@@ -69,6 +69,8 @@ BASE_BYTES = 350 * 10**6
 BYTES_PER_LESION_ROW = 2_000
 #: DuckDB's share of the memory limit while it partitions (the engine runs after it, alone).
 DUCKDB_SHARE = 0.6
+#: The column DuckDB puts each row's file name in (not "filename", which a registry may use).
+FILE_COLUMN = "_captem_source_file"
 
 _SQL_TYPES = {
     "string": "VARCHAR",
@@ -277,7 +279,8 @@ def _source(
         files = sorted(root.rglob("*.parquet")) if root.is_dir() else [root]
         label = root.name
     offsets = np.concatenate([[0], np.cumsum([_rows_in(f, name) for f in files])])
-    con.execute(f"CREATE TEMP TABLE {name}_files (filename VARCHAR, start BIGINT)")
+    # the file name goes in a column of our own name: a registry may hold a "filename" column
+    con.execute(f"CREATE TEMP TABLE {name}_files ({FILE_COLUMN} VARCHAR, start BIGINT)")
     con.executemany(
         f"INSERT INTO {name}_files VALUES (?, ?)",
         [(str(f), int(o)) for f, o in zip(files, offsets[:-1], strict=True)],
@@ -286,8 +289,8 @@ def _source(
     hive = ", hive_partitioning = true" if not isinstance(data, pd.DataFrame) else ""
     con.execute(
         f"CREATE TEMP VIEW {name}_source AS SELECT s.*, f.start + s.file_row_number AS _row "
-        f"FROM read_parquet([{listed}], filename = true, file_row_number = true{hive}) s "
-        f"JOIN {name}_files f USING (filename)"
+        f"FROM read_parquet([{listed}], filename = '{FILE_COLUMN}', file_row_number = true{hive}) "
+        f"s JOIN {name}_files f USING ({FILE_COLUMN})"
     )
     return f"{name}_source", label
 
