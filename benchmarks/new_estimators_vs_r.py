@@ -143,6 +143,7 @@ def main() -> None:
 
     r: dict[str, float] = {}
     agree = "R not run"
+    timed_out = False
     with tempfile.TemporaryDirectory() as tmp:
         csv, out = Path(tmp) / "d.csv", Path(tmp) / "coef.csv"
         d.to_csv(csv, index=False)
@@ -165,6 +166,13 @@ def main() -> None:
             agree = "largest relative coefficient difference from R: " + ", ".join(
                 f"{m} {v:.1e}" for m, v in worst.items()
             )
+        except subprocess.TimeoutExpired as exc:  # the steps R finished are still timed
+            raw = exc.stdout or ""
+            for line in (raw.decode() if isinstance(raw, bytes) else raw).splitlines():
+                name, secs = line.split()
+                r[name] = float(secs)
+            agree = f"R stopped after {args.r_timeout} s: the steps it did not finish show '>'"
+            timed_out = True
         except (FileNotFoundError, subprocess.SubprocessError) as exc:
             agree = f"R not run: {exc}"
     print(f"n = {args.n:,} patients ({len(s):,} counting-process rows); load {os.getloadavg()}")
@@ -172,6 +180,8 @@ def main() -> None:
     for name, secs in py.items():
         rs = r.get(name)
         ratio = f"{rs / secs:.2f}" if rs else "-"
+        if rs is None and timed_out:  # R needed more than the time-out: a lower bound
+            ratio = f"> {args.r_timeout / secs:.0f}"
         print(f"{name:<18}{secs:>15.3f}{(rs or float('nan')):>10.2f}{ratio:>10}")
     print(agree)
 
