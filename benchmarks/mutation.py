@@ -71,12 +71,42 @@ PLAN: dict[str, list[str]] = {
         "tests/test_recist_options.py",
         "tests/test_mutation_best_response.py",
     ],
-    "captemstats/compare/_exact.py": ["tests/test_compare.py", "tests/test_boundaries.py"],
-    "captemstats/compare/_network.py": ["tests/test_compare.py"],
-    "captemstats/compare/contingency.py": ["tests/test_compare.py", "tests/test_boundaries.py"],
-    "captemstats/compare/rank.py": ["tests/test_compare.py"],
-    "captemstats/compare/groups.py": ["tests/test_compare.py", "tests/test_boundaries.py"],
-    "captemstats/compare/characteristics.py": ["tests/test_compare.py", "tests/test_tables.py"],
+    "captemstats/compare/_exact.py": [
+        "tests/test_compare.py",
+        "tests/test_boundaries.py",
+        "tests/test_mutation_compare_exact.py",
+    ],
+    "captemstats/compare/_network.py": [
+        "tests/test_compare.py",
+        "tests/test_mutation_compare_exact.py",
+    ],
+    "captemstats/compare/contingency.py": [
+        "tests/test_compare.py",
+        "tests/test_boundaries.py",
+        "tests/test_mutation_compare_tables.py",
+    ],
+    "captemstats/compare/rank.py": ["tests/test_compare.py", "tests/test_mutation_compare_rank.py"],
+    "captemstats/compare/groups.py": [
+        "tests/test_compare.py",
+        "tests/test_boundaries.py",
+        "tests/test_mutation_compare_tables.py",
+    ],
+    "captemstats/compare/characteristics.py": [
+        "tests/test_compare.py",
+        "tests/test_tables.py",
+        "tests/test_mutation_compare_tables.py",
+    ],
+    "captemstats/compare/two_by_two.py": [
+        "tests/test_compare.py",
+        "tests/test_compare_yates.py",
+        "tests/test_boundaries.py",
+        "tests/test_mutation_compare_exact.py",
+    ],
+    "captemstats/compare/_tabulate.py": [
+        "tests/test_compare.py",
+        "tests/test_compare_yates.py",
+        "tests/test_mutation_compare_tables.py",
+    ],
     "captemstats/cohort.py": [
         "tests/test_cohort.py",
         "tests/test_boundaries.py",
@@ -87,11 +117,29 @@ PLAN: dict[str, list[str]] = {
         "tests/test_boundaries.py",
         "tests/test_mutation_rules.py",
     ],
-    "captemstats/survival/km.py": ["tests/test_survival.py"],
-    "captemstats/survival/logrank.py": ["tests/test_survival.py", "tests/test_logrank_contract.py"],
-    "captemstats/survival/cox.py": ["tests/test_survival.py", "tests/test_cox_singular.py"],
-    "captemstats/survival/zph.py": ["tests/test_survival.py", "tests/test_cox_singular.py"],
-    "captemstats/survival/_efron.py": ["tests/test_survival.py"],
+    "captemstats/survival/km.py": [
+        "tests/test_survival.py",
+        "tests/test_mutation_survival_km.py",
+    ],
+    "captemstats/survival/logrank.py": [
+        "tests/test_survival.py",
+        "tests/test_logrank_contract.py",
+        "tests/test_mutation_survival_km.py",
+    ],
+    "captemstats/survival/cox.py": [
+        "tests/test_survival.py",
+        "tests/test_cox_singular.py",
+        "tests/test_mutation_survival_cox.py",
+    ],
+    "captemstats/survival/zph.py": [
+        "tests/test_survival.py",
+        "tests/test_cox_singular.py",
+        "tests/test_mutation_survival_cox.py",
+    ],
+    "captemstats/survival/_efron.py": [
+        "tests/test_survival.py",
+        "tests/test_mutation_survival_km.py",
+    ],
 }
 #: module -> tests of its PLAN files left out of the run because they are slow (each mutant
 #: that survives runs every test that reaches it); what they specify is checked faster by
@@ -105,6 +153,8 @@ DESELECT: dict[str, list[str]] = {
 }
 #: a mutant's tests may take this many times their clean time before it is a time-out
 TIMEOUT_MULTIPLIER = 3.0
+#: seconds added to a mutant's clean test time before the multiplier applies
+TIMEOUT_CONSTANT = 10.0
 #: mutmut exit-code statuses that count as killed
 KILLED = {"killed", "caught by type check"}
 
@@ -143,6 +193,10 @@ def prepare(work: Path, module: str, tests: list[str]) -> None:
         # mutmut's default (15x the tests' time) lets each looping mutant of a search
         # (privacy._candidates) run for minutes; a time-out is still not counted as killed
         "timeout_multiplier": TIMEOUT_MULTIPLIER,
+        # mutmut's default of 1 s let a loaded machine (other runs side by side) time out
+        # mutants that were only waiting for a core; a time-out is not counted as killed here,
+        # so a spurious one lowers the score
+        "timeout_constant": TIMEOUT_CONSTANT,
     }
     lines = ["", "[tool.mutmut]", *(f"{k} = {json.dumps(v)}" for k, v in config.items())]
     with (work / "pyproject.toml").open("a", encoding="utf-8") as fh:
